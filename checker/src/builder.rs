@@ -63,7 +63,9 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Result<Built, Bui
     };
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "--bins", "--message-format", format])
+        // --quiet: no progress lines; the compiler's messages still come,
+        // through the JSON below.
+        .args(["build", "--quiet", "--bins", "--message-format", format])
         .arg(if color {
             "--color=always"
         } else {

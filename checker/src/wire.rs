@@ -132,9 +132,9 @@ pub fn compare(what: &str, expected: &[u8], got: &[u8]) -> Outcome {
     let window = |b: &[u8]| {
         let end = b.len().min(at + 8);
         if from >= end {
-            "(nothing)".to_string()
+            format!("bytes {from}.. : (none)")
         } else {
-            hex(&b[from..end])
+            format!("bytes {from}..{end} in hex: {}", hex(&b[from..end]))
         }
     };
     let summary = if at == got.len() && got.len() < expected.len() {
@@ -146,16 +146,18 @@ pub fn compare(what: &str, expected: &[u8], got: &[u8]) -> Outcome {
             got.len() - expected.len()
         )
     } else {
-        format!("{what}: first difference at byte {at} (0x{at:x}); bytes {from}.. are shown in hex")
+        format!("{what}: the bytes differ from byte {at} on (counting from 0)")
     };
     Err(Failure::failed(summary)
         .expected(format!(
-            "{}\n  around byte {at}: {}",
+            "{}
+  {}",
             show(expected),
             window(expected)
         ))
         .got(format!(
-            "{}\n  around byte {at}: {}",
+            "{}
+  {}",
             show(got),
             window(got)
         )))
@@ -422,6 +424,14 @@ impl Peer {
     /// Tells a waiting [`Peer::accept`] that the program has exited.
     pub fn program_exited(&self) {
         self.gone.store(true, Ordering::SeqCst);
+    }
+
+    /// Waits until the program under test has exited, or `timeout`.
+    pub fn wait_for_exit(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.gone.load(Ordering::SeqCst) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Waits up to `timeout` for the program to connect (less if it exits).

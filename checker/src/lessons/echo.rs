@@ -502,14 +502,12 @@ fn client_silent_peer(ctx: &mut Ctx) -> Outcome {
         Input::Nothing,
         secs(15),
         |peer| {
-            let conn = peer.accept("the checker's server", IO_TIMEOUT)?;
-            ctx.note(
-                "the checker's server accepts, then says nothing and keeps the connection open",
-            );
-            // Hold the connection until the client gives up (it closes) or 16s.
-            let mut conn = conn;
+            let mut conn = peer.accept("the checker's server", IO_TIMEOUT)?;
+            ctx.note("the checker's server reads the request, then says nothing and keeps the connection open");
             let _ = read_to_end(&mut conn);
-            let _ = conn.recv_some(1, secs(16));
+            // Hold the connection open until the client gives up on its own.
+            peer.wait_for_exit(secs(16));
+            drop(conn);
             Ok(())
         },
     );
