@@ -111,7 +111,8 @@ fn looks_like_text(bytes: &[u8]) -> bool {
 /// Either form, whichever suits the data: for expected/got lines.
 pub fn show(bytes: &[u8]) -> String {
     if bytes.len() <= 2 * PREVIEW && looks_like_text(bytes) {
-        format!("{} ({} bytes)", escape(bytes), bytes.len())
+        let unit = if bytes.len() == 1 { "byte" } else { "bytes" };
+        format!("{} ({} {unit})", escape(bytes), bytes.len())
     } else {
         preview(bytes)
     }
@@ -240,32 +241,45 @@ impl Conn {
 
     /// Sends one byte at a time, pausing between them.
     pub fn send_slowly(&mut self, bytes: &[u8], pause: Duration) -> Outcome {
-        self.log.note(format!(
-            "{} sends {} one byte at a time, {}ms apart",
-            self.name,
-            show(bytes),
-            pause.as_millis()
-        ));
-        for &b in bytes {
-            self.send_quietly(&[b])?;
+        self.log.note(format!("{} sends {} one byte at a time, {}ms apart", self.name, show(bytes), pause.as_millis()));
+        for (i, &b) in bytes.iter().enumerate() {
+            self.stream.write_all(&[b]).map_err(|e| {
+                let f = self.write_failure(e);
+                Failure { summary: format!("{} (at byte {} of {})", f.summary, i + 1, bytes.len()), ..f }
+            })?;
             thread::sleep(pause);
         }
         Ok(())
     }
 
-    fn write_failure(&self, e: io::Error) -> Failure {
+    fn write_failure(&mut self, e: io::Error) -> Failure {
         if is_timeout(&e) {
-            Failure::timed_out(format!(
+            return Failure::timed_out(format!(
                 "{} could not send for {}s: the program is not reading what it was sent",
                 self.name,
                 IO_TIMEOUT.as_secs()
-            ))
-        } else {
-            Failure::failed(format!(
-                "{} could not send: {e} (the program closed the connection early?)",
-                self.name
-            ))
+            ));
         }
+        // The peer closed or reset. Whatever it sent before that is still
+        // readable, and tells the student what their program did.
+        let mut before = Vec::new();
+        while let Ok(chunk) = self.recv_some(4096, Duration::from_millis(200)) {
+            if chunk.is_empty() {
+                break;
+            }
+            before.extend_from_slice(&chunk);
+        }
+        if !before.is_empty() {
+            self.log.received(&self.name, &before);
+        }
+        self.log.note(format!("{} could not send: {e}", self.name));
+        let reason = match e.kind() {
+            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => "the program had already closed the connection",
+            _ => "the connection failed",
+        };
+        Failure::failed(format!("{} could not send: {reason} ({e})", self.name))
+            .expected("the connection to stay open, with every byte echoed, until the client is done")
+            .got(format!("before closing, the program sent back {}", show(&before)))
     }
 
     /// Reads one chunk (whatever has arrived), with a deadline. `Ok(empty)`

@@ -1,0 +1,34 @@
+# The course's short recipes. `just` lists them. Each is one cargo command,
+# so everything also works without just installed.
+
+# List the recipes
+default:
+    @just --list
+
+# Grade your lessons (all, or one: `just grade echo`)
+grade *LESSONS:
+    cargo grade {{LESSONS}}
+
+# Grade one stage of one lesson: `just stage echo half-close`
+stage LESSON STAGE:
+    cargo grade {{LESSON}} --stage {{STAGE}}
+
+# Grade the reference solutions (instructors)
+solutions *LESSONS:
+    cargo grade --solutions {{LESSONS}}
+
+# List the lessons and their stages
+list:
+    cargo grade --list
+
+# The course's own test suite: every reference earns full marks
+test:
+    cargo test
+
+# Build the book into docs/book (open docs/book/index.html)
+book:
+    bash .ci/mdbook build docs
+
+# Everything CI runs: fmt, clippy, the book, the tests
+ci:
+    bash .ci/run
