@@ -241,11 +241,19 @@ impl Conn {
 
     /// Sends one byte at a time, pausing between them.
     pub fn send_slowly(&mut self, bytes: &[u8], pause: Duration) -> Outcome {
-        self.log.note(format!("{} sends {} one byte at a time, {}ms apart", self.name, show(bytes), pause.as_millis()));
+        self.log.note(format!(
+            "{} sends {} one byte at a time, {}ms apart",
+            self.name,
+            show(bytes),
+            pause.as_millis()
+        ));
         for (i, &b) in bytes.iter().enumerate() {
             self.stream.write_all(&[b]).map_err(|e| {
                 let f = self.write_failure(e);
-                Failure { summary: format!("{} (at byte {} of {})", f.summary, i + 1, bytes.len()), ..f }
+                Failure {
+                    summary: format!("{} (at byte {} of {})", f.summary, i + 1, bytes.len()),
+                    ..f
+                }
             })?;
             thread::sleep(pause);
         }
@@ -274,12 +282,19 @@ impl Conn {
         }
         self.log.note(format!("{} could not send: {e}", self.name));
         let reason = match e.kind() {
-            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => "the program had already closed the connection",
+            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => {
+                "the program had already closed the connection"
+            }
             _ => "the connection failed",
         };
         Failure::failed(format!("{} could not send: {reason} ({e})", self.name))
-            .expected("the connection to stay open, with every byte echoed, until the client is done")
-            .got(format!("before closing, the program sent back {}", show(&before)))
+            .expected(
+                "the connection to stay open, with every byte echoed, until the client is done",
+            )
+            .got(format!(
+                "before closing, the program sent back {}",
+                show(&before)
+            ))
     }
 
     /// Reads one chunk (whatever has arrived), with a deadline. `Ok(empty)`
