@@ -8,6 +8,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -250,6 +251,25 @@ fn one_line_or_count(text: &str) -> String {
     }
 }
 
+/// Set once the client under test has exited, so that the checker's peer
+/// stops waiting for it (a stub exits at once; nobody should wait 5s).
+#[derive(Default)]
+pub struct ClientGone(AtomicBool);
+
+impl ClientGone {
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Waits until the client has exited, or `timeout`.
+    pub fn wait(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.is_set() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
 /// What a stage function works with: the lesson's programs, a transcript,
 /// and helpers that start programs under the harness's control.
 pub struct Ctx {
@@ -374,6 +394,31 @@ impl Ctx {
             .transcript
             .note(format!("the client {}", finished.how));
         Ok(finished)
+    }
+}
+
+impl Ctx {
+    /// Runs the client in `role` while `peer` plays the other side on a
+    /// thread of its own; returns what each did. `peer` learns through
+    /// [`ClientGone`] when the client has exited.
+    pub fn run_client_with<T: Send>(
+        &self,
+        role: &str,
+        args: &[&str],
+        input: Input,
+        timeout: Duration,
+        peer: impl FnOnce(&ClientGone) -> Result<T, Failure> + Send,
+    ) -> (Result<Finished, Failure>, Result<T, Failure>) {
+        let gone = ClientGone::default();
+        thread::scope(|s| {
+            let serving = s.spawn(|| peer(&gone));
+            let finished = self.run_client(role, args, input, timeout);
+            gone.0.store(true, Ordering::SeqCst);
+            let served = serving
+                .join()
+                .unwrap_or_else(|_| Err(Failure::failed("the checker's peer panicked")));
+            (finished, served)
+        })
     }
 }
 

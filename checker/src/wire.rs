@@ -3,14 +3,13 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use socket2::SockRef;
 
-use crate::stage::{Failure, Outcome};
+use crate::stage::{ClientGone, Failure, Outcome};
 
 /// The default deadline for one connect, read or write.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
@@ -423,8 +422,6 @@ impl Conn {
 pub struct Peer {
     listener: TcpListener,
     log: Transcript,
-    /// Set once the program under test has exited: waiting is pointless.
-    gone: AtomicBool,
 }
 
 impl Peer {
@@ -438,7 +435,6 @@ impl Peer {
         let peer = Peer {
             listener,
             log: log.clone(),
-            gone: AtomicBool::new(false),
         };
         log.note(format!("the checker listens on {}", peer.addr()));
         Ok(peer)
@@ -450,21 +446,13 @@ impl Peer {
             .expect("a bound listener has an address")
     }
 
-    /// Tells a waiting [`Peer::accept`] that the program has exited.
-    pub fn program_exited(&self) {
-        self.gone.store(true, Ordering::SeqCst);
-    }
-
-    /// Waits until the program under test has exited, or `timeout`.
-    pub fn wait_for_exit(&self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while !self.gone.load(Ordering::SeqCst) && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-
     /// Waits up to `timeout` for the program to connect (less if it exits).
-    pub fn accept(&self, name: &str, timeout: Duration) -> Result<Conn, Failure> {
+    pub fn accept(
+        &self,
+        name: &str,
+        timeout: Duration,
+        gone: &ClientGone,
+    ) -> Result<Conn, Failure> {
         let deadline = Instant::now() + timeout;
         loop {
             match self.listener.accept() {
@@ -476,10 +464,7 @@ impl Peer {
                         .note(format!("{name} accepted a connection from {from}"));
                     return Conn::wrap(&self.log, name, stream);
                 }
-                Err(e)
-                    if e.kind() == io::ErrorKind::WouldBlock
-                        && self.gone.load(Ordering::SeqCst) =>
-                {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && gone.is_set() => {
                     return Err(Failure::failed(format!(
                         "the program exited without connecting to {}",
                         self.addr()

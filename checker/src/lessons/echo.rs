@@ -354,27 +354,6 @@ fn ipv6(ctx: &mut Ctx) -> Outcome {
     client.expect("the echo", b"hello over IPv6")
 }
 
-/// Runs the student's client with `args` and `input` while `peer_side`
-/// plays the server on `peer`; returns both results.
-fn with_peer<T: Send>(
-    ctx: &Ctx,
-    peer: &Peer,
-    args: &[&str],
-    input: Input,
-    timeout: Duration,
-    peer_side: impl FnOnce(&Peer) -> Result<T, Failure> + Send,
-) -> (Result<crate::stage::Finished, Failure>, Result<T, Failure>) {
-    thread::scope(|s| {
-        let serving = s.spawn(|| peer_side(peer));
-        let finished = ctx.run_client("client", args, input, timeout);
-        peer.program_exited();
-        let served = serving
-            .join()
-            .unwrap_or_else(|_| Err(Failure::failed("the checker's peer panicked")));
-        (finished, served)
-    })
-}
-
 /// Reads until the client half-closes; fails if it never does.
 fn read_to_end(conn: &mut Conn) -> Result<Vec<u8>, Failure> {
     let mut all = Vec::new();
@@ -404,14 +383,13 @@ fn client_slow_peer(ctx: &mut Ctx) -> Outcome {
     let peer = Peer::bind(ctx.transcript(), "127.0.0.1:0")?;
     let addr = peer.addr().to_string();
     let message = "hello from the checker, in pieces";
-    let (finished, served) = with_peer(
-        ctx,
-        &peer,
+    let (finished, served) = ctx.run_client_with(
+        "client",
         &[&addr, message],
         Input::Nothing,
         secs(15),
-        |peer| {
-            let mut conn = peer.accept("the checker's server", IO_TIMEOUT)?;
+        |gone| {
+            let mut conn = peer.accept("the checker's server", IO_TIMEOUT, gone)?;
             let got = read_to_end(&mut conn)?;
             ctx.transcript().received(conn.name(), &got);
             ctx.note("the checker's server answers in 4-byte pieces, 30ms apart, then closes");
@@ -439,14 +417,11 @@ fn client_stdin(ctx: &mut Ctx) -> Outcome {
     let addr = peer.addr().to_string();
     let data = pattern(SIZE);
     ctx.note("the client gets 16 MiB of binary data on stdin; the checker's server echoes each chunk as it comes");
-    let (finished, served) = with_peer(
-        ctx,
-        &peer,
-        &[&addr],
+    let (finished, served) = ctx.run_client_with("client", &[&addr],
         Input::Bytes(data.clone()),
         secs(45),
-        |peer| {
-            let mut conn = peer.accept("the checker's server", IO_TIMEOUT)?;
+        |gone| {
+            let mut conn = peer.accept("the checker's server", IO_TIMEOUT, gone)?;
             let mut total = 0usize;
             loop {
                 let chunk = match conn.recv_some(64 << 10, IO_TIMEOUT) {
@@ -495,18 +470,15 @@ fn client_refused(ctx: &mut Ctx) -> Outcome {
 fn client_silent_peer(ctx: &mut Ctx) -> Outcome {
     let peer = Peer::bind(ctx.transcript(), "127.0.0.1:0")?;
     let addr = peer.addr().to_string();
-    let (finished, served) = with_peer(
-        ctx,
-        &peer,
-        &[&addr, "anyone there?"],
+    let (finished, served) = ctx.run_client_with("client", &[&addr, "anyone there?"],
         Input::Nothing,
         secs(15),
-        |peer| {
-            let mut conn = peer.accept("the checker's server", IO_TIMEOUT)?;
+        |gone| {
+            let mut conn = peer.accept("the checker's server", IO_TIMEOUT, gone)?;
             ctx.note("the checker's server reads the request, then says nothing and keeps the connection open");
             let _ = read_to_end(&mut conn);
             // Hold the connection open until the client gives up on its own.
-            peer.wait_for_exit(secs(16));
+            gone.wait(secs(16));
             drop(conn);
             Ok(())
         },
