@@ -43,6 +43,18 @@ pub fn kill_everything() {
     for &pgid in groups.iter() {
         signal_group(pgid, libc::SIGKILL);
     }
+    for &pgid in groups.iter() {
+        wait_until_gone(pgid);
+    }
+}
+
+/// A signal is delivered asynchronously: wait (briefly) until every process
+/// of the group has really died, so that nothing outlives the checker.
+fn wait_until_gone(pgid: i32) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !live_members(pgid).is_empty() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(2));
+    }
 }
 
 fn signal_group(pgid: i32, signal: i32) {
@@ -317,6 +329,7 @@ impl Proc {
     /// that outlived it), and forgets the group.
     fn reap_group(&mut self) {
         signal_group(self.pgid, libc::SIGKILL);
+        wait_until_gone(self.pgid);
         LIVE_GROUPS
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -2,7 +2,7 @@
 //! every step and a transcript of everything sent and received.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -497,4 +497,141 @@ pub fn closed_port() -> Result<SocketAddr, Failure> {
 /// Whether this machine has an IPv6 loopback to test on.
 pub fn has_ipv6_loopback() -> bool {
     TcpListener::bind("[::1]:0").is_ok()
+}
+
+/// Room for any UDP datagram (the largest payload is 65,527 bytes on IPv6,
+/// 65,507 on IPv4), plus one byte.
+pub const DATAGRAM_ROOM: usize = 65_536;
+
+/// A UDP socket of the checker's, named in the transcript.
+pub struct Udp {
+    name: String,
+    socket: UdpSocket,
+    log: Transcript,
+}
+
+impl Udp {
+    /// Binds `addr` (use port 0) on loopback.
+    pub fn bind(log: &Transcript, name: &str, addr: &str) -> Result<Udp, Failure> {
+        let socket = UdpSocket::bind(addr)
+            .map_err(|e| Failure::failed(format!("the checker cannot bind UDP {addr}: {e}")))?;
+        Ok(Udp {
+            name: name.to_string(),
+            socket,
+            log: log.clone(),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.socket
+            .local_addr()
+            .expect("a bound socket has an address")
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Sends one datagram and logs it.
+    pub fn send_to(&self, bytes: &[u8], to: SocketAddr) -> Outcome {
+        self.log.push(format!(
+            "{} → sent a datagram to {to}: {}",
+            self.name,
+            preview(bytes)
+        ));
+        self.send_quietly(bytes, to)
+    }
+
+    /// Sends one datagram without logging it.
+    pub fn send_quietly(&self, bytes: &[u8], to: SocketAddr) -> Outcome {
+        match self.socket.send_to(bytes, to) {
+            Ok(n) if n == bytes.len() => Ok(()),
+            Ok(n) => Err(Failure::failed(format!(
+                "{} sent only {n} of {} bytes",
+                self.name,
+                bytes.len()
+            ))),
+            Err(e) => Err(Failure::failed(format!(
+                "{} could not send a datagram to {to}: {e}",
+                self.name
+            ))),
+        }
+    }
+
+    /// Waits up to `timeout` for one datagram, or until `stop()` says the
+    /// other side is gone: `None` when none came. Logs what came.
+    pub fn recv(
+        &self,
+        timeout: Duration,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Option<(Vec<u8>, SocketAddr)>, Failure> {
+        let deadline = Instant::now() + timeout;
+        let mut buf = vec![0u8; DATAGRAM_ROOM];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || stop() {
+                return Ok(None);
+            }
+            // Short slices, so that `stop` is noticed soon.
+            let slice = left.min(Duration::from_millis(50));
+            self.socket
+                .set_read_timeout(Some(slice))
+                .map_err(|e| Failure::failed(e.to_string()))?;
+            match self.socket.recv_from(&mut buf) {
+                Ok((n, from)) => {
+                    self.log.push(format!(
+                        "{} ← got a datagram from {from}: {}",
+                        self.name,
+                        preview(&buf[..n])
+                    ));
+                    return Ok(Some((buf[..n].to_vec(), from)));
+                }
+                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+                // An ICMP error from an earlier send of ours: not a datagram.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {}
+                Err(e) => {
+                    return Err(Failure::failed(format!(
+                        "{} could not receive: {e}",
+                        self.name
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Expects one datagram, from `from`, holding exactly `expected`;
+    /// stops waiting early when `stop()` says the server is gone.
+    pub fn expect_reply(
+        &self,
+        what: &str,
+        expected: &[u8],
+        from: SocketAddr,
+        stop: &dyn Fn() -> bool,
+    ) -> Outcome {
+        let Some((got, sender)) = self.recv(IO_TIMEOUT, stop)? else {
+            return Err(Failure::timed_out(format!(
+                "{}: no datagram came back within {}s",
+                self.name,
+                IO_TIMEOUT.as_secs()
+            ))
+            .expected(format!("a reply from {from}: {}", show(expected)))
+            .got("nothing"));
+        };
+        if sender != from {
+            return Err(Failure::failed(format!(
+                "{}: the reply came from {sender}, not from the server's address {from}",
+                self.name
+            ))
+            .hint("reply with the socket the request arrived on, with send_to(reply, sender)"));
+        }
+        compare(what, expected, &got)
+    }
+}
+
+/// A UDP port on loopback where nothing listens (bound, then released).
+pub fn closed_udp_port() -> Result<SocketAddr, Failure> {
+    let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| Failure::failed(e.to_string()))?;
+    socket
+        .local_addr()
+        .map_err(|e| Failure::failed(e.to_string()))
 }

@@ -62,7 +62,7 @@ fn unknown_lesson_or_stage_is_a_usage_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "no lesson `nosuch`; the lessons are: echo",
+            "no lesson `nosuch`; the lessons are: echo, udp-upper",
         ));
     grade()
         .args(["echo", "--stage", "nosuch"])

@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::Arc;
 
-use checker::lessons::echo;
+use checker::lessons;
 use checker::stage::{self, Binaries};
 use rstest::rstest;
 
@@ -27,15 +27,50 @@ use rstest::rstest;
 )]
 #[case::client_reads_once("client-one-read", "client", "client-refused", "client-slow-peer")]
 #[case::client_unwraps("client-unwrap", "client", "client-slow-peer", "client-refused")]
-fn stage_fails_a_plausible_mistake(
+fn echo(
     #[case] fixture: &str,
     #[case] role: &'static str,
     #[case] passes: &str,
     #[case] fails: &str,
 ) {
+    check("echo", fixture, role, passes, fails);
+}
+
+#[rstest]
+#[case::buffer_of_1024_bytes("udp-small-buffer", "server", "one-datagram", "largest")]
+#[case::reply_to_a_fixed_address("udp-fixed-reply", "server", "one-datagram", "many-clients")]
+#[case::datagrams_as_utf8_text("udp-utf8", "server", "mixed-case", "binary")]
+#[case::unwrap_on_received_data("udp-utf8", "server", "mixed-case", "survives-garbage")]
+#[case::client_without_timeout("udp-client-no-timeout", "client", "client-reply", "client-silent")]
+#[case::client_without_retry("udp-client-no-retry", "client", "client-reply", "client-retry")]
+#[case::client_takes_any_sender(
+    "udp-client-unconnected",
+    "client",
+    "client-reply",
+    "client-stranger"
+)]
+#[case::client_misses_icmp_refusal(
+    "udp-client-unconnected",
+    "client",
+    "client-reply",
+    "client-refused"
+)]
+fn udp_upper(
+    #[case] fixture: &str,
+    #[case] role: &'static str,
+    #[case] passes: &str,
+    #[case] fails: &str,
+) {
+    check("udp-upper", fixture, role, passes, fails);
+}
+
+/// The fixture passes stage `passes` and fails stage `fails`, with a
+/// failure that explains itself, and leaves no process behind.
+fn check(lesson: &str, fixture: &str, role: &'static str, passes: &str, fails: &str) {
+    let lesson = lessons::find(lesson).expect("a registered lesson");
     let bins = Arc::new(Binaries::new().with(role, common::fixture(fixture)));
     let easy = stage::run_stage(
-        stage::stage_by_id(&echo::LESSON, passes).unwrap(),
+        stage::stage_by_id(lesson, passes).unwrap(),
         Arc::clone(&bins),
     );
     assert!(
@@ -43,12 +78,11 @@ fn stage_fails_a_plausible_mistake(
         "{fixture} should pass {passes}:\n{}",
         common::explain(&easy)
     );
-    let aimed = stage::run_stage(stage::stage_by_id(&echo::LESSON, fails).unwrap(), bins);
+    let aimed = stage::run_stage(stage::stage_by_id(lesson, fails).unwrap(), bins);
     assert!(
         !aimed.verdict.earns_points(),
         "{fixture} should fail {fails}, but passed"
     );
-    // The failure explains itself: a summary, a transcript, a hint.
     let failure = aimed
         .failure
         .as_ref()

@@ -2,6 +2,7 @@
 //! and stages. Adding a lesson is one module here and one line in [`LESSONS`].
 
 pub mod echo;
+pub mod udp_upper;
 
 use crate::stage::Stage;
 
@@ -52,7 +53,7 @@ impl Lesson {
 }
 
 /// Every lesson, in the order the course teaches them.
-pub const LESSONS: &[&Lesson] = &[&echo::LESSON];
+pub const LESSONS: &[&Lesson] = &[&echo::LESSON, &udp_upper::LESSON];
 
 /// Finds a lesson by id.
 pub fn find(id: &str) -> Option<&'static Lesson> {
