@@ -14,7 +14,7 @@ pub mod report;
 pub mod stage;
 pub mod wire;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lessons::{Flavor, Lesson};
@@ -28,6 +28,8 @@ pub struct Options<'a> {
     pub only: &'a [String],
     /// Color in cargo's output.
     pub color: bool,
+    /// Programs to grade instead of the built ones, by role.
+    pub programs: &'a [(String, PathBuf)],
 }
 
 /// Builds a lesson (the student's or the reference) and runs its stages in
@@ -52,6 +54,11 @@ pub fn grade_lesson(
                     .executables
                     .get(&lesson.binary_name(role, opts.flavor))
                 {
+                    bins = bins.with(role, path);
+                }
+            }
+            for (role, path) in opts.programs {
+                if let Some(role) = lesson.roles.iter().find(|r| **r == role.as_str()) {
                     bins = bins.with(role, path);
                 }
             }

@@ -92,10 +92,11 @@ pub fn is_alive(pid: i32) -> bool {
     matches!(proc_stat(pid), Some((state, _)) if state != 'Z' && state != 'X')
 }
 
-/// The resident memory of a process in KiB (VmRSS in /proc/PID/status).
-pub fn resident_kib(pid: u32) -> Option<u64> {
+/// The peak resident memory of a process in KiB (VmHWM, the "high water
+/// mark", in /proc/PID/status): it catches a brief spike too.
+pub fn peak_resident_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 

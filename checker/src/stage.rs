@@ -519,10 +519,14 @@ fn judge(
     let process_groups = procs.iter().map(|p| p.pgid()).collect();
     let todo = procs.iter().find_map(|p| not_implemented(&p.stderr()));
     let failure = match outcome {
-        Ok(()) => None,
         // A program that reached a todo!() has not been written yet: say so,
-        // whatever else went wrong because of it.
-        Err(f) if f.verdict != Verdict::Skipped && todo.is_some() => {
+        // whatever else went wrong because of it, and even if the checks
+        // passed (a stub that drops a connection "refuses" a bad frame).
+        Ok(())
+        | Err(Failure {
+            verdict: Verdict::Failed | Verdict::TimedOut | Verdict::Crashed,
+            ..
+        }) if todo.is_some() => {
             let place = todo.unwrap_or_default();
             Some(Failure {
                 verdict: Verdict::NotImplemented,
@@ -532,6 +536,7 @@ fn judge(
                 hint: None,
             })
         }
+        Ok(()) => None,
         Err(mut f) => {
             // A server that died on its own explains most failures after it.
             let died = procs

@@ -287,9 +287,7 @@ impl Conn {
             _ => "the connection failed",
         };
         Failure::failed(format!("{} could not send: {reason} ({e})", self.name))
-            .expected(
-                "the connection to stay open, with every byte echoed, until the client is done",
-            )
+            .expected("the connection to stay open until the client is done")
             .got(format!(
                 "before closing, the program sent back {}",
                 show(&before)
@@ -360,6 +358,43 @@ impl Conn {
         Ok(())
     }
 
+    /// Reads exactly `n` bytes (logged), or fails saying how many came:
+    /// `Ok(None)` if the peer closed before sending any of them.
+    pub fn recv_exact(&mut self, n: usize, what: &str) -> Result<Option<Vec<u8>>, Failure> {
+        let mut got = Vec::with_capacity(n);
+        while got.len() < n {
+            match self.recv_some(n - got.len(), IO_TIMEOUT) {
+                Ok(chunk) if chunk.is_empty() && got.is_empty() => return Ok(None),
+                Ok(chunk) if chunk.is_empty() => {
+                    return Err(Failure::failed(format!(
+                        "{}: the connection closed after {} of the {n} bytes of {what}",
+                        self.name,
+                        got.len()
+                    )));
+                }
+                Ok(chunk) => {
+                    self.log.received(&self.name, &chunk);
+                    got.extend_from_slice(&chunk);
+                }
+                Err(e) if is_timeout(&e) => {
+                    return Err(Failure::timed_out(format!(
+                        "{}: waited {}s for {what}; got {} of {n} bytes",
+                        self.name,
+                        IO_TIMEOUT.as_secs(),
+                        got.len()
+                    )));
+                }
+                Err(e) => {
+                    return Err(Failure::failed(format!(
+                        "{}: reading {what} failed: {e}",
+                        self.name
+                    )));
+                }
+            }
+        }
+        Ok(Some(got))
+    }
+
     /// Expects the peer to close its side (a read returning 0) in time.
     pub fn expect_close(&mut self) -> Outcome {
         match self.recv_some(4096, IO_TIMEOUT) {
@@ -384,8 +419,16 @@ impl Conn {
                 self.name,
                 IO_TIMEOUT.as_secs()
             ))
-            .expected("end of stream (read returns 0) once everything was echoed")
+            .expected("end of stream (read returns 0)")
             .got("nothing: the connection stayed open")),
+            // A reset is also the peer closing (abruptly, with unread data).
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                self.log.note(format!(
+                    "{} sees the connection reset: closed, as expected",
+                    self.name
+                ));
+                Ok(())
+            }
             Err(e) => Err(Failure::failed(format!(
                 "{} expected a clean close, got an error: {e}",
                 self.name

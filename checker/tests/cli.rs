@@ -62,7 +62,7 @@ fn unknown_lesson_or_stage_is_a_usage_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "no lesson `nosuch`; the lessons are: echo, udp-upper",
+            "no lesson `nosuch`; the lessons are: echo, udp-upper, framing",
         ));
     grade()
         .args(["echo", "--stage", "nosuch"])
@@ -81,6 +81,35 @@ fn list_shows_lessons_and_stages() {
             "echo: TCP echo server and client (100 points",
         ))
         .stdout(predicate::str::contains("half-close"));
+}
+
+#[test]
+fn a_given_program_is_graded_instead_of_the_built_one() {
+    // A wrong solution (it echoes instead of reversing) in the server's role.
+    let wrong = common::fixture("framing-echo");
+    let program = format!("server={}", wrong.display());
+    grade()
+        .args([
+            "framing",
+            "--solutions",
+            "--stage",
+            "one-frame",
+            "--program",
+            &program,
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAIL"))
+        .stdout(predicate::str::contains("framing-echo"));
+    grade()
+        .args([
+            "framing",
+            "--program",
+            &format!("nosuch={}", wrong.display()),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no role `nosuch`"));
 }
 
 /// Pids of live (non-zombie) processes whose environment holds `mark`.

@@ -9,6 +9,7 @@ use rstest::rstest;
 #[rstest]
 #[case::echo("echo")]
 #[case::udp_upper("udp-upper")]
+#[case::framing("framing")]
 fn reference_earns_full_marks(#[case] id: &str) {
     let lesson = lessons::find(id).expect("the lesson is registered");
     let report = common::grade(lesson, Flavor::Solution);

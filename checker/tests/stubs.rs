@@ -10,6 +10,7 @@ use rstest::rstest;
 #[rstest]
 #[case::echo("echo")]
 #[case::udp_upper("udp-upper")]
+#[case::framing("framing")]
 fn stub_fails_every_stage_as_not_implemented(#[case] id: &str) {
     let lesson = lessons::find(id).expect("the lesson is registered");
     let report = common::grade(lesson, Flavor::Lesson);

@@ -25,6 +25,10 @@ struct Args {
     /// Run only this stage (by id); repeat for more.
     #[arg(long = "stage", value_name = "ID")]
     stages: Vec<String>,
+    /// Grade this program in the given role instead of the built one, e.g.
+    /// `--program server=path/to/binary` (for instructors and debugging).
+    #[arg(long = "program", value_name = "ROLE=PATH", value_parser = parse_program)]
+    programs: Vec<(String, std::path::PathBuf)>,
     /// How to print the results.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -65,6 +69,12 @@ fn main() -> ExitCode {
         list(&chosen);
         return ExitCode::SUCCESS;
     }
+    for (role, _) in &args.programs {
+        if !chosen.iter().any(|l| l.roles.contains(&role.as_str())) {
+            eprintln!("no role `{role}` in the chosen lessons; the roles are: server, client");
+            return ExitCode::from(2);
+        }
+    }
     for id in &args.stages {
         if !chosen.iter().any(|l| l.stages.iter().any(|s| s.id == id)) {
             eprintln!("no stage `{id}` in the chosen lessons; `cargo grade --list` shows them");
@@ -86,6 +96,7 @@ fn main() -> ExitCode {
         flavor,
         only: &args.stages,
         color: cargo_color,
+        programs: &args.programs,
     };
     let root = builder::workspace_root();
 
@@ -154,4 +165,15 @@ fn list(chosen: &[&'static Lesson]) {
             println!("  {:<20} {:>3}  {}", s.id, s.points, s.title);
         }
     }
+}
+
+fn parse_program(text: &str) -> Result<(String, std::path::PathBuf), String> {
+    let (role, path) = text
+        .split_once('=')
+        .ok_or("expected ROLE=PATH, such as server=target/debug/my-server")?;
+    let path = std::path::PathBuf::from(path);
+    if !path.is_file() {
+        return Err(format!("no program at {}", path.display()));
+    }
+    Ok((role.to_string(), path))
 }

@@ -2,6 +2,7 @@
 //! and stages. Adding a lesson is one module here and one line in [`LESSONS`].
 
 pub mod echo;
+pub mod framing;
 pub mod udp_upper;
 
 use crate::stage::Stage;
@@ -53,9 +54,52 @@ impl Lesson {
 }
 
 /// Every lesson, in the order the course teaches them.
-pub const LESSONS: &[&Lesson] = &[&echo::LESSON, &udp_upper::LESSON];
+pub const LESSONS: &[&Lesson] = &[&echo::LESSON, &udp_upper::LESSON, &framing::LESSON];
 
 /// Finds a lesson by id.
 pub fn find(id: &str) -> Option<&'static Lesson> {
     LESSONS.iter().copied().find(|l| l.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lesson_is_worth_100_points_in_unique_readable_stages() {
+        let mut ids: Vec<&str> = LESSONS.iter().map(|l| l.id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), LESSONS.len(), "lesson ids are unique");
+        for lesson in LESSONS {
+            assert_eq!(lesson.max_points(), 100, "{}", lesson.id);
+            let mut stage_ids: Vec<&str> = lesson.stages.iter().map(|s| s.id).collect();
+            stage_ids.sort_unstable();
+            stage_ids.dedup();
+            assert_eq!(
+                stage_ids.len(),
+                lesson.stages.len(),
+                "stage ids in {} are unique",
+                lesson.id
+            );
+            for stage in lesson.stages {
+                // The text report gives ids 20 columns and titles 52.
+                assert!(
+                    stage.id.len() <= 20 && stage.title.len() <= 52,
+                    "{}: {:?} is too long",
+                    lesson.id,
+                    stage.title
+                );
+                assert!(!stage.hint.is_empty() && stage.points > 0);
+            }
+            let chapter = crate::builder::workspace_root()
+                .join("docs/src")
+                .join(lesson.chapter);
+            assert!(
+                chapter.is_file(),
+                "{} has no chapter at {}",
+                lesson.id,
+                chapter.display()
+            );
+        }
+    }
 }

@@ -17,6 +17,7 @@ pub fn grade(lesson: &'static Lesson, flavor: Flavor) -> LessonReport {
         flavor,
         only: &[],
         color: false,
+        programs: &[],
     };
     checker::grade_lesson(&builder::workspace_root(), lesson, &opts, &mut |_| {})
 }

@@ -1,0 +1,450 @@
+//! Lesson 3, message framing: the stages. Frames are built by hand here
+//! (4-byte big-endian length, then the payload), so that every stage can
+//! also send frames that break the rules.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::lessons::Lesson;
+use crate::process::{self, Input};
+use crate::stage::{Ctx, Failure, Outcome, Server, Stage};
+use crate::wire::{self, Conn, IO_TIMEOUT, Peer};
+
+pub const LESSON: Lesson = Lesson {
+    id: "framing",
+    title: "Message framing over TCP",
+    package: "framing",
+    roles: &["server", "client"],
+    chapter: "framing.md",
+    stages: STAGES,
+};
+
+const fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// The protocol's payload limit: 8 MiB.
+const MAX_FRAME: usize = 8 * 1024 * 1024;
+/// How much a server's memory may grow when sent a huge length.
+const MEMORY_SLACK_KIB: u64 = 4 * 1024;
+
+const STAGES: &[Stage] = &[
+    Stage {
+        id: "one-frame",
+        title: "One frame is answered with its payload reversed",
+        points: 5,
+        hint: "Read 4 bytes, u32::from_be_bytes, read that many bytes; reply with the length and the reversed bytes.",
+        deadline: secs(20),
+        run: one_frame,
+    },
+    Stage {
+        id: "two-in-one-write",
+        title: "Two frames in one write get two replies, in order",
+        points: 10,
+        hint: "One read can hold several frames, or part of one. Let a buffered reader and read_exact cut the stream at the lengths.",
+        deadline: secs(20),
+        run: two_in_one_write,
+    },
+    Stage {
+        id: "dribble",
+        title: "A frame sent one byte at a time, header included",
+        points: 10,
+        hint: "Even the 4-byte header can arrive in pieces. read_exact waits for all of it; a single read does not.",
+        deadline: secs(20),
+        run: dribble,
+    },
+    Stage {
+        id: "empty-frame",
+        title: "A zero-length frame gets a zero-length reply",
+        points: 5,
+        hint: "A length of 0 is a valid frame: reply 00 00 00 00, and keep reading frames.",
+        deadline: secs(20),
+        run: empty_frame,
+    },
+    Stage {
+        id: "max-frame",
+        title: "A frame of exactly 8 MiB is accepted",
+        points: 10,
+        hint: "The limit is inclusive: a payload of exactly MAX_FRAME bytes is fine; only longer ones are refused.",
+        deadline: secs(60),
+        run: max_frame,
+    },
+    Stage {
+        id: "over-max",
+        title: "One byte over the limit is refused",
+        points: 10,
+        hint: "Check the length before reading the payload. Over the limit: close this connection (shutdown, drop); keep accepting others.",
+        deadline: secs(20),
+        run: over_max,
+    },
+    Stage {
+        id: "huge-length",
+        title: "A length of 0xFFFFFFFF: refused, nothing allocated",
+        points: 10,
+        hint: "Compare the length with MAX_FRAME before any allocation: a stranger's length is a claim, not a fact.",
+        deadline: secs(20),
+        run: huge_length,
+    },
+    Stage {
+        id: "eof-mid-header",
+        title: "End of stream inside a header",
+        points: 5,
+        hint: "Two bytes of a header and then end of stream is an error for that connection: close it, serve the next client.",
+        deadline: secs(20),
+        run: eof_mid_header,
+    },
+    Stage {
+        id: "eof-mid-payload",
+        title: "End of stream inside a payload",
+        points: 5,
+        hint: "read_exact returns UnexpectedEof when the stream ends early: close that connection, serve the next client.",
+        deadline: secs(20),
+        run: eof_mid_payload,
+    },
+    Stage {
+        id: "pipelined",
+        title: "1,000 frames sent before any reply is read",
+        points: 10,
+        hint: "Keep reading frames while replies pile up; flush replies (at the latest) when no more input is buffered.",
+        deadline: secs(30),
+        run: pipelined,
+    },
+    Stage {
+        id: "concurrent",
+        title: "20 clients at once while another sits idle",
+        points: 5,
+        hint: "One thread per client, as in the echo lesson: an idle client must not block the others.",
+        deadline: secs(40),
+        run: concurrent,
+    },
+    Stage {
+        id: "byte-order",
+        title: "The byte-order trap: 00 00 01 00 is 256",
+        points: 5,
+        hint: "Network byte order is big-endian: u32::from_be_bytes, not from_le_bytes or from_ne_bytes.",
+        deadline: secs(20),
+        run: byte_order,
+    },
+    Stage {
+        id: "client",
+        title: "Your client against a server that replies in pieces",
+        points: 10,
+        hint: "Queue every message with write_frame, flush once, then read one frame per message and print each payload on its own line.",
+        deadline: secs(30),
+        run: client,
+    },
+];
+
+/// A frame: the payload's length, big-endian, then the payload.
+fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut out = (payload.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(payload);
+    out
+}
+
+fn reversed(payload: &[u8]) -> Vec<u8> {
+    payload.iter().rev().copied().collect()
+}
+
+fn start(ctx: &Ctx) -> Result<Server, Failure> {
+    ctx.start_server("server", &["127.0.0.1:0"])
+}
+
+fn connect(ctx: &Ctx, server: &Server, name: &str) -> Result<Conn, Failure> {
+    Conn::connect(ctx.transcript(), name, server.addr)
+}
+
+/// Expects the reply frame to `request`: reads the 4-byte length, checks
+/// it, then reads and checks the payload.
+fn expect_reply(conn: &mut Conn, request: &[u8]) -> Outcome {
+    let want = reversed(request);
+    let header = conn
+        .recv_exact(4, "the reply's 4-byte length")?
+        .ok_or_else(|| Failure::failed("the server closed the connection instead of replying"))?;
+    let len = u32::from_be_bytes(header.clone().try_into().expect("4 bytes")) as usize;
+    if len != want.len() {
+        return Err(Failure::failed(format!(
+            "the reply's length field says {len}, but the reply should hold {} bytes",
+            want.len()
+        ))
+        .expected(format!(
+            "length {} (hex {})",
+            want.len(),
+            wire::hex(&(want.len() as u32).to_be_bytes())
+        ))
+        .got(format!("length {len} (hex {})", wire::hex(&header))));
+    }
+    let payload = conn
+        .recv_exact(len, "the reply's payload")?
+        .unwrap_or_default();
+    wire::compare(
+        "the reply's payload (the request reversed)",
+        &want,
+        &payload,
+    )
+}
+
+/// A well-behaved client sends one frame and gets its reply: after a
+/// refusal, the server must still serve others.
+fn still_serves(ctx: &Ctx, server: &Server) -> Outcome {
+    ctx.check_alive(server)?;
+    let mut next = connect(ctx, server, "next client")?;
+    next.send(&frame(b"still there?"))?;
+    expect_reply(&mut next, b"still there?")?;
+    ctx.check_alive(server)
+}
+
+fn one_frame(ctx: &mut Ctx) -> Outcome {
+    let server = start(ctx)?;
+    let mut client = connect(ctx, &server, "client")?;
+    client.send(&frame(b"hello"))?;
+    expect_reply(&mut client, b"hello")
+}
+
+fn two_in_one_write(ctx: &mut Ctx) -> Outcome {
+    let server = start(ctx)?;
+    let mut client = connect(ctx, &server, "client")?;
+    let mut both = frame(b"Hi!");
+    both.extend(frame(b"Hope you're well"));
+    ctx.note("client sends two frames in a single write");
+    client.send(&both)?;
+    expect_reply(&mut client, b"Hi!")?;
+    expect_reply(&mut client, b"Hope you're well")
+}
+
+fn dribble(ctx: &mut Ctx) -> Outcome {
+    let server = start(ctx)?;
+    let mut client = connect(ctx, &server, "client")?;
+    client.send_slowly(&frame(b"slowly"), Duration::from_millis(20))?;
+    expect_reply(&mut client, b"slowly")
+}
+
+fn empty_frame(ctx: &mut Ctx) -> Outcome {
+    let server = start(ctx)?;
+    let mut client = connect(ctx, &server, "client")?;
+    client.send(&frame(b""))?;
+    expect_reply(&mut client, b"")?;
+    client.send(&frame(b"after the empty one"))?;
+    expect_reply(&mut client, b"after the empty one")
+}
+
+fn max_frame(ctx: &mut Ctx) -> Outcome {
+    let server = start(ctx)?;
+    let mut client = connect(ctx, &server, "client")?;
+    let payload: Vec<u8> = (0..MAX_FRAME).map(|i| (i % 251) as u8).collect();
+    ctx.note(format!(
+        "client sends a frame of exactly {MAX_FRAME} bytes (the limit)"
+    ));
+    client.send_quietly(&frame(&payload))?;
+    let want = frame(&reversed(&payload));
+    let got = client
+        .recv_exact(want.len(), "the 8 MiB reply frame")?
+        .unwrap_or_default();
+    wire::compare("the reply frame", &want, &got)
+}
+
+/// Sends `header` (and nothing more), and expects the server to close.
+fn expect_refusal(ctx: &Ctx, server: &Server, header: [u8; 4], what: &str) -> Outcome {
+    let mut rude = connect(ctx, server, "client")?;
+    ctx.note(format!("client announces {what} and sends no payload"));
+    rude.send(&header)?;
+    rude.expect_close().map_err(|f| {
+        f.hint(format!("the length {} is over the limit of {MAX_FRAME}: refuse it at once, before waiting for a payload", u32::from_be_bytes(header)))
+    })
+}
+
+fn over_max(ctx: &mut Ctx) -> Outcome {
+    let server = start(ctx)?;
+    let header = ((MAX_FRAME + 1) as u32).to_be_bytes();
+    expect_refusal(ctx, &server, header, "a payload of 8 MiB + 1 byte")?;
+    still_serves(ctx, &server)
+}
+
+fn huge_length(ctx: &mut Ctx) -> Outcome {
+    let server = start(ctx)?;
+    let before = process::peak_resident_kib(server.pid).unwrap_or(0);
+    let started = Instant::now();
+    expect_refusal(
+        ctx,
+        &server,
+        [0xff; 4],
+        "a payload of 0xFFFFFFFF bytes (4 GiB)",
+    )?;
+    let after = process::peak_resident_kib(server.pid).unwrap_or(0);
+    ctx.note(format!(
+        "server's peak resident memory (VmHWM): {before} KiB before, {after} KiB after; refused in {} ms",
+        started.elapsed().as_millis()
+    ));
+    if after > before + MEMORY_SLACK_KIB {
+        return Err(Failure::failed(format!(
+            "the server's memory grew by {} KiB on a frame it should refuse",
+            after - before
+        ))
+        .expected(format!("growth under {MEMORY_SLACK_KIB} KiB"))
+        .got(format!("{before} KiB before, {after} KiB after")));
+    }
+    still_serves(ctx, &server)
+}
+
+fn eof_mid_header(ctx: &mut Ctx) -> Outcome {
+    let server = start(ctx)?;
+    let mut client = connect(ctx, &server, "client")?;
+    client.send(&[0, 0])?;
+    client.shutdown_write()?;
+    client.expect_close()?;
+    still_serves(ctx, &server)
+}
+
+fn eof_mid_payload(ctx: &mut Ctx) -> Outcome {
+    let server = start(ctx)?;
+    let mut client = connect(ctx, &server, "client")?;
+    ctx.note("client announces 10 payload bytes, sends 4, then ends the stream");
+    client.send(&[0, 0, 0, 10, b'c', b'u', b't', b' '])?;
+    client.shutdown_write()?;
+    client.expect_close()?;
+    still_serves(ctx, &server)
+}
+
+fn pipelined(ctx: &mut Ctx) -> Outcome {
+    const FRAMES: usize = 1000;
+    let server = start(ctx)?;
+    let mut reader = connect(ctx, &server, "client")?;
+    let mut writer = reader.try_clone()?;
+    let requests: Vec<Vec<u8>> = (0..FRAMES)
+        .map(|i| format!("request number {i}").into_bytes())
+        .collect();
+    let burst: Vec<u8> = requests.iter().flat_map(|r| frame(r)).collect();
+    ctx.note(format!(
+        "client sends {FRAMES} frames ({} bytes) in one go, then reads the replies",
+        burst.len()
+    ));
+    thread::scope(|s| {
+        let sending = s.spawn(move || writer.send_quietly(&burst));
+        let want: Vec<u8> = requests.iter().flat_map(|r| frame(&reversed(r))).collect();
+        let received = reader
+            .recv_exact(want.len(), "1,000 reply frames")
+            .and_then(|got| {
+                wire::compare(
+                    "the 1,000 replies, in order",
+                    &want,
+                    &got.unwrap_or_default(),
+                )
+            });
+        let sent = sending
+            .join()
+            .unwrap_or_else(|_| Err(Failure::failed("the sending thread panicked")));
+        received.and(sent)
+    })
+}
+
+fn concurrent(ctx: &mut Ctx) -> Outcome {
+    const CLIENTS: usize = 20;
+    let server = start(ctx)?;
+    let mut idle = connect(ctx, &server, "idle client")?;
+    ctx.note("the idle client sends nothing yet and keeps its connection open");
+    let ctx: &Ctx = ctx;
+    let results: Vec<Outcome> = thread::scope(|s| {
+        let handles: Vec<_> = (1..=CLIENTS)
+            .map(|i| {
+                s.spawn(move || {
+                    let mut client = connect(ctx, &server, &format!("client {i}"))?;
+                    for round in 1..=3 {
+                        let request = format!("client {i}, round {round}");
+                        client.send(&frame(request.as_bytes()))?;
+                        expect_reply(&mut client, request.as_bytes())?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Failure::failed("a client thread panicked")))
+            })
+            .collect()
+    });
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    if let Some(Err(first)) = results.into_iter().find(|r| r.is_err()) {
+        return Err(Failure {
+            summary: format!(
+                "{failed} of {CLIENTS} clients were not served. The first: {}",
+                first.summary
+            ),
+            ..first
+        });
+    }
+    idle.send(&frame(b"still here"))?;
+    expect_reply(&mut idle, b"still here")
+}
+
+fn byte_order(ctx: &mut Ctx) -> Outcome {
+    let server = start(ctx)?;
+    let mut client = connect(ctx, &server, "client")?;
+    let payload: Vec<u8> = (0..=255).collect();
+    ctx.note("client sends header 00 00 01 00 (256, big-endian; 65,536 if read little-endian) and 256 bytes");
+    client.send(&frame(&payload))?;
+    expect_reply(&mut client, &payload)
+        .map_err(|f| f.hint("if nothing came back, your server is waiting for 65,536 bytes: it read the length little-endian"))
+}
+
+fn client(ctx: &mut Ctx) -> Outcome {
+    let peer = Peer::bind(ctx.transcript(), "127.0.0.1:0")?;
+    let addr = peer.addr().to_string();
+    let messages = ["first", "second message", "", "last one"];
+    let mut args = vec![addr.as_str()];
+    args.extend(messages);
+    let (finished, served) =
+        ctx.run_client_with("client", &args, Input::Nothing, secs(15), |gone| {
+            let mut conn = peer.accept("the checker's server", IO_TIMEOUT, gone)?;
+            // All requests first: the client must pipeline them.
+            let mut requests = Vec::new();
+            for n in 1..=messages.len() {
+                let Some(header) = conn.recv_exact(4, &format!("the header of frame {n}"))? else {
+                    return Err(Failure::failed(format!(
+                        "your client closed after sending {} of {} frames",
+                        n - 1,
+                        messages.len()
+                    )));
+                };
+                let len = u32::from_be_bytes(header.try_into().expect("4 bytes")) as usize;
+                if len > MAX_FRAME {
+                    return Err(Failure::failed(format!(
+                        "your client's frame {n} claims {len} bytes"
+                    ))
+                    .hint("write the length with u32::to_be_bytes"));
+                }
+                let payload = conn
+                    .recv_exact(len, &format!("the payload of frame {n}"))?
+                    .unwrap_or_default();
+                requests.push(payload);
+            }
+            ctx.note("the checker's server replies to each frame, 3 bytes at a time, 20ms apart");
+            let replies: Vec<u8> = requests.iter().flat_map(|r| frame(&reversed(r))).collect();
+            for piece in replies.chunks(3) {
+                conn.send_quietly(piece)?;
+                thread::sleep(Duration::from_millis(20));
+            }
+            Ok(requests)
+        });
+    let requests = served?;
+    for (n, (got, want)) in requests.iter().zip(messages).enumerate() {
+        wire::compare(
+            &format!("frame {} your client sent", n + 1),
+            want.as_bytes(),
+            got,
+        )?;
+    }
+    let finished = finished?;
+    finished.expect_success()?;
+    let want: Vec<u8> = messages
+        .iter()
+        .flat_map(|m| [reversed(m.as_bytes()), b"\n".to_vec()].concat())
+        .collect();
+    wire::compare(
+        "what your client printed (one reply per line)",
+        &want,
+        &finished.stdout,
+    )
+}
