@@ -185,7 +185,10 @@ pub fn stage_text(paint: Paint, s: &StageReport) -> String {
 /// The build's outcome, when it is worth a line.
 pub fn build_text(paint: Paint, b: &BuildReport) -> Option<String> {
     if let Some(e) = &b.error {
-        return Some(format!("  {} {e}\n", paint.red("does not compile:")));
+        return Some(format!(
+            "  {} {e}\n  every stage scores 0 until it compiles\n",
+            paint.red("does not compile:")
+        ));
     }
     (b.warnings > 0).then(|| {
         format!(

@@ -609,3 +609,37 @@ pub fn total(stages: &[StageReport]) -> (u32, u32) {
 pub fn stage_by_id(lesson: &'static Lesson, id: &str) -> Option<&'static Stage> {
     lesson.stages.iter().find(|s| s.id == id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_todo_panic_is_found_with_its_place() {
+        let stderr = "listening on 127.0.0.1:1\n\nthread 'main' panicked at lessons/echo/src/bin/server.rs:39:5:\nnot yet implemented: bind\n";
+        assert_eq!(
+            not_implemented(stderr).as_deref(),
+            Some("the program reached the todo!() at lessons/echo/src/bin/server.rs:39:5")
+        );
+        assert_eq!(
+            not_implemented("thread 'main' panicked at src/main.rs:1:1:\nindex out of bounds"),
+            None
+        );
+    }
+
+    #[test]
+    fn only_passed_and_skipped_stages_earn_points() {
+        let earning: Vec<Verdict> = [
+            Verdict::Passed,
+            Verdict::Failed,
+            Verdict::NotImplemented,
+            Verdict::TimedOut,
+            Verdict::Crashed,
+            Verdict::Skipped,
+        ]
+        .into_iter()
+        .filter(|v| v.earns_points())
+        .collect();
+        assert_eq!(earning, [Verdict::Passed, Verdict::Skipped]);
+    }
+}

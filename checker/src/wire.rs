@@ -678,3 +678,40 @@ pub fn closed_udp_port() -> Result<SocketAddr, Failure> {
         .local_addr()
         .map_err(|e| Failure::failed(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_and_binary_is_hex() {
+        assert_eq!(preview(b"hi\n"), "3 bytes: \"hi\\n\"");
+        assert_eq!(preview(&[0, 1, 0xff]), "3 bytes (hex): 00 01 ff");
+        assert_eq!(preview(b"x"), "1 byte: \"x\"");
+    }
+
+    #[test]
+    fn compare_names_the_first_differing_byte() {
+        assert!(compare("echo", b"abc", b"abc").is_ok());
+        let f = compare("echo", b"Hello, world", b"Hello, World").unwrap_err();
+        assert!(f.summary.contains("differ from byte 7"), "{}", f.summary);
+        assert!(f.expected.unwrap().contains("77 6f 72 6c 64"));
+        assert!(f.got.unwrap().contains("57 6f 72 6c 64"));
+    }
+
+    #[test]
+    fn compare_explains_short_and_long_data() {
+        let short = compare("echo", b"abcdef", b"abc").unwrap_err();
+        assert!(
+            short.summary.contains("got only 3 of 6 bytes"),
+            "{}",
+            short.summary
+        );
+        let long = compare("echo", b"abc", b"abcdef").unwrap_err();
+        assert!(
+            long.summary.contains("3 more than expected"),
+            "{}",
+            long.summary
+        );
+    }
+}
