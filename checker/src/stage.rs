@@ -403,6 +403,53 @@ impl Ctx {
 }
 
 impl Ctx {
+    /// Starts the server on IPv6 loopback (`[::1]:0`) and checks that it
+    /// announced an IPv6 address. Skipped where the machine has no IPv6.
+    pub fn start_server_ipv6(&self, role: &str) -> Result<Server, Failure> {
+        if !crate::wire::has_ipv6_loopback() {
+            return Err(Failure::skipped(
+                "this machine has no IPv6 loopback, so the stage cannot run",
+            ));
+        }
+        let server = self.start_server(role, &["[::1]:0"])?;
+        if !server.addr.is_ipv6() {
+            return Err(Failure::failed(
+                "asked to listen on [::1]:0, the server announced an IPv4 address",
+            )
+            .expected("[::1]:PORT")
+            .got(server.addr.to_string()));
+        }
+        Ok(server)
+    }
+
+    /// Runs `client(i)` for i in 1..=n, all at once on threads of their
+    /// own, and fails with the first failure and a count of the failed.
+    pub fn all_at_once(&self, n: usize, client: impl Fn(usize) -> Outcome + Sync) -> Outcome {
+        let results: Vec<Outcome> = thread::scope(|s| {
+            let client = &client;
+            let handles: Vec<_> = (1..=n).map(|i| s.spawn(move || client(i))).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(Failure::failed("a client thread of the checker panicked"))
+                    })
+                })
+                .collect()
+        });
+        let failed = results.iter().filter(|r| r.is_err()).count();
+        match results.into_iter().find_map(Result::err) {
+            None => Ok(()),
+            Some(first) => Err(Failure {
+                summary: format!(
+                    "{failed} of {n} clients at once were not served. The first: {}",
+                    first.summary
+                ),
+                ..first
+            }),
+        }
+    }
+
     /// Runs the client in `role` while `peer` plays the other side on a
     /// thread of its own; returns what each did. `peer` learns through
     /// [`ClientGone`] when the client has exited.

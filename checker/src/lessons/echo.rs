@@ -295,60 +295,23 @@ fn one_after_another(ctx: &mut Ctx) -> Outcome {
 }
 
 fn concurrent(ctx: &mut Ctx) -> Outcome {
-    const CLIENTS: usize = 20;
     let server = start(ctx)?;
     let mut idle = connect(ctx, &server, "idle client")?;
     ctx.note("the idle client sends nothing yet and keeps its connection open");
-    let ctx: &Ctx = ctx;
-    let results: Vec<Outcome> = thread::scope(|s| {
-        let handles: Vec<_> = (1..=CLIENTS)
-            .map(|i| {
-                s.spawn(move || {
-                    let mut client = connect(ctx, &server, &format!("client {i}"))?;
-                    let message = format!("client {i} says hello");
-                    client.send(message.as_bytes())?;
-                    client.expect("the echo", message.as_bytes())?;
-                    client.shutdown_write()?;
-                    client.expect_close()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Failure::failed("a client thread panicked")))
-            })
-            .collect()
-    });
-    let failed = results.iter().filter(|r| r.is_err()).count();
-    if let Some(Err(first)) = results.into_iter().find(|r| r.is_err()) {
-        return Err(Failure {
-            summary: format!(
-                "{failed} of {CLIENTS} clients were not served while the idle client was connected. The first: {}",
-                first.summary
-            ),
-            ..first
-        });
-    }
+    ctx.all_at_once(20, |i| {
+        let mut client = connect(ctx, &server, &format!("client {i}"))?;
+        let message = format!("client {i} says hello");
+        client.send(message.as_bytes())?;
+        client.expect("the echo", message.as_bytes())?;
+        client.shutdown_write()?;
+        client.expect_close()
+    })?;
     idle.send(b"still here")?;
     idle.expect("the idle client's echo", b"still here")
 }
 
 fn ipv6(ctx: &mut Ctx) -> Outcome {
-    if !wire::has_ipv6_loopback() {
-        return Err(Failure::skipped(
-            "this machine has no IPv6 loopback, so the stage cannot run",
-        ));
-    }
-    let server = ctx.start_server("server", &["[::1]:0"])?;
-    if !server.addr.is_ipv6() {
-        return Err(Failure::failed(
-            "asked to listen on [::1]:0, the server announced an IPv4 address",
-        )
-        .expected("[::1]:PORT")
-        .got(server.addr.to_string()));
-    }
+    let server = ctx.start_server_ipv6("server")?;
     let mut client = connect(ctx, &server, "client")?;
     client.send(b"hello over IPv6")?;
     client.expect("the echo", b"hello over IPv6")

@@ -338,43 +338,18 @@ fn pipelined(ctx: &mut Ctx) -> Outcome {
 }
 
 fn concurrent(ctx: &mut Ctx) -> Outcome {
-    const CLIENTS: usize = 20;
     let server = start(ctx)?;
     let mut idle = connect(ctx, &server, "idle client")?;
     ctx.note("the idle client sends nothing yet and keeps its connection open");
-    let ctx: &Ctx = ctx;
-    let results: Vec<Outcome> = thread::scope(|s| {
-        let handles: Vec<_> = (1..=CLIENTS)
-            .map(|i| {
-                s.spawn(move || {
-                    let mut client = connect(ctx, &server, &format!("client {i}"))?;
-                    for round in 1..=3 {
-                        let request = format!("client {i}, round {round}");
-                        client.send(&frame(request.as_bytes()))?;
-                        expect_reply(&mut client, request.as_bytes())?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Failure::failed("a client thread panicked")))
-            })
-            .collect()
-    });
-    let failed = results.iter().filter(|r| r.is_err()).count();
-    if let Some(Err(first)) = results.into_iter().find(|r| r.is_err()) {
-        return Err(Failure {
-            summary: format!(
-                "{failed} of {CLIENTS} clients were not served. The first: {}",
-                first.summary
-            ),
-            ..first
-        });
-    }
+    ctx.all_at_once(20, |i| {
+        let mut client = connect(ctx, &server, &format!("client {i}"))?;
+        for round in 1..=3 {
+            let request = format!("client {i}, round {round}");
+            client.send(&frame(request.as_bytes()))?;
+            expect_reply(&mut client, request.as_bytes())?;
+        }
+        Ok(())
+    })?;
     idle.send(&frame(b"still here"))?;
     expect_reply(&mut idle, b"still here")
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::lessons::Lesson;
 use crate::process::Input;
-use crate::stage::{Ctx, Failure, Finished, Outcome, Server, Stage};
+use crate::stage::{ClientGone, Ctx, Failure, Finished, Outcome, Server, Stage};
 use crate::wire::{self, IO_TIMEOUT, Udp};
 
 pub const LESSON: Lesson = Lesson {
@@ -253,19 +253,7 @@ fn survives_garbage(ctx: &mut Ctx) -> Outcome {
 }
 
 fn ipv6(ctx: &mut Ctx) -> Outcome {
-    if !wire::has_ipv6_loopback() {
-        return Err(Failure::skipped(
-            "this machine has no IPv6 loopback, so the stage cannot run",
-        ));
-    }
-    let server = ctx.start_server("server", &["[::1]:0"])?;
-    if !server.addr.is_ipv6() {
-        return Err(Failure::failed(
-            "asked to listen on [::1]:0, the server announced an IPv4 address",
-        )
-        .expected("[::1]:PORT")
-        .got(server.addr.to_string()));
-    }
+    let server = ctx.start_server_ipv6("server")?;
     let client = Udp::bind(ctx.transcript(), "client", "[::1]:0")?;
     ask(ctx, &server, &client, b"hello over IPv6")
 }
@@ -294,10 +282,7 @@ fn parse_output(finished: &Finished) -> Result<(SocketAddr, Vec<u8>), Failure> {
 }
 
 /// Waits for the client's datagram on `peer`, until it exits or 5s.
-fn await_request(
-    peer: &Udp,
-    gone: &crate::stage::ClientGone,
-) -> Result<(Vec<u8>, SocketAddr), Failure> {
+fn await_request(peer: &Udp, gone: &ClientGone) -> Result<(Vec<u8>, SocketAddr), Failure> {
     peer.recv(IO_TIMEOUT, &|| gone.is_set())?.ok_or_else(|| {
         Failure::timed_out(format!(
             "no datagram from your client reached {}",
@@ -307,78 +292,89 @@ fn await_request(
     })
 }
 
-fn client_reply(ctx: &mut Ctx) -> Outcome {
+/// Runs the student's client with MESSAGE against a UDP socket of the
+/// checker's, which `peer_side` drives.
+fn against_peer<T: Send>(
+    ctx: &Ctx,
+    message: &str,
+    timeout: Duration,
+    peer_side: impl FnOnce(&Udp, &ClientGone) -> Result<T, Failure> + Send,
+) -> Result<(Result<Finished, Failure>, T), Failure> {
     let peer = socket(ctx, "the checker's server")?;
     let addr = peer.addr().to_string();
     let (finished, served) = ctx.run_client_with(
         "client",
-        &[&addr, "hello udp"],
+        &[&addr, message],
         Input::Nothing,
-        secs(10),
-        |gone| {
-            let (request, from) = await_request(&peer, gone)?;
-            wire::compare("the datagram your client sent", b"hello udp", &request)?;
-            peer.send_to(&request.to_ascii_uppercase(), from)?;
-            Ok(from)
-        },
+        timeout,
+        |gone| peer_side(&peer, gone),
     );
-    let from = served?;
+    Ok((finished, served?))
+}
+
+/// The client succeeded and printed `want` as its reply; returns the
+/// address it said it used.
+fn expect_printed_reply(
+    finished: Result<Finished, Failure>,
+    want: &[u8],
+) -> Result<SocketAddr, Failure> {
     let finished = finished?;
     finished.expect_success()?;
     let (using, reply) = parse_output(&finished)?;
+    wire::compare("the reply your client printed", want, &reply)?;
+    Ok(using)
+}
+
+fn client_reply(ctx: &mut Ctx) -> Outcome {
+    let (finished, from) = against_peer(ctx, "hello udp", secs(10), |peer, gone| {
+        let (request, from) = await_request(peer, gone)?;
+        wire::compare("the datagram your client sent", b"hello udp", &request)?;
+        peer.send_to(&request.to_ascii_uppercase(), from)?;
+        Ok(from)
+    })?;
+    let using = expect_printed_reply(finished, b"HELLO UDP")?;
     if using != from {
         return Err(Failure::failed(format!("your client printed `using {using}`, but its datagram came from {from}"))
             .hint("print socket.local_addr() after bind and connect: with port 0 only the socket knows its port"));
     }
-    wire::compare("the reply your client printed", b"HELLO UDP", &reply)
+    Ok(())
 }
 
 fn client_retry(ctx: &mut Ctx) -> Outcome {
-    let peer = socket(ctx, "the checker's server")?;
-    let addr = peer.addr().to_string();
-    let (finished, served) = ctx.run_client_with("client", &[&addr, "try again"], Input::Nothing, secs(15), |gone| {
+    let (finished, ()) = against_peer(ctx, "try again", secs(15), |peer, gone| {
         for lost in 1..=2 {
-            let (_, from) = await_request(&peer, gone).map_err(|f| Failure {
-                summary: format!("{} after {lost} lost datagram(s): your client did not send again", f.summary),
+            let (_, from) = await_request(peer, gone).map_err(|f| Failure {
+                summary: format!(
+                    "{} after {lost} lost datagram(s): your client did not send again",
+                    f.summary
+                ),
                 ..f
             })?;
-            ctx.note(format!("the checker's server drops datagram {lost} from {from}, as a lossy network might"));
+            ctx.note(format!(
+                "the checker's server drops datagram {lost} from {from}, as a lossy network might"
+            ));
         }
-        let (request, from) = await_request(&peer, gone)?;
-        peer.send_to(&request.to_ascii_uppercase(), from)?;
-        Ok(())
-    });
-    served?;
-    let finished = finished?;
-    finished.expect_success()?;
-    let (_, reply) = parse_output(&finished)?;
-    wire::compare("the reply your client printed", b"TRY AGAIN", &reply)
+        let (request, from) = await_request(peer, gone)?;
+        peer.send_to(&request.to_ascii_uppercase(), from)
+    })?;
+    expect_printed_reply(finished, b"TRY AGAIN").map(drop)
 }
 
 fn client_silent(ctx: &mut Ctx) -> Outcome {
-    let peer = socket(ctx, "the checker's server")?;
-    let addr = peer.addr().to_string();
-    let (finished, served) = ctx.run_client_with(
-        "client",
-        &[&addr, "anyone there?"],
-        Input::Nothing,
-        secs(15),
-        |gone| {
-            ctx.note("the checker's server receives, and never answers");
-            let mut attempts = 0;
-            while peer.recv(secs(16), &|| gone.is_set())?.is_some() {
-                attempts += 1;
-            }
-            ctx.note(format!(
-                "your client sent {attempts} datagram(s) before it stopped"
-            ));
-            Ok(attempts)
-        },
-    );
+    let (finished, _attempts) = against_peer(ctx, "anyone there?", secs(15), |peer, gone| {
+        ctx.note("the checker's server receives, and never answers");
+        let mut attempts = 0;
+        while peer.recv(secs(16), &|| gone.is_set())?.is_some() {
+            attempts += 1;
+        }
+        ctx.note(format!(
+            "your client sent {attempts} datagram(s) before it stopped"
+        ));
+        Ok(attempts)
+    })?;
     let finished = finished.map_err(|f| {
         f.hint("your client waited for ever: set a read timeout, and stop after the last attempt")
     })?;
-    served?;
     finished.expect_one_line_error()
 }
 
@@ -403,25 +399,12 @@ fn client_refused(ctx: &mut Ctx) -> Outcome {
 }
 
 fn client_stranger(ctx: &mut Ctx) -> Outcome {
-    let peer = socket(ctx, "the checker's server")?;
     let stranger = socket(ctx, "a stranger")?;
-    let addr = peer.addr().to_string();
-    let (finished, served) = ctx.run_client_with(
-        "client",
-        &[&addr, "who is there?"],
-        Input::Nothing,
-        secs(10),
-        |gone| {
-            let (request, from) = await_request(&peer, gone)?;
-            stranger.send_to(b"NOT FOR YOU", from)?;
-            thread::sleep(Duration::from_millis(100));
-            peer.send_to(&request.to_ascii_uppercase(), from)?;
-            Ok(())
-        },
-    );
-    served?;
-    let finished = finished?;
-    finished.expect_success()?;
-    let (_, reply) = parse_output(&finished)?;
-    wire::compare("the reply your client printed", b"WHO IS THERE?", &reply)
+    let (finished, ()) = against_peer(ctx, "who is there?", secs(10), |peer, gone| {
+        let (request, from) = await_request(peer, gone)?;
+        stranger.send_to(b"NOT FOR YOU", from)?;
+        thread::sleep(Duration::from_millis(100));
+        peer.send_to(&request.to_ascii_uppercase(), from)
+    })?;
+    expect_printed_reply(finished, b"WHO IS THERE?").map(drop)
 }
