@@ -455,10 +455,6 @@ impl Conn {
         let _ = SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
     }
 
-    /// The raw stream, for stages that need more than the above.
-    pub fn stream(&self) -> &TcpStream {
-        &self.stream
-    }
 }
 
 /// A listening socket of the checker's own, for grading clients.
@@ -569,10 +565,6 @@ impl Udp {
         self.socket
             .local_addr()
             .expect("a bound socket has an address")
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     /// Sends one datagram and logs it.
