@@ -454,7 +454,6 @@ impl Conn {
             .note(format!("{} resets the connection (RST)", self.name));
         let _ = SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
     }
-
 }
 
 /// A listening socket of the checker's own, for grading clients.
