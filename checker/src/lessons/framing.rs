@@ -41,7 +41,7 @@ const STAGES: &[Stage] = &[
         id: "two-in-one-write",
         title: "Two frames in one write get two replies, in order",
         points: 10,
-        hint: "One read can hold several frames, or part of one. Let a buffered reader and read_exact cut the stream at the lengths.",
+        hint: "One read can hold several frames, or part of one: let read_exact cut the stream at the lengths. When read_frame returns None, close.",
         deadline: secs(20),
         run: two_in_one_write,
     },
@@ -209,7 +209,10 @@ fn two_in_one_write(ctx: &mut Ctx) -> Outcome {
     ctx.note("client sends two frames in a single write");
     client.send(&both)?;
     expect_reply(&mut client, b"Hi!")?;
-    expect_reply(&mut client, b"Hope you're well")
+    expect_reply(&mut client, b"Hope you're well")?;
+    // End of stream between frames is a clean close: the server closes too.
+    client.shutdown_write()?;
+    client.expect_close()
 }
 
 fn dribble(ctx: &mut Ctx) -> Outcome {
