@@ -643,13 +643,18 @@ impl Udp {
         stop: &dyn Fn() -> bool,
     ) -> Outcome {
         let Some((got, sender)) = self.recv(IO_TIMEOUT, stop)? else {
-            return Err(Failure::timed_out(format!(
-                "{}: no datagram came back within {}s",
-                self.name,
-                IO_TIMEOUT.as_secs()
-            ))
-            .expected(format!("a reply from {from}: {}", show(expected)))
-            .got("nothing"));
+            let summary = if stop() {
+                format!("{}: no reply came; the server exited", self.name)
+            } else {
+                format!(
+                    "{}: no datagram came back within {}s",
+                    self.name,
+                    IO_TIMEOUT.as_secs()
+                )
+            };
+            return Err(Failure::timed_out(summary)
+                .expected(format!("a reply from {from}: {}", show(expected)))
+                .got("nothing"));
         };
         if sender != from {
             return Err(Failure::failed(format!(

@@ -343,12 +343,12 @@ fn client_reply(ctx: &mut Ctx) -> Outcome {
 fn client_retry(ctx: &mut Ctx) -> Outcome {
     let (finished, ()) = against_peer(ctx, "try again", secs(15), |peer, gone| {
         for lost in 1..=2 {
-            let (_, from) = await_request(peer, gone).map_err(|f| Failure {
-                summary: format!(
-                    "{} after {lost} lost datagram(s): your client did not send again",
-                    f.summary
-                ),
-                ..f
+            let (_, from) = await_request(peer, gone).map_err(|f| match lost - 1 {
+                0 => f,
+                dropped => Failure {
+                    summary: format!("{}: the checker dropped {dropped} datagram(s), and your client did not send again", f.summary),
+                    ..f
+                },
             })?;
             ctx.note(format!(
                 "the checker's server drops datagram {lost} from {from}, as a lossy network might"
