@@ -20,6 +20,11 @@ use crate::lessons::Lesson;
 use crate::process::{self, Input, ProgramReport};
 use crate::wire::Transcript;
 
+/// `Duration::from_secs`, short enough for stage tables.
+pub const fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
 /// How long a server gets to print `listening on ADDRESS`.
 pub const ANNOUNCE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -403,6 +408,16 @@ impl Ctx {
 }
 
 impl Ctx {
+    /// Starts the server on IPv4 loopback, on a port the OS chooses.
+    pub fn start_server_ipv4(&self, role: &str) -> Result<Server, Failure> {
+        self.start_server(role, &["127.0.0.1:0"])
+    }
+
+    /// Opens a TCP connection to `server`, named `name` in the transcript.
+    pub fn connect(&self, server: &Server, name: &str) -> Result<crate::wire::Conn, Failure> {
+        crate::wire::Conn::connect(self.transcript(), name, server.addr)
+    }
+
     /// Starts the server on IPv6 loopback (`[::1]:0`) and checks that it
     /// announced an IPv6 address. Skipped where the machine has no IPv6.
     pub fn start_server_ipv6(&self, role: &str) -> Result<Server, Failure> {

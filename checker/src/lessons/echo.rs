@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::lessons::Lesson;
 use crate::process::Input;
-use crate::stage::{Ctx, Failure, Outcome, Server, Stage};
+use crate::stage::{Ctx, Failure, Outcome, Stage, secs};
 use crate::wire::{self, Conn, IO_TIMEOUT, Peer};
 
 pub const LESSON: Lesson = Lesson {
@@ -18,10 +18,6 @@ pub const LESSON: Lesson = Lesson {
     chapter: "echo.md",
     stages: STAGES,
 };
-
-const fn secs(n: u64) -> Duration {
-    Duration::from_secs(n)
-}
 
 const STAGES: &[Stage] = &[
     Stage {
@@ -130,33 +126,25 @@ const STAGES: &[Stage] = &[
     },
 ];
 
-fn start(ctx: &Ctx) -> Result<Server, Failure> {
-    ctx.start_server("server", &["127.0.0.1:0"])
-}
-
-fn connect(ctx: &Ctx, server: &Server, name: &str) -> Result<Conn, Failure> {
-    Conn::connect(ctx.transcript(), name, server.addr)
-}
-
 fn one_message(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut client = connect(ctx, &server, "client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut client = ctx.connect(&server, "client")?;
     client.send(b"Hello, world")?;
     client.expect("the echo", b"Hello, world")?;
     ctx.check_alive(&server)
 }
 
 fn binary(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut client = connect(ctx, &server, "client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut client = ctx.connect(&server, "client")?;
     let every_byte: Vec<u8> = (0..=255).collect();
     client.send(&every_byte)?;
     client.expect("the echo of bytes 0 to 255", &every_byte)
 }
 
 fn dribble(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut client = connect(ctx, &server, "client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut client = ctx.connect(&server, "client")?;
     let message = b"one byte at a time\n";
     client.send_slowly(message, Duration::from_millis(20))?;
     client.expect("the echo", message)
@@ -172,8 +160,8 @@ fn pattern(len: usize) -> Vec<u8> {
 
 fn big_stream(ctx: &mut Ctx) -> Outcome {
     const SIZE: usize = 16 << 20;
-    let server = start(ctx)?;
-    let mut reader = connect(ctx, &server, "client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut reader = ctx.connect(&server, "client")?;
     let mut writer = reader.try_clone()?;
     let data = pattern(SIZE);
     ctx.note("client sends 16 MiB in 64 KiB writes and, at the same time, reads the echo; it half-closes only after all has come back");
@@ -256,8 +244,8 @@ fn read_back(ctx: &Ctx, conn: &mut Conn, expected: &[u8]) -> Outcome {
 }
 
 fn half_close(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut client = connect(ctx, &server, "client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut client = ctx.connect(&server, "client")?;
     client.send(b"last words")?;
     client.shutdown_write()?;
     client.expect("the echo after the half-close", b"last words")?;
@@ -265,8 +253,8 @@ fn half_close(ctx: &mut Ctx) -> Outcome {
 }
 
 fn reset(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut rude = connect(ctx, &server, "client 1")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut rude = ctx.connect(&server, "client 1")?;
     let data = pattern(256 << 10);
     ctx.note("client 1 sends 256 KiB, reads only the first bytes of the echo, then resets");
     rude.send_quietly(&data)?;
@@ -275,16 +263,16 @@ fn reset(ctx: &mut Ctx) -> Outcome {
     // Give the server time to hit the reset while it is still echoing.
     thread::sleep(Duration::from_millis(200));
     ctx.check_alive(&server)?;
-    let mut polite = connect(ctx, &server, "client 2")?;
+    let mut polite = ctx.connect(&server, "client 2")?;
     polite.send(b"are you still there?")?;
     polite.expect("the echo", b"are you still there?")?;
     ctx.check_alive(&server)
 }
 
 fn one_after_another(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
+    let server = ctx.start_server_ipv4("server")?;
     for i in 1..=5 {
-        let mut client = connect(ctx, &server, &format!("client {i}"))?;
+        let mut client = ctx.connect(&server, &format!("client {i}"))?;
         let message = format!("message number {i}");
         client.send(message.as_bytes())?;
         client.expect("the echo", message.as_bytes())?;
@@ -295,11 +283,11 @@ fn one_after_another(ctx: &mut Ctx) -> Outcome {
 }
 
 fn concurrent(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut idle = connect(ctx, &server, "idle client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut idle = ctx.connect(&server, "idle client")?;
     ctx.note("the idle client sends nothing yet and keeps its connection open");
     ctx.all_at_once(20, |i| {
-        let mut client = connect(ctx, &server, &format!("client {i}"))?;
+        let mut client = ctx.connect(&server, &format!("client {i}"))?;
         let message = format!("client {i} says hello");
         client.send(message.as_bytes())?;
         client.expect("the echo", message.as_bytes())?;
@@ -312,7 +300,7 @@ fn concurrent(ctx: &mut Ctx) -> Outcome {
 
 fn ipv6(ctx: &mut Ctx) -> Outcome {
     let server = ctx.start_server_ipv6("server")?;
-    let mut client = connect(ctx, &server, "client")?;
+    let mut client = ctx.connect(&server, "client")?;
     client.send(b"hello over IPv6")?;
     client.expect("the echo", b"hello over IPv6")
 }

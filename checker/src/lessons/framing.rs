@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::lessons::Lesson;
 use crate::process::{self, Input};
-use crate::stage::{Ctx, Failure, Outcome, Server, Stage};
+use crate::stage::{Ctx, Failure, Outcome, Server, Stage, secs};
 use crate::wire::{self, Conn, IO_TIMEOUT, Peer};
 
 pub const LESSON: Lesson = Lesson {
@@ -18,10 +18,6 @@ pub const LESSON: Lesson = Lesson {
     chapter: "framing.md",
     stages: STAGES,
 };
-
-const fn secs(n: u64) -> Duration {
-    Duration::from_secs(n)
-}
 
 /// The protocol's payload limit: 8 MiB.
 const MAX_FRAME: usize = 8 * 1024 * 1024;
@@ -146,14 +142,6 @@ fn reversed(payload: &[u8]) -> Vec<u8> {
     payload.iter().rev().copied().collect()
 }
 
-fn start(ctx: &Ctx) -> Result<Server, Failure> {
-    ctx.start_server("server", &["127.0.0.1:0"])
-}
-
-fn connect(ctx: &Ctx, server: &Server, name: &str) -> Result<Conn, Failure> {
-    Conn::connect(ctx.transcript(), name, server.addr)
-}
-
 /// Expects the reply frame to `request`: reads the 4-byte length, checks
 /// it, then reads and checks the payload.
 fn expect_reply(conn: &mut Conn, request: &[u8]) -> Outcome {
@@ -188,22 +176,22 @@ fn expect_reply(conn: &mut Conn, request: &[u8]) -> Outcome {
 /// refusal, the server must still serve others.
 fn still_serves(ctx: &Ctx, server: &Server) -> Outcome {
     ctx.check_alive(server)?;
-    let mut next = connect(ctx, server, "next client")?;
+    let mut next = ctx.connect(server, "next client")?;
     next.send(&frame(b"still there?"))?;
     expect_reply(&mut next, b"still there?")?;
     ctx.check_alive(server)
 }
 
 fn one_frame(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut client = connect(ctx, &server, "client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut client = ctx.connect(&server, "client")?;
     client.send(&frame(b"hello"))?;
     expect_reply(&mut client, b"hello")
 }
 
 fn two_in_one_write(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut client = connect(ctx, &server, "client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut client = ctx.connect(&server, "client")?;
     let mut both = frame(b"Hi!");
     both.extend(frame(b"Hope you're well"));
     ctx.note("client sends two frames in a single write");
@@ -216,15 +204,15 @@ fn two_in_one_write(ctx: &mut Ctx) -> Outcome {
 }
 
 fn dribble(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut client = connect(ctx, &server, "client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut client = ctx.connect(&server, "client")?;
     client.send_slowly(&frame(b"slowly"), Duration::from_millis(20))?;
     expect_reply(&mut client, b"slowly")
 }
 
 fn empty_frame(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut client = connect(ctx, &server, "client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut client = ctx.connect(&server, "client")?;
     client.send(&frame(b""))?;
     expect_reply(&mut client, b"")?;
     client.send(&frame(b"after the empty one"))?;
@@ -232,8 +220,8 @@ fn empty_frame(ctx: &mut Ctx) -> Outcome {
 }
 
 fn max_frame(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut client = connect(ctx, &server, "client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut client = ctx.connect(&server, "client")?;
     let payload: Vec<u8> = (0..MAX_FRAME).map(|i| (i % 251) as u8).collect();
     ctx.note(format!(
         "client sends a frame of exactly {MAX_FRAME} bytes (the limit)"
@@ -248,7 +236,7 @@ fn max_frame(ctx: &mut Ctx) -> Outcome {
 
 /// Sends `header` (and nothing more), and expects the server to close.
 fn expect_refusal(ctx: &Ctx, server: &Server, header: [u8; 4], what: &str) -> Outcome {
-    let mut rude = connect(ctx, server, "client")?;
+    let mut rude = ctx.connect(server, "client")?;
     ctx.note(format!("client announces {what} and sends no payload"));
     rude.send(&header)?;
     rude.expect_close().map_err(|f| {
@@ -257,14 +245,14 @@ fn expect_refusal(ctx: &Ctx, server: &Server, header: [u8; 4], what: &str) -> Ou
 }
 
 fn over_max(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
+    let server = ctx.start_server_ipv4("server")?;
     let header = ((MAX_FRAME + 1) as u32).to_be_bytes();
     expect_refusal(ctx, &server, header, "a payload of 8 MiB + 1 byte")?;
     still_serves(ctx, &server)
 }
 
 fn huge_length(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
+    let server = ctx.start_server_ipv4("server")?;
     let before = process::peak_resident_kib(server.pid).unwrap_or(0);
     let started = Instant::now();
     expect_refusal(
@@ -290,8 +278,8 @@ fn huge_length(ctx: &mut Ctx) -> Outcome {
 }
 
 fn eof_mid_header(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut client = connect(ctx, &server, "client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut client = ctx.connect(&server, "client")?;
     client.send(&[0, 0])?;
     client.shutdown_write()?;
     client.expect_close()?;
@@ -299,8 +287,8 @@ fn eof_mid_header(ctx: &mut Ctx) -> Outcome {
 }
 
 fn eof_mid_payload(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut client = connect(ctx, &server, "client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut client = ctx.connect(&server, "client")?;
     ctx.note("client announces 10 payload bytes, sends 4, then ends the stream");
     client.send(&[0, 0, 0, 10, b'c', b'u', b't', b' '])?;
     client.shutdown_write()?;
@@ -310,8 +298,8 @@ fn eof_mid_payload(ctx: &mut Ctx) -> Outcome {
 
 fn pipelined(ctx: &mut Ctx) -> Outcome {
     const FRAMES: usize = 1000;
-    let server = start(ctx)?;
-    let mut reader = connect(ctx, &server, "client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut reader = ctx.connect(&server, "client")?;
     let mut writer = reader.try_clone()?;
     let requests: Vec<Vec<u8>> = (0..FRAMES)
         .map(|i| format!("request number {i}").into_bytes())
@@ -341,11 +329,11 @@ fn pipelined(ctx: &mut Ctx) -> Outcome {
 }
 
 fn concurrent(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut idle = connect(ctx, &server, "idle client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut idle = ctx.connect(&server, "idle client")?;
     ctx.note("the idle client sends nothing yet and keeps its connection open");
     ctx.all_at_once(20, |i| {
-        let mut client = connect(ctx, &server, &format!("client {i}"))?;
+        let mut client = ctx.connect(&server, &format!("client {i}"))?;
         for round in 1..=3 {
             let request = format!("client {i}, round {round}");
             client.send(&frame(request.as_bytes()))?;
@@ -358,8 +346,8 @@ fn concurrent(ctx: &mut Ctx) -> Outcome {
 }
 
 fn byte_order(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
-    let mut client = connect(ctx, &server, "client")?;
+    let server = ctx.start_server_ipv4("server")?;
+    let mut client = ctx.connect(&server, "client")?;
     let payload: Vec<u8> = (0..=255).collect();
     ctx.note("client sends header 00 00 01 00 (256, big-endian; 65,536 if read little-endian) and 256 bytes");
     client.send(&frame(&payload))?;

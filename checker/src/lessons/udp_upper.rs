@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::lessons::Lesson;
 use crate::process::Input;
-use crate::stage::{ClientGone, Ctx, Failure, Finished, Outcome, Server, Stage};
+use crate::stage::{ClientGone, Ctx, Failure, Finished, Outcome, Server, Stage, secs};
 use crate::wire::{self, IO_TIMEOUT, Udp};
 
 pub const LESSON: Lesson = Lesson {
@@ -19,10 +19,6 @@ pub const LESSON: Lesson = Lesson {
     chapter: "udp-upper.md",
     stages: STAGES,
 };
-
-const fn secs(n: u64) -> Duration {
-    Duration::from_secs(n)
-}
 
 /// The largest UDP payload over IPv4.
 const LARGEST_V4: usize = 65_507;
@@ -142,10 +138,6 @@ const STAGES: &[Stage] = &[
     },
 ];
 
-fn start(ctx: &Ctx) -> Result<Server, Failure> {
-    ctx.start_server("server", &["127.0.0.1:0"])
-}
-
 fn socket(ctx: &Ctx, name: &str) -> Result<Udp, Failure> {
     Udp::bind(ctx.transcript(), name, "127.0.0.1:0")
 }
@@ -166,19 +158,19 @@ fn expect_upper(ctx: &Ctx, server: &Server, sock: &Udp, request: &[u8]) -> Outco
 }
 
 fn one_datagram(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
+    let server = ctx.start_server_ipv4("server")?;
     let client = socket(ctx, "client")?;
     ask(ctx, &server, &client, b"hello, datagram")
 }
 
 fn mixed_case(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
+    let server = ctx.start_server_ipv4("server")?;
     let client = socket(ctx, "client")?;
     ask(ctx, &server, &client, b"MixedCaseString")
 }
 
 fn two_datagrams(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
+    let server = ctx.start_server_ipv4("server")?;
     let client = socket(ctx, "client")?;
     client.send_to(b"Hi!", server.addr)?;
     client.send_to(b"Hope you're well", server.addr)?;
@@ -189,7 +181,7 @@ fn two_datagrams(ctx: &mut Ctx) -> Outcome {
 }
 
 fn empty(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
+    let server = ctx.start_server_ipv4("server")?;
     let client = socket(ctx, "client")?;
     ask(ctx, &server, &client, b"")?;
     // And the server still answers normally afterwards.
@@ -197,7 +189,7 @@ fn empty(ctx: &mut Ctx) -> Outcome {
 }
 
 fn largest(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
+    let server = ctx.start_server_ipv4("server")?;
     let client = socket(ctx, "client")?;
     let big: Vec<u8> = (0..LARGEST_V4)
         .map(|i| b"abcdefghijklmnopqrstuvwxyz0123456789"[i % 36])
@@ -206,14 +198,14 @@ fn largest(ctx: &mut Ctx) -> Outcome {
 }
 
 fn binary(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
+    let server = ctx.start_server_ipv4("server")?;
     let client = socket(ctx, "client")?;
     let every_byte: Vec<u8> = (0..=255).collect();
     ask(ctx, &server, &client, &every_byte)
 }
 
 fn many_clients(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
+    let server = ctx.start_server_ipv4("server")?;
     let clients = (1..=5)
         .map(|i| socket(ctx, &format!("client {i}")))
         .collect::<Result<Vec<_>, _>>()?;
@@ -233,7 +225,7 @@ fn many_clients(ctx: &mut Ctx) -> Outcome {
 }
 
 fn survives_garbage(ctx: &mut Ctx) -> Outcome {
-    let server = start(ctx)?;
+    let server = ctx.start_server_ipv4("server")?;
     let rude = socket(ctx, "rude client")?;
     rude.send_to(b"\xff\xfe\xfd\x80 not UTF-8", server.addr)?;
     rude.send_to(&[0u8; 1000], server.addr)?;
