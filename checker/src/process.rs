@@ -305,7 +305,7 @@ impl Proc {
                 let deadline = Instant::now() + TERM_GRACE;
                 while Instant::now() < deadline {
                     if let Ok(Some(status)) = self.child.try_wait() {
-                        self.ended = Some((status, true));
+                        self.ended = Some((status, caused_by_stop(status)));
                         break;
                     }
                     thread::sleep(Duration::from_millis(5));
@@ -436,6 +436,17 @@ pub fn describe_status(status: ExitStatus) -> String {
 }
 
 /// Whether a program that ended on its own crashed (a panic or a signal).
+/// Whether an exit seen after the checker sent SIGTERM came from that signal.
+/// A program may be dying on its own just as the stage ends (an abort closes
+/// its sockets a moment before it becomes a zombie): a crash signal or a
+/// panic's exit code is then the program's doing, not the checker's.
+fn caused_by_stop(status: ExitStatus) -> bool {
+    match status.signal() {
+        Some(sig) => sig == libc::SIGTERM || sig == libc::SIGKILL,
+        None => status.code() != Some(101),
+    }
+}
+
 pub fn is_crash(status: ExitStatus) -> bool {
     status.code() == Some(101) || status.signal().is_some()
 }
@@ -506,4 +517,31 @@ pub fn await_announcement(
     timeout: Duration,
 ) -> Result<String, RecvTimeoutError> {
     rx.recv_timeout(timeout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds a wait status as the kernel reports it.
+    fn killed_by(signal: i32) -> ExitStatus {
+        ExitStatus::from_raw(signal)
+    }
+    fn exited_with(code: i32) -> ExitStatus {
+        ExitStatus::from_raw(code << 8)
+    }
+
+    #[test]
+    fn a_crash_racing_the_stop_stays_the_programs_own() {
+        assert!(caused_by_stop(killed_by(libc::SIGTERM)));
+        assert!(caused_by_stop(killed_by(libc::SIGKILL)));
+        // A program that catches TERM and exits cleanly was stopped by us.
+        assert!(caused_by_stop(exited_with(0)));
+        assert!(caused_by_stop(exited_with(143)));
+        // An abort, a segfault or a panic was already under way.
+        assert!(!caused_by_stop(killed_by(libc::SIGABRT)));
+        assert!(!caused_by_stop(killed_by(libc::SIGSEGV)));
+        assert!(!caused_by_stop(exited_with(101)));
+        assert!(is_crash(exited_with(101)) && !is_crash(exited_with(1)));
+    }
 }
