@@ -32,3 +32,7 @@ book:
 # Everything CI runs: fmt, clippy, the book, the tests
 ci:
     bash .ci/run
+
+# How fast grading and the tests are, warm (figures only)
+bench-grade *ARGS:
+    bash .ci/bench-grade {{ARGS}}

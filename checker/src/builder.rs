@@ -1,10 +1,16 @@
 //! Building what the checker grades, with cargo, so a student never has to
-//! build by hand first. Compiler messages are shown as cargo renders them.
+//! build by hand first.
+//!
+//! Every package asked for is built in one `cargo build --keep-going`, so
+//! one lesson that does not compile never stops the others. The compiler's
+//! messages are not printed here: they are kept per package, as cargo
+//! renders them, for the report to show under the lesson they belong to.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::thread;
 
 use serde::Deserialize;
 
@@ -16,18 +22,37 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// What the compiler said about one package.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics {
+    pub errors: usize,
+    /// Warnings in the package's own code (not its dependencies').
+    pub warnings: usize,
+    /// Every message, as cargo renders it, in order.
+    pub rendered: String,
+    /// The first error alone, for a short report.
+    pub first_error: Option<String>,
+}
+
 /// What a build produced.
 #[derive(Debug, Default)]
 pub struct Built {
-    /// Binary name → path of the executable.
+    /// Binary name → path of the executable, for every binary that built.
     pub executables: HashMap<String, PathBuf>,
-    /// Compiler warnings in the packages built (not their dependencies).
-    pub warnings: usize,
+    /// Package name → what the compiler said about it.
+    pub packages: HashMap<String, Diagnostics>,
+    /// Whether cargo reported success for the whole build.
+    pub success: bool,
+    /// Cargo's own stderr: a broken manifest is explained there.
+    pub cargo_stderr: String,
 }
 
-/// Why a build failed.
-#[derive(Debug)]
-pub struct BuildError(pub String);
+impl Built {
+    /// What the compiler said about `package` (nothing, if it said nothing).
+    pub fn diagnostics(&self, package: &str) -> Diagnostics {
+        self.packages.get(package).cloned().unwrap_or_default()
+    }
+}
 
 #[derive(Deserialize)]
 struct Message {
@@ -51,10 +76,20 @@ struct Diagnostic {
     spans: Vec<serde_json::Value>,
 }
 
-/// Builds the binaries of `packages` (in the workspace at `root`). Cargo's
-/// progress and the compiler's messages go to our stderr; `color` asks for
-/// them in color.
-pub fn build(root: &Path, packages: &[String], color: bool) -> Result<Built, BuildError> {
+/// The package name in a cargo package id:
+/// `path+file:///w/lessons/echo#0.1.0` is `echo`, and
+/// `path+file:///w/solutions/echo#echo-solution@0.1.0` is `echo-solution`.
+fn package_name(id: &str) -> Option<String> {
+    let (path, fragment) = id.split_once('#')?;
+    if let Some((name, _version)) = fragment.split_once('@') {
+        return Some(name.to_string());
+    }
+    path.rsplit('/').next().map(str::to_string)
+}
+
+/// Builds the binaries of `packages` in the workspace at `root`. Nothing is
+/// printed: diagnostics are returned, rendered in color when `color`.
+pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let format = if color {
         "json-diagnostic-rendered-ansi"
@@ -63,26 +98,35 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Result<Built, Bui
     };
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        // --quiet: no progress lines; the compiler's messages still come,
-        // through the JSON below.
-        .args(["build", "--quiet", "--bins", "--message-format", format])
+        .args(["build", "--quiet", "--keep-going", "--bins"])
+        .args(["--message-format", format])
         .arg(if color {
             "--color=always"
         } else {
             "--color=never"
         })
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::piped());
     for p in packages {
         cmd.args(["--package", p]);
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| BuildError(format!("cannot run cargo: {e}")))?;
-    let stdout = child.stdout.take().expect("stdout is piped");
     let mut built = Built::default();
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            built.cargo_stderr = format!("cannot run cargo: {e}");
+            return built;
+        }
+    };
+    // Read stderr on a thread of its own, so neither pipe can fill up.
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let stderr_reader = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let stdout = child.stdout.take().expect("stdout is piped");
     let mut finished_ok = None;
-    let mut err = std::io::stderr().lock();
     for line in BufReader::new(stdout).lines() {
         let Ok(line) = line else { break };
         let Ok(msg) = serde_json::from_str::<Message>(&line) else {
@@ -95,33 +139,54 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Result<Built, Bui
                 }
             }
             "compiler-message" => {
-                let ours = msg
+                let Some(name) = msg
                     .package_id
                     .as_deref()
-                    .is_some_and(|id| id.starts_with("path+"));
-                if let (true, Some(diag)) = (ours, msg.message) {
-                    // Summary lines ("2 warnings emitted") have no span.
-                    if diag.level == "warning" && !diag.spans.is_empty() {
-                        built.warnings += 1;
+                    .filter(|id| id.starts_with("path+"))
+                    .and_then(package_name)
+                else {
+                    continue;
+                };
+                let Some(diag) = msg.message else { continue };
+                let entry = built.packages.entry(name).or_default();
+                // Summary lines ("2 warnings emitted") have no span.
+                let counted = !diag.spans.is_empty();
+                match diag.level.as_str() {
+                    "error" if counted => entry.errors += 1,
+                    "warning" if counted => entry.warnings += 1,
+                    _ => {}
+                }
+                if let Some(text) = diag.rendered {
+                    if diag.level == "error" && counted && entry.first_error.is_none() {
+                        entry.first_error = Some(text.clone());
                     }
-                    if let Some(text) = diag.rendered {
-                        let _ = err.write_all(text.as_bytes());
-                    }
+                    entry.rendered.push_str(&text);
                 }
             }
             "build-finished" => finished_ok = msg.success,
             _ => {}
         }
     }
-    let status = child
-        .wait()
-        .map_err(|e| BuildError(format!("waiting for cargo: {e}")))?;
-    if status.success() && finished_ok != Some(false) {
-        Ok(built)
-    } else {
-        Err(BuildError(format!(
-            "cargo build of {} failed: see the compiler's messages above",
-            packages.join(", ")
-        )))
+    let status = child.wait();
+    built.cargo_stderr = stderr_reader.join().unwrap_or_default();
+    built.success = matches!(status, Ok(s) if s.success()) && finished_ok != Some(false);
+    built
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_names_come_out_of_package_ids() {
+        assert_eq!(
+            package_name("path+file:///w/lessons/echo#0.1.0").as_deref(),
+            Some("echo")
+        );
+        assert_eq!(
+            package_name("path+file:///w/solutions/echo#echo-solution@0.1.0").as_deref(),
+            Some("echo-solution")
+        );
+        assert_eq!(package_name("registry+https://x"), None);
     }
 }

@@ -4,40 +4,53 @@
 //! Every program runs in a process group of its own, so that one signal to
 //! the group reaches it and any child it forked. Groups still alive are kept
 //! in a registry, so that Ctrl-C (see [`kill_everything`]) can end them all.
+//!
+//! Programs are started by one long-lived thread, the spawner: Linux's
+//! "kill me when my parent dies" (`PR_SET_PDEATHSIG`) fires when the
+//! *thread* that forked the program ends, so a program forked from a
+//! stage's short-lived helper thread would otherwise die early.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::stage::Failure;
+use crate::time;
 
-/// How much of a program's stdout the checker keeps (a client's output is
-/// what it graded, up to 16 MiB), and how much of its stderr. The rest is
-/// read and thrown away, so that a program that floods its output never
-/// blocks on a full pipe, and never fills the checker's memory.
+/// How much of a program's stdout the checker keeps: a client's output is
+/// what is graded, and the largest a stage checks is 16 MiB, so 32 MiB. The
+/// rest is read and thrown away, so that a program that floods its output
+/// never blocks on a full pipe, and never fills the checker's memory.
 pub const STDOUT_CAP: usize = 32 << 20;
-pub const STDERR_CAP: usize = 1 << 20;
-/// The longest stdout line looked at for the `listening on` announcement.
+/// Of stderr the checker keeps the first 256 KiB and the last 64 KiB: the
+/// start says how the program began, the end how it died. A `todo!()` panic
+/// is noticed wherever it appears, even in the part that is not kept.
+pub const STDERR_HEAD: usize = 256 << 10;
+pub const STDERR_TAIL: usize = 64 << 10;
+/// The longest output line looked at (for the announcement and panics).
 const LINE_CAP: usize = 4096;
 /// After SIGTERM, how long a group gets before SIGKILL.
 const TERM_GRACE: Duration = Duration::from_millis(300);
 /// The prefix of the line a server prints once it listens.
 pub const ANNOUNCE_PREFIX: &str = "listening on ";
+/// A server's base deadline for printing `listening on ADDRESS`.
+pub const ANNOUNCE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Process groups started and not yet reaped, for [`kill_everything`].
 static LIVE_GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 
 /// Kills every process group the checker started and has not reaped yet.
-/// Called from the Ctrl-C handler and on panic; safe to call twice.
+/// Called on Ctrl-C and when the checker's main thread panics; safe to call
+/// twice.
 pub fn kill_everything() {
     let groups = LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
     for &pgid in groups.iter() {
@@ -46,6 +59,11 @@ pub fn kill_everything() {
     for &pgid in groups.iter() {
         wait_until_gone(pgid);
     }
+}
+
+/// How many groups are alive: for tests that check nothing is left.
+pub fn live_group_count() -> usize {
+    LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner()).len()
 }
 
 /// A signal is delivered asynchronously: wait (briefly) until every process
@@ -100,23 +118,71 @@ pub fn peak_resident_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Output captured from one pipe: the first [`OUTPUT_CAP`] bytes, and how
-/// many bytes came in all.
+/// Output captured from one pipe: the first `head` bytes, the last `tail`
+/// bytes, how many came in all, and what was noticed in passing.
 struct Capture {
-    kept: Vec<u8>,
-    cap: usize,
+    head: Vec<u8>,
+    head_cap: usize,
+    tail: VecDeque<u8>,
+    tail_cap: usize,
     total: u64,
     done: bool,
+    /// The place of the last "panicked at FILE:LINE:COL" line seen.
+    panicked_at: Option<String>,
+    /// Set when a `todo!()` panic went by: where it was.
+    todo: Option<String>,
 }
 
 impl Capture {
-    fn new(cap: usize) -> Arc<Mutex<Capture>> {
+    fn new(head_cap: usize, tail_cap: usize) -> Arc<Mutex<Capture>> {
         Arc::new(Mutex::new(Capture {
-            kept: Vec::new(),
-            cap,
+            head: Vec::new(),
+            head_cap,
+            tail: VecDeque::new(),
+            tail_cap,
             total: 0,
             done: false,
+            panicked_at: None,
+            todo: None,
         }))
+    }
+
+    fn keep(&mut self, bytes: &[u8]) {
+        let room = self.head_cap.saturating_sub(self.head.len());
+        let (to_head, rest) = bytes.split_at(bytes.len().min(room));
+        self.head.extend_from_slice(to_head);
+        if self.tail_cap > 0 {
+            self.tail.extend(rest);
+            let over = self.tail.len().saturating_sub(self.tail_cap);
+            self.tail.drain(..over);
+        }
+        self.total += bytes.len() as u64;
+    }
+
+    /// Looks at one whole line of stderr for a panic and a `todo!()`.
+    fn scan(&mut self, line: &str) {
+        if let Some(i) = line.find("panicked at ") {
+            let place = line[i + "panicked at ".len()..]
+                .trim()
+                .trim_end_matches(':');
+            self.panicked_at = Some(place.to_string());
+        } else if line.starts_with("not yet implemented") && self.todo.is_none() {
+            self.todo = Some(match &self.panicked_at {
+                Some(place) => format!("the program reached the todo!() at {place}"),
+                None => "the program reached a todo!()".to_string(),
+            });
+        }
+    }
+
+    /// What was kept, with a marker where the middle was left out.
+    fn text(&self) -> Vec<u8> {
+        let mut out = self.head.clone();
+        let left_out = self.total - (self.head.len() + self.tail.len()) as u64;
+        if left_out > 0 {
+            out.extend_from_slice(format!("\n[… {left_out} bytes left out …]\n").as_bytes());
+        }
+        out.extend(self.tail.iter());
+        out
     }
 }
 
@@ -126,6 +192,50 @@ pub enum Input {
     Nothing,
     /// These bytes, then end of file.
     Bytes(Vec<u8>),
+}
+
+/// A request to the spawner thread.
+struct SpawnRequest {
+    cmd: Command,
+    reply: Sender<std::io::Result<Child>>,
+}
+
+/// The spawner thread's mailbox; the thread lives as long as the checker.
+fn spawner() -> &'static Mutex<Sender<SpawnRequest>> {
+    static SPAWNER: OnceLock<Mutex<Sender<SpawnRequest>>> = OnceLock::new();
+    SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnRequest>();
+        thread::Builder::new()
+            .name("spawner".into())
+            .spawn(move || {
+                for mut request in rx {
+                    // Register the group before anything else can happen, so
+                    // that Ctrl-C finds it.
+                    let mut groups = LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+                    let child = request.cmd.spawn();
+                    if let Ok(child) = &child {
+                        groups.insert(child.id() as i32);
+                    }
+                    drop(groups);
+                    let _ = request.reply.send(child);
+                }
+            })
+            .expect("the checker can start its spawner thread");
+        Mutex::new(tx)
+    })
+}
+
+/// Starts `cmd` on the spawner thread.
+fn spawn_from_spawner(cmd: Command) -> std::io::Result<Child> {
+    let (reply, answer) = mpsc::channel();
+    spawner()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send(SpawnRequest { cmd, reply })
+        .map_err(|_| std::io::Error::other("the spawner thread is gone"))?;
+    answer
+        .recv()
+        .map_err(|_| std::io::Error::other("the spawner thread did not answer"))?
 }
 
 /// One running program under test.
@@ -165,12 +275,8 @@ impl Proc {
                 Ok(())
             });
         }
-        // Register the group before anything can fail, so Ctrl-C finds it.
-        let mut groups = LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
-        let mut child = cmd.spawn()?;
+        let mut child = spawn_from_spawner(cmd)?;
         let pgid = child.id() as i32;
-        groups.insert(pgid);
-        drop(groups);
 
         if let (Input::Bytes(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
             thread::spawn(move || {
@@ -179,14 +285,14 @@ impl Proc {
             });
         }
         let (tx, rx) = mpsc::channel();
-        let stdout = Capture::new(STDOUT_CAP);
-        let stderr = Capture::new(STDERR_CAP);
+        let stdout = Capture::new(STDOUT_CAP, 0);
+        let stderr = Capture::new(STDERR_HEAD, STDERR_TAIL);
         let out_pipe = child.stdout.take().expect("stdout is piped");
         let err_pipe = child.stderr.take().expect("stderr is piped");
         let out_capture = Arc::clone(&stdout);
-        thread::spawn(move || drain(out_pipe, &out_capture, Some(tx)));
+        thread::spawn(move || drain(out_pipe, &out_capture, Some(tx), false));
         let err_capture = Arc::clone(&stderr);
-        thread::spawn(move || drain(err_pipe, &err_capture, None));
+        thread::spawn(move || drain(err_pipe, &err_capture, None, true));
         Ok(Proc {
             name: name.to_string(),
             args: args.to_vec(),
@@ -212,7 +318,7 @@ impl Proc {
         self.pgid
     }
 
-    /// Hands out the channel on which the `listening on` line arrives.
+    /// Hands out the channel on which the announcement line arrives.
     pub fn take_announcement(&mut self) -> Receiver<String> {
         self.announce
             .take()
@@ -226,12 +332,13 @@ impl Proc {
         line: Result<String, RecvTimeoutError>,
         timeout: Duration,
     ) -> Result<SocketAddr, Failure> {
+        let expected = format!("a line `{ANNOUNCE_PREFIX}127.0.0.1:PORT` on stdout");
         let line = match line {
             Ok(line) => line,
             Err(RecvTimeoutError::Disconnected) => {
                 // stdout closed without the line: the program has exited (or
                 // closed stdout, which is as bad). Give it a moment to exit.
-                let how = match self.wait(Duration::from_secs(1)) {
+                let how = match self.wait(time::scaled(Duration::from_secs(1))) {
                     Some(status) => describe_status(status),
                     None => "closed its stdout".to_string(),
                 };
@@ -239,24 +346,30 @@ impl Proc {
                     "{} {how} before printing `{ANNOUNCE_PREFIX}ADDRESS`",
                     self.name
                 ))
-                .expected(format!(
-                    "a line `{ANNOUNCE_PREFIX}127.0.0.1:PORT` on stdout"
-                ))
+                .expected(expected)
                 .got(self.stdout_summary()));
             }
             Err(RecvTimeoutError::Timeout) => {
                 return Err(Failure::timed_out(format!(
-                    "{} printed no `{ANNOUNCE_PREFIX}ADDRESS` line within {}s",
+                    "{} printed no `{ANNOUNCE_PREFIX}ADDRESS` line within {}",
                     self.name,
-                    timeout.as_secs_f32()
+                    time::say(timeout)
                 ))
-                .expected(format!("a line `{ANNOUNCE_PREFIX}127.0.0.1:PORT` on stdout"))
+                .expected(expected)
                 .got(self.stdout_summary())
                 .hint("print the line right after bind() succeeds, with println! (it ends the line, which flushes stdout)"));
             }
         };
-        let text = line[ANNOUNCE_PREFIX.len()..].trim();
-        let addr: SocketAddr = text.parse().map_err(|_| {
+        let Some(text) = line.strip_prefix(ANNOUNCE_PREFIX) else {
+            return Err(Failure::failed(format!(
+                "{} announced its address in a form the checker cannot read",
+                self.name
+            ))
+            .expected(format!("a line that starts with exactly `{ANNOUNCE_PREFIX}`, such as `{ANNOUNCE_PREFIX}127.0.0.1:40123`"))
+            .got(crate::wire::escape(line.as_bytes()))
+            .hint(format!("print exactly `{ANNOUNCE_PREFIX}` and the address: println!(\"{ANNOUNCE_PREFIX}{{}}\", listener.local_addr()?)")));
+        };
+        let addr: SocketAddr = text.trim().parse().map_err(|_| {
             Failure::failed(format!("{} announced an address the checker cannot read", self.name))
                 .expected(format!("`{ANNOUNCE_PREFIX}IP:PORT`, such as `{ANNOUNCE_PREFIX}127.0.0.1:40123` or `{ANNOUNCE_PREFIX}[::1]:40123`"))
                 .got(crate::wire::escape(line.as_bytes()))
@@ -285,7 +398,7 @@ impl Proc {
             if Instant::now() >= deadline {
                 return None;
             }
-            thread::sleep(Duration::from_millis(5));
+            thread::sleep(Duration::from_millis(2));
         }
     }
 
@@ -308,7 +421,7 @@ impl Proc {
                         self.ended = Some((status, caused_by_stop(status)));
                         break;
                     }
-                    thread::sleep(Duration::from_millis(5));
+                    thread::sleep(Duration::from_millis(2));
                 }
                 if self.ended.is_none() {
                     signal_group(self.pgid, libc::SIGKILL);
@@ -322,7 +435,7 @@ impl Proc {
         // readers then finish. Give them a moment.
         let deadline = Instant::now() + Duration::from_millis(500);
         while Instant::now() < deadline && !(lock(&self.stdout).done && lock(&self.stderr).done) {
-            thread::sleep(Duration::from_millis(2));
+            thread::sleep(Duration::from_millis(1));
         }
     }
 
@@ -345,12 +458,17 @@ impl Proc {
     /// What was kept of stdout (up to [`STDOUT_CAP`]), and the total count.
     pub fn stdout(&self) -> (Vec<u8>, u64) {
         let c = lock(&self.stdout);
-        (c.kept.clone(), c.total)
+        (c.head.clone(), c.total)
     }
 
-    /// Everything kept from stderr, as text.
+    /// What was kept of stderr (its head and its tail), as text.
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&lock(&self.stderr).kept).into_owned()
+        String::from_utf8_lossy(&lock(&self.stderr).text()).into_owned()
+    }
+
+    /// Where the program reached a `todo!()`, if it did.
+    pub fn todo(&self) -> Option<String> {
+        lock(&self.stderr).todo.clone()
     }
 
     fn stdout_summary(&self) -> String {
@@ -358,7 +476,7 @@ impl Proc {
         if c.total == 0 {
             return "nothing on stdout".into();
         }
-        let shown = &c.kept[..c.kept.len().min(200)];
+        let shown = &c.head[..c.head.len().min(200)];
         let more = if c.total > shown.len() as u64 {
             format!(" … ({} bytes in all)", c.total)
         } else {
@@ -375,7 +493,7 @@ impl Proc {
             args: self.args.clone(),
             exit: self.ended.map(|(s, by_checker)| {
                 if by_checker {
-                    "stopped by the checker".to_string()
+                    "was stopped by the checker".to_string()
                 } else {
                     describe_status(s)
                 }
@@ -435,7 +553,6 @@ pub fn describe_status(status: ExitStatus) -> String {
     }
 }
 
-/// Whether a program that ended on its own crashed (a panic or a signal).
 /// Whether an exit seen after the checker sent SIGTERM came from that signal.
 /// A program may be dying on its own just as the stage ends (an abort closes
 /// its sockets a moment before it becomes a zombie): a crash signal or a
@@ -447,6 +564,7 @@ fn caused_by_stop(status: ExitStatus) -> bool {
     }
 }
 
+/// Whether a program that ended on its own crashed (a panic or a signal).
 pub fn is_crash(status: ExitStatus) -> bool {
     status.code() == Some(101) || status.signal().is_some()
 }
@@ -467,13 +585,20 @@ fn tail(text: &str, lines: usize, bytes: usize) -> String {
     out
 }
 
-fn lock(c: &Mutex<Capture>) -> std::sync::MutexGuard<'_, Capture> {
+fn lock(c: &Mutex<Capture>) -> MutexGuard<'_, Capture> {
     c.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Reads a pipe to its end, keeping the first bytes up to its cap. When
-/// `announce` is given, sends it each line that starts with the prefix.
-fn drain(mut pipe: impl Read, capture: &Mutex<Capture>, announce: Option<mpsc::Sender<String>>) {
+/// Reads a pipe to its end, keeping what its capture keeps; with `scan`
+/// (stderr), looks at each line for panics. When `announce` is given
+/// (stdout), sends it the first line that speaks of listening, so that a
+/// wrongly worded announcement is diagnosed at once, not after a timeout.
+fn drain(
+    mut pipe: impl Read,
+    capture: &Mutex<Capture>,
+    announce: Option<Sender<String>>,
+    scan: bool,
+) {
     let mut buf = [0u8; 8192];
     let mut line = Vec::new();
     let mut announce = announce;
@@ -482,36 +607,34 @@ fn drain(mut pipe: impl Read, capture: &Mutex<Capture>, announce: Option<mpsc::S
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        {
-            let mut c = lock(capture);
-            let room = c.cap.saturating_sub(c.kept.len());
-            c.kept.extend_from_slice(&buf[..n.min(room)]);
-            c.total += n as u64;
-        }
-        if let Some(tx) = announce.take() {
-            let mut found = false;
-            for &b in &buf[..n] {
-                if b == b'\n' {
-                    let text = String::from_utf8_lossy(&line);
-                    if text.starts_with(ANNOUNCE_PREFIX) {
-                        let _ = tx.send(text.trim_end().to_string());
-                        found = true; // only the first one counts
-                        break;
-                    }
-                    line.clear();
-                } else if line.len() < LINE_CAP {
+        let mut c = lock(capture);
+        c.keep(&buf[..n]);
+        for &b in &buf[..n] {
+            if b != b'\n' {
+                if line.len() < LINE_CAP {
                     line.push(b);
                 }
+                continue;
             }
-            if !found {
-                announce = Some(tx);
+            let text = String::from_utf8_lossy(&line).into_owned();
+            line.clear();
+            if scan {
+                c.scan(&text);
+            }
+            if announce.is_some()
+                && (text.starts_with(ANNOUNCE_PREFIX) || text.to_lowercase().contains("listening"))
+            {
+                // Only the first such line counts.
+                if let Some(tx) = announce.take() {
+                    let _ = tx.send(text.trim_end().to_string());
+                }
             }
         }
     }
     lock(capture).done = true;
 }
 
-/// Waits up to `timeout` for a server's `listening on` line.
+/// Waits up to `timeout` for a server's announcement line.
 pub fn await_announcement(
     rx: Receiver<String>,
     timeout: Duration,
@@ -543,5 +666,29 @@ mod tests {
         assert!(!caused_by_stop(killed_by(libc::SIGSEGV)));
         assert!(!caused_by_stop(exited_with(101)));
         assert!(is_crash(exited_with(101)) && !is_crash(exited_with(1)));
+    }
+
+    #[test]
+    fn stderr_keeps_head_and_tail_and_finds_a_todo_in_between() {
+        let c = Capture::new(16, 16);
+        let mut c = c.lock().unwrap();
+        c.keep(b"0123456789abcdefMIDDLE-PART-LOST-0123456789abcdef");
+        let text = String::from_utf8(c.text()).unwrap();
+        assert!(
+            text.starts_with("0123456789abcdef\n[… 17 bytes left out …]\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("0123456789abcdef"), "{text}");
+        c.scan("thread 'main' (4242) panicked at lessons/echo/src/bin/server.rs:39:5:");
+        c.scan("not yet implemented: bind");
+        assert_eq!(
+            c.todo.as_deref(),
+            Some("the program reached the todo!() at lessons/echo/src/bin/server.rs:39:5")
+        );
+        let mut other = Capture::new(16, 16);
+        let other = Arc::get_mut(&mut other).unwrap().get_mut().unwrap();
+        other.scan("thread 'main' panicked at src/main.rs:1:1:");
+        other.scan("index out of bounds");
+        assert_eq!(other.todo, None);
     }
 }

@@ -5,15 +5,21 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::lessons::Flavor;
-use crate::stage::{StageReport, Verdict};
+use crate::lessons::{self, Flavor, Lesson};
+use crate::stage::{self, StageReport, Verdict};
 
 /// How a lesson's build went.
 #[derive(Clone, Debug, Serialize)]
 pub struct BuildReport {
+    /// Every program of the lesson was built.
     pub ok: bool,
     pub warnings: usize,
+    /// Why it did not build, in one line.
     pub error: Option<String>,
+    /// The compiler's first error, as cargo renders it.
+    pub first_error: Option<String>,
+    /// Everything the compiler said about the package.
+    pub diagnostics: String,
 }
 
 /// One lesson's results.
@@ -30,6 +36,29 @@ pub struct LessonReport {
     pub stages: Vec<StageReport>,
     pub points: u32,
     pub max_points: u32,
+}
+
+impl LessonReport {
+    /// A lesson's report before its stages have run.
+    pub fn new(lesson: &'static Lesson, flavor: Flavor, build: BuildReport) -> LessonReport {
+        LessonReport {
+            id: lesson.id,
+            title: lesson.title,
+            flavor,
+            package: lesson.package_name(flavor),
+            package_dir: lesson.package_dir(flavor),
+            chapter: lesson.chapter.to_string(),
+            build,
+            stages: Vec::new(),
+            points: 0,
+            max_points: 0,
+        }
+    }
+
+    /// Adds up the points once the stages are in.
+    pub fn finish(&mut self) {
+        (self.points, self.max_points) = stage::total(&self.stages);
+    }
 }
 
 /// A whole run.
@@ -97,14 +126,30 @@ pub fn lesson_heading(paint: Paint, id: &str, title: &str, package_dir: &str) ->
     paint.bold(&format!("== {id}: {title} ({package_dir}) =="))
 }
 
-fn label(paint: Paint, verdict: Verdict) -> String {
+/// The word the text report puts before a stage.
+pub fn label_text(verdict: Verdict) -> &'static str {
     match verdict {
-        Verdict::Passed => paint.green("PASS "),
-        Verdict::Failed => paint.red("FAIL "),
-        Verdict::NotImplemented => paint.yellow("TODO "),
-        Verdict::TimedOut => paint.red("TIME "),
-        Verdict::Crashed => paint.red("CRASH"),
-        Verdict::Skipped => paint.cyan("SKIP "),
+        Verdict::Passed => "PASS",
+        Verdict::Failed => "FAIL",
+        Verdict::NotImplemented => "TODO",
+        Verdict::TimedOut => "TIME",
+        Verdict::Crashed => "CRASH",
+        Verdict::Skipped => "SKIP",
+        Verdict::NotRun => "-----",
+        Verdict::CheckerError => "ERROR",
+    }
+}
+
+fn label(paint: Paint, verdict: Verdict) -> String {
+    let text = format!("{:<5}", label_text(verdict));
+    match verdict {
+        Verdict::Passed => paint.green(&text),
+        Verdict::Failed | Verdict::TimedOut | Verdict::Crashed | Verdict::CheckerError => {
+            paint.red(&text)
+        }
+        Verdict::NotImplemented => paint.yellow(&text),
+        Verdict::Skipped => paint.cyan(&text),
+        Verdict::NotRun => paint.dim(&text),
     }
 }
 
@@ -122,7 +167,10 @@ pub fn stage_text(paint: Paint, s: &StageReport) -> String {
     );
     let Some(f) = &s.failure else { return out };
     let pad = "         ";
-    if s.verdict == Verdict::NotImplemented || s.verdict == Verdict::Skipped {
+    if matches!(
+        s.verdict,
+        Verdict::NotImplemented | Verdict::Skipped | Verdict::NotRun
+    ) {
         let _ = writeln!(out, "{pad}{}", paint.dim(&f.summary));
         return out;
     }
@@ -153,46 +201,53 @@ pub fn stage_text(paint: Paint, s: &StageReport) -> String {
         }
     }
     for p in &s.programs {
-        let exit = p.exit.as_deref().unwrap_or("still running");
+        let exit = p.exit.as_deref().unwrap_or("is still running");
+        let program = format!("{} {}", p.name, p.args.join(" "));
         if p.stderr_tail.trim().is_empty() {
             let _ = writeln!(
                 out,
-                "{pad}{} {} ({exit}); its stderr was empty",
-                p.name,
-                p.args.join(" ")
+                "{pad}the program `{program}` {exit}; its stderr was empty"
             );
         } else {
-            let _ = writeln!(
-                out,
-                "{pad}{} {} ({exit}); its stderr:",
-                p.name,
-                p.args.join(" ")
-            );
+            let _ = writeln!(out, "{pad}the program `{program}` {exit}; its stderr:");
             for line in p.stderr_tail.lines() {
-                let _ = writeln!(out, "{pad}  | {line}");
+                let _ = writeln!(out, "{pad}  | {}", cut(line, 200));
             }
         }
     }
-    if let Some(h) = &f.hint {
-        let _ = writeln!(out, "{pad}{} {h}", paint.yellow("hint:"));
-    }
-    if let Some(h) = s.hint {
+    if let Some(h) = &s.hint {
         let _ = writeln!(out, "{pad}{} {h}", paint.yellow("hint:"));
     }
     out
 }
 
-/// The build's outcome, when it is worth a line.
-pub fn build_text(paint: Paint, b: &BuildReport) -> Option<String> {
+/// A line cut to `max` characters, with a mark where it was cut.
+fn cut(line: &str, max: usize) -> String {
+    match line.char_indices().nth(max) {
+        Some((at, _)) => format!("{} … ({} bytes in all)", &line[..at], line.len()),
+        None => line.to_string(),
+    }
+}
+
+/// The build's outcome, when it is worth saying: for a package that does
+/// not compile, its first error as the compiler wrote it.
+pub fn build_text(paint: Paint, l: &LessonReport) -> Option<String> {
+    let b = &l.build;
+    let rebuild = format!("cargo build -p {}", l.package);
     if let Some(e) = &b.error {
-        return Some(format!(
-            "  {} {e}\n  every stage scores 0 until it compiles\n",
-            paint.red("does not compile:")
-        ));
+        let mut out = format!("  {} {e}\n", paint.red("does not compile:"));
+        if let Some(first) = &b.first_error {
+            for line in first.trim_end().lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+            let _ = writeln!(out, "  (all of the compiler's messages: `{rebuild}`)");
+        }
+        let _ = writeln!(out, "  its stages score 0 until it compiles");
+        return Some(out);
     }
     (b.warnings > 0).then(|| {
         format!(
-            "  {} the build gave {} warning(s): read them above\n",
+            "  {} the build gave {} warning(s): `{rebuild}` shows them\n",
             paint.yellow("note:"),
             b.warnings
         )
@@ -237,11 +292,25 @@ pub fn scoreboard(paint: Paint, run: &RunReport) -> String {
         }
         let s = l.stages.iter().find(|s| !s.verdict.earns_points())?;
         Some(format!(
-            "stage `{}` of {} ({}). Read docs/src/{}, then run `cargo grade {}`.",
-            s.id, l.id, s.verdict, l.chapter, l.id
+            "stage `{}` of {} ({}). Read docs/src/{}, then run `cargo grade {} --stage {}`.",
+            s.id, l.id, s.verdict, l.chapter, l.id, s.id
         ))
     });
+    let partial: Vec<&str> = run
+        .lessons
+        .iter()
+        .filter(|l| lessons::find(l.id).is_some_and(|lesson| lesson.stages.len() > l.stages.len()))
+        .map(|l| l.id)
+        .collect();
     match next {
+        None if !partial.is_empty() => {
+            let _ = writeln!(
+                out,
+                "\n{} Only some stages were graded: `cargo grade {}` grades them all.",
+                paint.green("Every stage graded passed."),
+                partial.join(" ")
+            );
+        }
         None => {
             let _ = writeln!(out, "\n{}", paint.green("Every stage passed."));
         }

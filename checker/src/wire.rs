@@ -1,5 +1,10 @@
 //! Talking to the program under test over real sockets, with a deadline on
 //! every step and a transcript of everything sent and received.
+//!
+//! [`Conn`] is one TCP connection (the checker as a client, or one
+//! connection a [`crate::peer::TcpPeer`] accepted); [`Udp`] one UDP socket.
+//! Both log what they send and receive, and, with a [`Decoder`], a readable
+//! line for each whole message beside its bytes.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -9,14 +14,20 @@ use std::time::{Duration, Instant};
 
 use socket2::SockRef;
 
-use crate::stage::{ClientGone, Failure, Outcome};
+use crate::stage::{Failure, Flag, Outcome, Verdict};
+use crate::time;
 
-/// The default deadline for one connect, read or write.
-pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many bytes of each message the transcript shows.
 const PREVIEW: usize = 64;
 /// How many transcript lines a report keeps (the last ones).
 const TRANSCRIPT_CAP: usize = 60;
+/// How often a wait looks at its stop flag.
+const SLICE: Duration = Duration::from_millis(20);
+
+/// Turns one whole message into a readable line for the transcript
+/// (`GET /a HTTP/1.1`, `query id=0x1a2b A example.com.`), or `None` when
+/// it cannot.
+pub type Decoder = fn(&[u8]) -> Option<String>;
 
 /// A log of what happened in a stage, shared by its connections.
 #[derive(Clone)]
@@ -51,6 +62,11 @@ impl Transcript {
 
     pub fn received(&self, who: &str, bytes: &[u8]) {
         self.push(format!("{who} ← got {}", preview(bytes)));
+    }
+
+    /// A message's readable form, after its bytes: `arrow` is → or ←.
+    pub fn decoded(&self, who: &str, arrow: &str, text: &str) {
+        self.push(format!("{who} {arrow} {text}"));
     }
 
     /// The last lines, with a marker where older ones were dropped.
@@ -129,12 +145,21 @@ pub fn compare(what: &str, expected: &[u8], got: &[u8]) -> Outcome {
         .position(|(a, b)| a != b)
         .unwrap_or(expected.len().min(got.len()));
     let from = at.saturating_sub(8);
-    let window = |b: &[u8]| {
+    // Each side as text or hex, then the bytes around the first difference
+    // in hex; but no window at all beside a side that holds nothing.
+    let both = !expected.is_empty() && !got.is_empty();
+    let side = |b: &[u8]| {
         let end = b.len().min(at + 8);
-        if from >= end {
-            format!("bytes {from}.. : (none)")
+        if b.is_empty() {
+            "nothing".to_string()
+        } else if !both || from >= end {
+            show(b)
         } else {
-            format!("bytes {from}..{end} in hex: {}", hex(&b[from..end]))
+            format!(
+                "{}\n  bytes {from}..{end} in hex: {}",
+                show(b),
+                hex(&b[from..end])
+            )
         }
     };
     let summary = if at == got.len() && got.len() < expected.len() {
@@ -149,18 +174,8 @@ pub fn compare(what: &str, expected: &[u8], got: &[u8]) -> Outcome {
         format!("{what}: the bytes differ from byte {at} on (counting from 0)")
     };
     Err(Failure::failed(summary)
-        .expected(format!(
-            "{}
-  {}",
-            show(expected),
-            window(expected)
-        ))
-        .got(format!(
-            "{}
-  {}",
-            show(got),
-            window(got)
-        )))
+        .expected(side(expected))
+        .got(side(got)))
 }
 
 /// Whether a read error means "nothing came before the timeout".
@@ -171,17 +186,32 @@ pub fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
-/// A TCP connection from the checker, named in the transcript.
+/// Why a read on a [`Conn`] ended without data.
+enum Quiet {
+    /// Nothing came before the deadline.
+    TimedOut,
+    /// The stop flag was set: the other side is gone, or the stage is over.
+    Stopped,
+    /// The connection failed.
+    Error(io::Error),
+}
+
+/// A TCP connection of the checker's, named in the transcript.
 pub struct Conn {
     name: String,
     stream: TcpStream,
     log: Transcript,
+    /// Bytes read past the end of the last message, for the next read.
+    pending: Vec<u8>,
+    /// When set, waits end early (the peer's client exited).
+    stop: Option<Flag>,
+    decoder: Option<Decoder>,
 }
 
 impl Conn {
-    /// Connects to `addr` within [`IO_TIMEOUT`].
+    /// Connects to `addr`, within the checker's patience.
     pub fn connect(log: &Transcript, name: &str, addr: SocketAddr) -> Result<Conn, Failure> {
-        let stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT).map_err(|e| {
+        let stream = TcpStream::connect_timeout(&addr, time::patience()).map_err(|e| {
             let f = Failure::failed(format!("{name} could not connect to {addr}: {e}"));
             if e.kind() == io::ErrorKind::ConnectionRefused {
                 f.hint("nothing listens there any more: did the server exit or stop accepting?")
@@ -190,25 +220,49 @@ impl Conn {
             }
         })?;
         log.note(format!("{name} connected to {addr}"));
-        Conn::wrap(log, name, stream)
+        Conn::wrap(log, name, stream, None)
     }
 
-    fn wrap(log: &Transcript, name: &str, stream: TcpStream) -> Result<Conn, Failure> {
+    pub(crate) fn wrap(
+        log: &Transcript,
+        name: &str,
+        stream: TcpStream,
+        stop: Option<Flag>,
+    ) -> Result<Conn, Failure> {
         stream
             .set_nodelay(true)
-            .map_err(|e| Failure::failed(format!("set_nodelay: {e}")))?;
+            .map_err(|e| Failure::checker_error(format!("set_nodelay: {e}")))?;
         stream
-            .set_write_timeout(Some(IO_TIMEOUT))
-            .map_err(|e| Failure::failed(format!("set_write_timeout: {e}")))?;
+            .set_write_timeout(Some(time::patience()))
+            .map_err(|e| Failure::checker_error(format!("set_write_timeout: {e}")))?;
         Ok(Conn {
             name: name.to_string(),
             stream,
             log: log.clone(),
+            pending: Vec::new(),
+            stop,
+            decoder: None,
         })
+    }
+
+    /// Shows each whole message sent or received as `decoder` reads it.
+    pub fn decode_with(&mut self, decoder: Decoder) {
+        self.decoder = Some(decoder);
     }
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Writes a line of commentary into the transcript.
+    pub fn note(&self, text: impl Into<String>) {
+        self.log.note(text);
+    }
+
+    fn decode(&self, arrow: &str, message: &[u8]) {
+        if let Some(text) = self.decoder.and_then(|d| d(message)) {
+            self.log.decoded(&self.name, arrow, &text);
+        }
     }
 
     /// A second handle on the same connection (to write on one thread while
@@ -217,17 +271,21 @@ impl Conn {
         let stream = self
             .stream
             .try_clone()
-            .map_err(|e| Failure::failed(format!("try_clone: {e}")))?;
+            .map_err(|e| Failure::checker_error(format!("try_clone: {e}")))?;
         Ok(Conn {
             name: self.name.clone(),
             stream,
             log: self.log.clone(),
+            pending: Vec::new(),
+            stop: self.stop.clone(),
+            decoder: self.decoder,
         })
     }
 
-    /// Sends all of `bytes` and logs them.
+    /// Sends all of `bytes` and logs them (and their decoded form).
     pub fn send(&mut self, bytes: &[u8]) -> Outcome {
         self.log.sent(&self.name, bytes);
+        self.decode("→", bytes);
         self.send_quietly(bytes)
     }
 
@@ -238,39 +296,66 @@ impl Conn {
             .map_err(|e| self.write_failure(e))
     }
 
-    /// Sends one byte at a time, pausing between them.
-    pub fn send_slowly(&mut self, bytes: &[u8], pause: Duration) -> Outcome {
+    /// Sends `bytes` in pieces of `size`, pausing between them: a peer
+    /// that answers slowly, or a network that cuts a message up.
+    pub fn send_in_pieces(&mut self, bytes: &[u8], size: usize, pause: Duration) -> Outcome {
         self.log.note(format!(
-            "{} sends {} one byte at a time, {}ms apart",
+            "{} sends {} in pieces of {size} byte(s), {}ms apart",
             self.name,
             show(bytes),
             pause.as_millis()
         ));
-        for (i, &b) in bytes.iter().enumerate() {
-            self.stream.write_all(&[b]).map_err(|e| {
-                let f = self.write_failure(e);
-                Failure {
-                    summary: format!("{} (at byte {} of {})", f.summary, i + 1, bytes.len()),
-                    ..f
-                }
+        self.decode("→", bytes);
+        for (i, piece) in bytes.chunks(size.max(1)).enumerate() {
+            self.stream.write_all(piece).map_err(|e| {
+                let at = (i * size).min(bytes.len());
+                self.write_failure(e)
+                    .then(format!(" (at byte {} of {})", at + 1, bytes.len()))
             })?;
             thread::sleep(pause);
         }
         Ok(())
     }
 
+    /// Sends `data` in 64 KiB writes on a second thread while `receive`
+    /// reads on this one, so that neither side can stall the other. The
+    /// receiver's failure is reported first: it sees what came back.
+    pub fn send_while_receiving<T>(
+        &mut self,
+        data: &[u8],
+        receive: impl FnOnce(&mut Conn) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        let mut writer = self.try_clone()?;
+        thread::scope(|s| {
+            let sending = s.spawn(move || {
+                data.chunks(64 << 10)
+                    .try_for_each(|chunk| writer.send_quietly(chunk))
+            });
+            let received = receive(self);
+            let sent = sending
+                .join()
+                .unwrap_or_else(|_| Err(Failure::checker_error("the sending thread panicked")));
+            received.and_then(|t| sent.map(|()| t))
+        })
+    }
+
+    /// Sends one byte at a time, pausing between them.
+    pub fn send_slowly(&mut self, bytes: &[u8], pause: Duration) -> Outcome {
+        self.send_in_pieces(bytes, 1, pause)
+    }
+
     fn write_failure(&mut self, e: io::Error) -> Failure {
         if is_timeout(&e) {
             return Failure::timed_out(format!(
-                "{} could not send for {}s: the program is not reading what it was sent",
+                "{} could not send for {}: the program is not reading what it was sent",
                 self.name,
-                IO_TIMEOUT.as_secs()
+                time::say(time::patience())
             ));
         }
         // The peer closed or reset. Whatever it sent before that is still
         // readable, and tells the student what their program did.
-        let mut before = Vec::new();
-        while let Ok(chunk) = self.recv_some(4096, Duration::from_millis(200)) {
+        let mut before = std::mem::take(&mut self.pending);
+        while let Ok(chunk) = self.read_chunk(4096, Duration::from_millis(200)) {
             if chunk.is_empty() {
                 break;
             }
@@ -294,20 +379,68 @@ impl Conn {
             ))
     }
 
-    /// Reads one chunk (whatever has arrived), with a deadline. `Ok(empty)`
-    /// means the peer closed its side.
-    pub fn recv_some(&mut self, max: usize, timeout: Duration) -> io::Result<Vec<u8>> {
-        self.stream
-            .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))?;
-        let mut buf = vec![0u8; max];
+    /// One read from the socket (not the pending buffer), watching the stop
+    /// flag. `Ok(empty)` is end of stream.
+    fn read_chunk(&mut self, max: usize, timeout: Duration) -> Result<Vec<u8>, Quiet> {
+        let deadline = Instant::now() + timeout;
+        let mut buf = vec![0u8; max.max(1)];
         loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Quiet::TimedOut);
+            }
+            if self.stop.as_ref().is_some_and(Flag::is_set) {
+                return Err(Quiet::Stopped);
+            }
+            let slice = if self.stop.is_some() {
+                left.min(SLICE)
+            } else {
+                left
+            };
+            self.stream
+                .set_read_timeout(Some(slice.max(Duration::from_millis(1))))
+                .map_err(Quiet::Error)?;
             match self.stream.read(&mut buf) {
                 Ok(n) => {
                     buf.truncate(n);
                     return Ok(buf);
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Quiet::Error(e)),
+            }
+        }
+    }
+
+    /// Reads one chunk (whatever has arrived, or what was left over from
+    /// the last message), with a deadline. `Ok(empty)` means the other side
+    /// closed its side.
+    pub fn recv_some(&mut self, max: usize, timeout: Duration) -> io::Result<Vec<u8>> {
+        if !self.pending.is_empty() {
+            let n = max.min(self.pending.len());
+            return Ok(self.pending.drain(..n).collect());
+        }
+        self.read_chunk(max, timeout).map_err(|q| match q {
+            Quiet::TimedOut => io::Error::from(io::ErrorKind::TimedOut),
+            Quiet::Stopped => io::Error::new(io::ErrorKind::TimedOut, "stopped"),
+            Quiet::Error(e) => e,
+        })
+    }
+
+    /// The failure for a read that ended in `quiet` while waiting for
+    /// `what`, after `got` bytes of it.
+    fn quiet_failure(&self, quiet: Quiet, what: &str, got: usize) -> Failure {
+        match quiet {
+            Quiet::TimedOut => Failure::timed_out(format!(
+                "{}: waited {} for {what}; got {got} byte(s) of it",
+                self.name,
+                time::say(time::patience())
+            )),
+            Quiet::Stopped => Failure::failed(format!(
+                "{}: the other side was gone before it sent {what} (got {got} byte(s) of it)",
+                self.name
+            )),
+            Quiet::Error(e) => {
+                Failure::failed(format!("{}: reading {what} failed: {e}", self.name))
             }
         }
     }
@@ -317,14 +450,12 @@ impl Conn {
     pub fn expect(&mut self, what: &str, expected: &[u8]) -> Outcome {
         let mut got = Vec::with_capacity(expected.len());
         while got.len() < expected.len() {
-            match self.recv_some(expected.len() - got.len(), IO_TIMEOUT) {
+            match self.recv_some(expected.len() - got.len(), time::patience()) {
                 Ok(chunk) if chunk.is_empty() => {
                     self.log
                         .note(format!("{} sees the connection closed", self.name));
-                    return compare(what, expected, &got).map_err(|f| Failure {
-                        summary: format!("{} (then the connection was closed)", f.summary),
-                        ..f
-                    });
+                    return compare(what, expected, &got)
+                        .map_err(|f| f.then(" (then the connection was closed)"));
                 }
                 Ok(chunk) => {
                     self.log.received(&self.name, &chunk);
@@ -336,18 +467,16 @@ impl Conn {
                 Err(e) if is_timeout(&e) => {
                     let f = compare(what, expected, &got).expect_err("short data differs");
                     return Err(Failure {
-                        verdict: crate::stage::Verdict::TimedOut,
-                        summary: format!(
-                            "{} then nothing more came for {}s",
-                            f.summary,
-                            IO_TIMEOUT.as_secs()
-                        ),
-                        ..f
+                        verdict: Verdict::TimedOut,
+                        ..f.then(format!(
+                            " then nothing more came for {}",
+                            time::say(time::patience())
+                        ))
                     });
                 }
                 Err(e) => {
                     return Err(Failure::failed(format!(
-                        "{}: reading failed after {} of {} bytes: {e}",
+                        "{}: reading {what} failed after {} of {} bytes: {e}",
                         self.name,
                         got.len(),
                         expected.len()
@@ -355,49 +484,146 @@ impl Conn {
                 }
             }
         }
+        self.decode("←", &got);
         Ok(())
     }
 
-    /// Reads exactly `n` bytes (logged), or fails saying how many came:
-    /// `Ok(None)` if the peer closed before sending any of them.
+    /// Reads exactly `n` bytes, or fails saying how many came: `Ok(None)`
+    /// if the peer closed before sending any of them. The transcript gets
+    /// one line for the whole message, however many reads it took, so that
+    /// it reads the same from run to run.
     pub fn recv_exact(&mut self, n: usize, what: &str) -> Result<Option<Vec<u8>>, Failure> {
-        let mut got = Vec::with_capacity(n);
+        let mut got = Vec::with_capacity(n.min(64 << 20));
         while got.len() < n {
-            match self.recv_some(n - got.len(), IO_TIMEOUT) {
+            if !self.pending.is_empty() {
+                let take = (n - got.len()).min(self.pending.len());
+                got.extend(self.pending.drain(..take));
+                continue;
+            }
+            let failure = match self.read_chunk((n - got.len()).min(1 << 20), time::patience()) {
+                Ok(chunk) if chunk.is_empty() && got.is_empty() => return Ok(None),
+                Ok(chunk) if chunk.is_empty() => Failure::failed(format!(
+                    "{}: the connection closed after {} of the {n} bytes of {what}",
+                    self.name,
+                    got.len()
+                )),
+                Ok(chunk) => {
+                    got.extend_from_slice(&chunk);
+                    continue;
+                }
+                Err(q) => self.quiet_failure(q, what, got.len()),
+            };
+            if !got.is_empty() {
+                self.log.received(&self.name, &got);
+            }
+            return Err(failure);
+        }
+        self.log.received(&self.name, &got);
+        self.decode("←", &got);
+        Ok(Some(got))
+    }
+
+    /// Reads up to and including `delim`, at most `cap` bytes in all:
+    /// `Ok(None)` if the stream ended before any byte came.
+    pub fn recv_until(
+        &mut self,
+        delim: &[u8],
+        cap: usize,
+        what: &str,
+    ) -> Result<Option<Vec<u8>>, Failure> {
+        let mut got = std::mem::take(&mut self.pending);
+        loop {
+            if let Some(at) = got.windows(delim.len()).position(|w| w == delim) {
+                let end = at + delim.len();
+                self.pending = got.split_off(end);
+                self.decode("←", &got);
+                return Ok(Some(got));
+            }
+            if got.len() > cap {
+                return Err(Failure::failed(format!(
+                    "{}: {what} is longer than {cap} bytes",
+                    self.name
+                ))
+                .got(preview(&got)));
+            }
+            match self.read_chunk(4096, time::patience()) {
                 Ok(chunk) if chunk.is_empty() && got.is_empty() => return Ok(None),
                 Ok(chunk) if chunk.is_empty() => {
                     return Err(Failure::failed(format!(
-                        "{}: the connection closed after {} of the {n} bytes of {what}",
-                        self.name,
-                        got.len()
-                    )));
+                        "{}: the connection closed in the middle of {what}",
+                        self.name
+                    ))
+                    .expected(format!("{what}, ending in {}", escape(delim)))
+                    .got(show(&got)));
                 }
                 Ok(chunk) => {
                     self.log.received(&self.name, &chunk);
                     got.extend_from_slice(&chunk);
                 }
-                Err(e) if is_timeout(&e) => {
-                    return Err(Failure::timed_out(format!(
-                        "{}: waited {}s for {what}; got {} of {n} bytes",
-                        self.name,
-                        IO_TIMEOUT.as_secs(),
-                        got.len()
-                    )));
-                }
-                Err(e) => {
-                    return Err(Failure::failed(format!(
-                        "{}: reading {what} failed: {e}",
-                        self.name
-                    )));
-                }
+                Err(q) => return Err(self.quiet_failure(q, what, got.len())),
             }
         }
-        Ok(Some(got))
+    }
+
+    /// Reads one line, `\n` included (see [`Conn::recv_until`]).
+    pub fn recv_line(&mut self, cap: usize, what: &str) -> Result<Option<Vec<u8>>, Failure> {
+        self.recv_until(b"\n", cap, what)
+    }
+
+    /// Reads until the other side shuts down its write side, at most `cap`
+    /// bytes. Logs what came in one line.
+    pub fn read_to_end(&mut self, cap: usize) -> Result<Vec<u8>, Failure> {
+        let mut all = std::mem::take(&mut self.pending);
+        loop {
+            match self.read_chunk(64 << 10, time::patience()) {
+                Ok(chunk) if chunk.is_empty() => {
+                    self.log.received(&self.name, &all);
+                    self.log
+                        .note(format!("{} sees the end of the stream", self.name));
+                    return Ok(all);
+                }
+                Ok(chunk) => {
+                    all.extend_from_slice(&chunk);
+                    if all.len() > cap {
+                        return Err(Failure::failed(format!(
+                            "{} got over {cap} bytes, more than the stage ever sends",
+                            self.name
+                        )));
+                    }
+                }
+                Err(Quiet::TimedOut) => {
+                    self.log.received(&self.name, &all);
+                    return Err(Failure::timed_out(format!(
+                        "{} got {} bytes, then waited {} for the other side to shut down its write side",
+                        self.name,
+                        all.len(),
+                        time::say(time::patience())
+                    ))
+                    .expected("shutdown(Shutdown::Write) after sending, so that the other side's read returns 0")
+                    .got("the connection stayed open with nothing more sent"));
+                }
+                Err(q) => return Err(self.quiet_failure(q, "the end of the stream", all.len())),
+            }
+        }
+    }
+
+    /// Keeps the connection open and says nothing, until the stop flag is
+    /// set (the program gave up and exited) or `timeout` (scaled) passes.
+    pub fn hold_open(&mut self, timeout: Duration) {
+        self.log.note(format!(
+            "{} says nothing and keeps the connection open",
+            self.name
+        ));
+        if let Some(stop) = &self.stop {
+            stop.wait(time::scaled(timeout));
+        } else {
+            thread::sleep(time::scaled(timeout));
+        }
     }
 
     /// Expects the peer to close its side (a read returning 0) in time.
     pub fn expect_close(&mut self) -> Outcome {
-        match self.recv_some(4096, IO_TIMEOUT) {
+        match self.recv_some(4096, time::patience()) {
             Ok(chunk) if chunk.is_empty() => {
                 self.log.note(format!(
                     "{} sees the connection closed, as expected",
@@ -415,9 +641,9 @@ impl Conn {
                 .got(show(&chunk)))
             }
             Err(e) if is_timeout(&e) => Err(Failure::timed_out(format!(
-                "{} waited {}s for the connection to close, but it stayed open",
+                "{} waited {} for the connection to close, but it stayed open",
                 self.name,
-                IO_TIMEOUT.as_secs()
+                time::say(time::patience())
             ))
             .expected("end of stream (read returns 0)")
             .got("nothing: the connection stayed open")),
@@ -447,6 +673,12 @@ impl Conn {
             .map_err(|e| Failure::failed(format!("{}: shutdown: {e}", self.name)))
     }
 
+    /// Closes in the orderly way (FIN).
+    pub fn close(self) {
+        self.log
+            .note(format!("{} closes the connection", self.name));
+    }
+
     /// Closes abruptly: with SO_LINGER set to 0, close sends a reset (RST)
     /// instead of the orderly FIN.
     pub fn reset(self) {
@@ -456,80 +688,13 @@ impl Conn {
     }
 }
 
-/// A listening socket of the checker's own, for grading clients.
-pub struct Peer {
-    listener: TcpListener,
-    log: Transcript,
-}
-
-impl Peer {
-    /// Binds `addr` (use port 0) on loopback.
-    pub fn bind(log: &Transcript, addr: &str) -> Result<Peer, Failure> {
-        let listener = TcpListener::bind(addr)
-            .map_err(|e| Failure::failed(format!("the checker cannot listen on {addr}: {e}")))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| Failure::failed(e.to_string()))?;
-        let peer = Peer {
-            listener,
-            log: log.clone(),
-        };
-        log.note(format!("the checker listens on {}", peer.addr()));
-        Ok(peer)
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
-    }
-
-    /// Waits up to `timeout` for the program to connect (less if it exits).
-    pub fn accept(
-        &self,
-        name: &str,
-        timeout: Duration,
-        gone: &ClientGone,
-    ) -> Result<Conn, Failure> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            match self.listener.accept() {
-                Ok((stream, from)) => {
-                    stream
-                        .set_nonblocking(false)
-                        .map_err(|e| Failure::failed(e.to_string()))?;
-                    self.log
-                        .note(format!("{name} accepted a connection from {from}"));
-                    return Conn::wrap(&self.log, name, stream);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock && gone.is_set() => {
-                    return Err(Failure::failed(format!(
-                        "the program exited without connecting to {}",
-                        self.addr()
-                    )));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock && Instant::now() < deadline => {
-                    thread::sleep(Duration::from_millis(5));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return Err(Failure::timed_out(format!(
-                        "the program did not connect to {} within {}s",
-                        self.addr(),
-                        timeout.as_secs_f32()
-                    )));
-                }
-                Err(e) => return Err(Failure::failed(format!("accept failed: {e}"))),
-            }
-        }
-    }
-}
-
 /// A port on loopback where nothing listens (bound, then released).
 pub fn closed_port() -> Result<SocketAddr, Failure> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| Failure::failed(e.to_string()))?;
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| Failure::checker_error(e.to_string()))?;
     listener
         .local_addr()
-        .map_err(|e| Failure::failed(e.to_string()))
+        .map_err(|e| Failure::checker_error(e.to_string()))
 }
 
 /// Whether this machine has an IPv6 loopback to test on.
@@ -546,24 +711,47 @@ pub struct Udp {
     name: String,
     socket: UdpSocket,
     log: Transcript,
+    decoder: Option<Decoder>,
 }
 
 impl Udp {
     /// Binds `addr` (use port 0) on loopback.
     pub fn bind(log: &Transcript, name: &str, addr: &str) -> Result<Udp, Failure> {
-        let socket = UdpSocket::bind(addr)
-            .map_err(|e| Failure::failed(format!("the checker cannot bind UDP {addr}: {e}")))?;
+        let socket = UdpSocket::bind(addr).map_err(|e| {
+            Failure::checker_error(format!("the checker cannot bind UDP {addr}: {e}"))
+        })?;
         Ok(Udp {
             name: name.to_string(),
             socket,
             log: log.clone(),
+            decoder: None,
         })
+    }
+
+    /// Shows each datagram sent or received as `decoder` reads it.
+    pub fn decode_with(&mut self, decoder: Decoder) {
+        self.decoder = Some(decoder);
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.socket
             .local_addr()
             .expect("a bound socket has an address")
+    }
+
+    /// Writes a line of commentary into the transcript.
+    pub fn note(&self, text: impl Into<String>) {
+        self.log.note(text);
+    }
+
+    fn decode(&self, arrow: &str, datagram: &[u8]) {
+        if let Some(text) = self.decoder.and_then(|d| d(datagram)) {
+            self.log.decoded(&self.name, arrow, &text);
+        }
     }
 
     /// Sends one datagram and logs it.
@@ -573,6 +761,7 @@ impl Udp {
             self.name,
             preview(bytes)
         ));
+        self.decode("→", bytes);
         self.send_quietly(bytes, to)
     }
 
@@ -580,7 +769,7 @@ impl Udp {
     pub fn send_quietly(&self, bytes: &[u8], to: SocketAddr) -> Outcome {
         match self.socket.send_to(bytes, to) {
             Ok(n) if n == bytes.len() => Ok(()),
-            Ok(n) => Err(Failure::failed(format!(
+            Ok(n) => Err(Failure::checker_error(format!(
                 "{} sent only {n} of {} bytes",
                 self.name,
                 bytes.len()
@@ -592,25 +781,24 @@ impl Udp {
         }
     }
 
-    /// Waits up to `timeout` for one datagram, or until `stop()` says the
-    /// other side is gone: `None` when none came. Logs what came.
+    /// Waits up to `timeout` (scaled) for one datagram, or until `stop` is
+    /// set: `None` when none came. Logs what came.
     pub fn recv(
         &self,
         timeout: Duration,
-        stop: &dyn Fn() -> bool,
+        stop: &Flag,
     ) -> Result<Option<(Vec<u8>, SocketAddr)>, Failure> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + time::scaled(timeout);
         let mut buf = vec![0u8; DATAGRAM_ROOM];
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || stop() {
+            if left.is_zero() || stop.is_set() {
                 return Ok(None);
             }
             // Short slices, so that `stop` is noticed soon.
-            let slice = left.min(Duration::from_millis(50));
             self.socket
-                .set_read_timeout(Some(slice))
-                .map_err(|e| Failure::failed(e.to_string()))?;
+                .set_read_timeout(Some(left.min(SLICE)))
+                .map_err(|e| Failure::checker_error(e.to_string()))?;
             match self.socket.recv_from(&mut buf) {
                 Ok((n, from)) => {
                     self.log.push(format!(
@@ -618,6 +806,7 @@ impl Udp {
                         self.name,
                         preview(&buf[..n])
                     ));
+                    self.decode("←", &buf[..n]);
                     return Ok(Some((buf[..n].to_vec(), from)));
                 }
                 Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}
@@ -633,28 +822,23 @@ impl Udp {
         }
     }
 
-    /// Expects one datagram, from `from`, holding exactly `expected`;
-    /// stops waiting early when `stop()` says the server is gone.
+    /// Expects one datagram, from `from`, holding exactly `expected`,
+    /// within the checker's patience; stops early when `stop` is set.
     pub fn expect_reply(
         &self,
         what: &str,
         expected: &[u8],
         from: SocketAddr,
-        stop: &dyn Fn() -> bool,
+        stop: &Flag,
     ) -> Outcome {
-        let Some((got, sender)) = self.recv(IO_TIMEOUT, stop)? else {
-            let summary = if stop() {
-                format!("{}: no reply came; the server exited", self.name)
-            } else {
-                format!(
-                    "{}: no datagram came back within {}s",
-                    self.name,
-                    IO_TIMEOUT.as_secs()
-                )
-            };
-            return Err(Failure::timed_out(summary)
-                .expected(format!("a reply from {from}: {}", show(expected)))
-                .got("nothing"));
+        let Some((got, sender)) = self.recv(time::PATIENCE, stop)? else {
+            return Err(Failure::timed_out(format!(
+                "{}: no datagram came back within {}",
+                self.name,
+                time::say(time::patience())
+            ))
+            .expected(format!("a reply from {from}: {}", show(expected)))
+            .got("nothing"));
         };
         if sender != from {
             return Err(Failure::failed(format!(
@@ -669,10 +853,11 @@ impl Udp {
 
 /// A UDP port on loopback where nothing listens (bound, then released).
 pub fn closed_udp_port() -> Result<SocketAddr, Failure> {
-    let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| Failure::failed(e.to_string()))?;
+    let socket =
+        UdpSocket::bind("127.0.0.1:0").map_err(|e| Failure::checker_error(e.to_string()))?;
     socket
         .local_addr()
-        .map_err(|e| Failure::failed(e.to_string()))
+        .map_err(|e| Failure::checker_error(e.to_string()))
 }
 
 #[cfg(test)]
@@ -696,7 +881,7 @@ mod tests {
     }
 
     #[test]
-    fn compare_explains_short_and_long_data() {
+    fn compare_explains_short_and_long_data_without_hex_beside_nothing() {
         let short = compare("echo", b"abcdef", b"abc").unwrap_err();
         assert!(
             short.summary.contains("got only 3 of 6 bytes"),
@@ -709,5 +894,32 @@ mod tests {
             "{}",
             long.summary
         );
+        let none = compare("echo", &[7u8; 300], b"").unwrap_err();
+        assert_eq!(none.got.as_deref(), Some("nothing"));
+        assert!(!none.expected.unwrap().contains("in hex"));
+    }
+
+    #[test]
+    fn a_line_is_read_up_to_its_newline_and_the_rest_is_kept() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let writer = thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.write_all(b"first line\nsecond").unwrap();
+            thread::sleep(Duration::from_millis(30));
+            s.write_all(b" line\n").unwrap();
+        });
+        let log = Transcript::new();
+        let mut conn = Conn::connect(&log, "client", addr).unwrap();
+        assert_eq!(
+            conn.recv_line(100, "a line").unwrap().unwrap(),
+            b"first line\n"
+        );
+        assert_eq!(
+            conn.recv_line(100, "a line").unwrap().unwrap(),
+            b"second line\n"
+        );
+        assert_eq!(conn.recv_line(100, "a line").unwrap(), None);
+        writer.join().unwrap();
     }
 }

@@ -1,52 +1,73 @@
-//! The builder against throwaway crates: it finds the executables, counts
-//! warnings, and reports a crate that does not compile. (The compiler's
-//! messages about these crates show in the test log: they are expected.)
+//! The builder against throwaway workspaces: it finds the executables,
+//! counts warnings, keeps each package's compiler messages to itself (a
+//! passing test run prints none of them), and builds the other packages
+//! when one does not compile.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use checker::builder;
 
-/// Writes a one-binary crate named `name` into a fresh temporary folder.
-fn scratch_crate(name: &str, main: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("checker-builder-{name}-{}", std::process::id()));
+/// Writes a workspace of one-binary crates, `(name, main.rs)`, into a
+/// fresh temporary folder.
+fn scratch_workspace(tag: &str, crates: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("checker-builder-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    let manifest = format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n"
-    );
-    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
-    std::fs::write(dir.join("src/main.rs"), main).unwrap();
+    let members: Vec<String> = crates.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [{}]\n",
+            members.join(", ")
+        ),
+    )
+    .unwrap();
+    for (name, main) in crates {
+        std::fs::create_dir_all(dir.join(name).join("src")).unwrap();
+        let manifest =
+            format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n");
+        std::fs::write(dir.join(name).join("Cargo.toml"), manifest).unwrap();
+        std::fs::write(dir.join(name).join("src/main.rs"), main).unwrap();
+    }
     dir
 }
 
-fn build(dir: &Path, name: &str) -> Result<builder::Built, builder::BuildError> {
-    builder::build(dir, &[name.to_string()], false)
-}
-
 #[test]
-fn builds_finds_the_binary_and_counts_warnings() {
-    let dir = scratch_crate("expected_warning", "fn main() {\n    let unused = 1;\n}\n");
-    let built = build(&dir, "expected_warning").expect("it compiles");
-    assert_eq!(built.warnings, 1, "one unused variable");
+fn one_broken_package_does_not_stop_the_others() {
+    let dir = scratch_workspace(
+        "keep-going",
+        &[
+            ("expected_warning", "fn main() {\n    let unused = 1;\n}\n"),
+            (
+                "deliberately_broken",
+                "fn main() {\n    let x: u32 = \"nope\";\n}\n",
+            ),
+        ],
+    );
+    let built = builder::build(
+        &dir,
+        &["expected_warning".into(), "deliberately_broken".into()],
+        false,
+    );
+    assert!(!built.success);
     let exe = built
         .executables
         .get("expected_warning")
-        .expect("the binary is found");
+        .expect("the package that compiles is built anyway");
     assert!(exe.is_file());
-    let _ = std::fs::remove_dir_all(&dir);
-}
+    assert!(!built.executables.contains_key("deliberately_broken"));
 
-#[test]
-fn a_crate_that_does_not_compile_is_reported() {
-    let dir = scratch_crate(
-        "deliberately_broken",
-        "fn main() {\n    let x: u32 = \"nope\";\n}\n",
+    let warned = built.diagnostics("expected_warning");
+    assert_eq!(
+        (warned.errors, warned.warnings),
+        (0, 1),
+        "one unused variable"
     );
-    let err = build(&dir, "deliberately_broken").expect_err("it does not compile");
-    assert!(
-        err.0.contains("cargo build of deliberately_broken failed"),
-        "{}",
-        err.0
-    );
+    assert!(warned.rendered.contains("unused variable"));
+
+    let broken = built.diagnostics("deliberately_broken");
+    assert_eq!(broken.errors, 1);
+    let first = broken.first_error.expect("the first error is kept");
+    assert!(first.contains("mismatched types"), "{first}");
     let _ = std::fs::remove_dir_all(&dir);
 }

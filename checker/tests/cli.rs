@@ -30,20 +30,6 @@ fn solutions_get_full_marks_in_json() {
 }
 
 #[test]
-fn stubs_score_zero_and_say_not_implemented() {
-    grade()
-        .arg("echo")
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("TODO"))
-        .stdout(predicate::str::contains("not implemented yet"))
-        .stdout(predicate::str::contains("0/100"))
-        .stdout(predicate::str::contains(
-            "Next: stage `one-message` of echo",
-        ));
-}
-
-#[test]
 fn one_stage_can_be_graded_alone_without_color() {
     grade()
         .args(["echo", "--solutions", "--stage", "binary"])
@@ -51,7 +37,10 @@ fn one_stage_can_be_graded_alone_without_color() {
         .success()
         .stdout(predicate::str::contains("PASS"))
         .stdout(predicate::str::contains("binary"))
-        .stdout(predicate::str::contains("Every stage passed."))
+        .stdout(predicate::str::contains("Every stage graded passed."))
+        .stdout(predicate::str::contains(
+            "`cargo grade echo` grades them all",
+        ))
         .stdout(predicate::str::contains("\x1b[").not());
 }
 
@@ -61,9 +50,10 @@ fn unknown_lesson_or_stage_is_a_usage_error() {
         .arg("nosuch")
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "no lesson `nosuch`; the lessons are: echo, udp-upper, framing",
-        ));
+        .stderr(predicate::str::contains(format!(
+            "no lesson `nosuch`; the lessons are: {}",
+            checker::lessons::ids()
+        )));
     grade()
         .args(["echo", "--stage", "nosuch"])
         .assert()
@@ -109,7 +99,67 @@ fn a_given_program_is_graded_instead_of_the_built_one() {
         ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("no role `nosuch`"));
+        .stderr(predicate::str::contains(
+            "no role `nosuch` in framing; its roles are: server, client",
+        ));
+    // Without a lesson, a program would be graded in every lesson's role.
+    grade()
+        .args(["--program", &program])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--program grades one lesson"));
+}
+
+/// A report with times and ports taken out, for comparing two runs.
+fn normalised(out: &[u8]) -> String {
+    common::normalise(&String::from_utf8_lossy(out))
+}
+
+#[test]
+fn a_server_that_never_announces_properly_is_diagnosed_once_and_fast() {
+    let wrong = common::fixture("echo-wrong-announce");
+    let started = Instant::now();
+    let out = grade()
+        .args([
+            "echo",
+            "--solutions",
+            "--program",
+            &format!("server={}", wrong.display()),
+        ])
+        .assert()
+        .code(1);
+    let took = started.elapsed();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert_eq!(
+        text.matches("announced its address in a form the checker cannot read")
+            .count(),
+        1,
+        "{text}"
+    );
+    // Every other server stage says why it did not run.
+    assert_eq!(
+        text.matches("not run: fix `one-message` first").count(),
+        8,
+        "{text}"
+    );
+    assert!(took < Duration::from_secs(20), "took {took:?}:\n{text}");
+}
+
+#[test]
+fn the_report_is_the_same_with_one_worker_or_many() {
+    // A wrong server, so that the report has failures with transcripts.
+    let wrong = common::fixture("framing-echo");
+    let program = format!("server={}", wrong.display());
+    let run = |jobs: &str| {
+        let out = grade()
+            .args(["framing", "--solutions", "-j", jobs, "--program", &program])
+            .assert()
+            .code(1);
+        normalised(&out.get_output().stdout)
+    };
+    let (one, many) = (run("1"), run("4"));
+    assert_eq!(one, many);
+    assert!(one.contains("FAIL"), "{one}");
 }
 
 /// Pids of live (non-zombie) processes whose environment holds `mark`.
@@ -137,6 +187,10 @@ fn ctrl_c_stops_every_program_the_checker_started() {
             "one-message",
             "--stage",
             "client-silent-peer",
+            "-j",
+            "1",
+            "--time-scale",
+            "20",
         ])
         .env("NO_COLOR", "1")
         .env("CHECKER_TEST_MARK", &mark)
@@ -146,7 +200,7 @@ fn ctrl_c_stops_every_program_the_checker_started() {
         .unwrap();
     let grade_pid = child.id() as i32;
     // Once the first stage has passed, the second (a client facing a
-    // silent server for 5s) is under way.
+    // silent server) is under way: one worker, so they run in turn.
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     assert!(
         lines.any(|l| l.unwrap().contains("PASS")),

@@ -1,14 +1,17 @@
-//! The harness against misbehaving programs: each is diagnosed correctly,
-//! within the stage's deadline, and no process it started survives.
+//! The harness against misbehaving programs and against its own failures:
+//! each is diagnosed correctly, within the stage's deadline, the checker
+//! never blames a program for its own bug, and no process survives.
 
 mod common;
 
-use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 
-use checker::lessons::echo;
+use checker::ctx::Ctx;
+use checker::lessons::{Lesson, SERVER_AND_CLIENT, echo};
 use checker::process;
-use checker::stage::{self, Binaries, Verdict};
+use checker::stage::{Binaries, Outcome, Stage, Verdict};
+use checker::time::secs;
 use rstest::rstest;
 
 /// Slack on top of a stage's deadline for stopping its programs.
@@ -25,14 +28,19 @@ const GRACE: Duration = Duration::from_secs(3);
 #[case::floods_stdout("fixture-flooder", Verdict::TimedOut, "bytes in all")]
 #[case::answers_garbage("fixture-garbage", Verdict::Failed, "the bytes differ from byte 1 on")]
 #[case::forks_and_hangs("fixture-forker", Verdict::TimedOut, "then nothing more came")]
+#[case::todo_after_much_logging(
+    "fixture-chatty-todo",
+    Verdict::NotImplemented,
+    "reached the todo!() at"
+)]
 fn misbehaving_server_is_diagnosed(
     #[case] fixture: &str,
     #[case] verdict: Verdict,
     #[case] needle: &str,
 ) {
-    let stage = stage::stage_by_id(&echo::LESSON, "one-message").unwrap();
+    let stage = echo::LESSON.stage("one-message").unwrap();
     let bins = Binaries::new().with("server", common::fixture(fixture));
-    let report = stage::run_stage(stage, Arc::new(bins));
+    let report = common::run(&echo::LESSON, stage.id, bins);
     let text = common::explain(&report);
     assert_eq!(report.verdict, verdict, "{text}");
     assert!(
@@ -44,17 +52,18 @@ fn misbehaving_server_is_diagnosed(
         "took {}s:\n{text}",
         report.seconds
     );
-    // Every failure shows what the checker did, and the program's fate.
-    assert!(!report.transcript.is_empty(), "{text}");
-    assert!(report.programs.iter().all(|p| p.exit.is_some()), "{text}");
+    if verdict != Verdict::NotImplemented {
+        // Every failure shows what the checker did, and the program's fate.
+        assert!(!report.transcript.is_empty(), "{text}");
+        assert!(report.programs.iter().all(|p| p.exit.is_some()), "{text}");
+    }
     common::assert_no_survivors(&report);
 }
 
 #[test]
 fn a_forked_child_is_killed_with_its_parent() {
-    let stage = stage::stage_by_id(&echo::LESSON, "one-message").unwrap();
     let bins = Binaries::new().with("server", common::fixture("fixture-forker"));
-    let report = stage::run_stage(stage, Arc::new(bins));
+    let report = common::run(&echo::LESSON, "one-message", bins);
     let stderr = &report.programs[0].stderr_tail;
     let pid: i32 = stderr
         .lines()
@@ -70,9 +79,8 @@ fn a_forked_child_is_killed_with_its_parent() {
 
 #[test]
 fn flooding_output_is_capped_not_stored() {
-    let stage = stage::stage_by_id(&echo::LESSON, "one-message").unwrap();
     let bins = Binaries::new().with("server", common::fixture("fixture-flooder"));
-    let report = stage::run_stage(stage, Arc::new(bins));
+    let report = common::run(&echo::LESSON, "one-message", bins);
     let flood = &report.programs[0];
     assert!(
         flood.stdout_bytes > process::STDOUT_CAP as u64,
@@ -85,4 +93,136 @@ fn flooding_output_is_capped_not_stored() {
         "the report stays readable: {} bytes",
         text.len()
     );
+}
+
+// A lesson of the harness's own, whose stages misbehave on purpose. Its
+// server is the echo reference.
+
+fn panics(ctx: &mut Ctx) -> Outcome {
+    let _server = ctx.start_server_ipv4("server")?;
+    let empty: Vec<u8> = Vec::new();
+    let index = empty.len() + 1;
+    let _ = empty[index]; // a bug in a stage: index out of bounds
+    Ok(())
+}
+
+/// What the late start in `overruns` got: `Ok(pid)` or the failure.
+static LATE_START: Mutex<Option<Result<u32, String>>> = Mutex::new(None);
+
+fn overruns(ctx: &mut Ctx) -> Outcome {
+    let _server = ctx.start_server_ipv4("server")?;
+    std::thread::sleep(Duration::from_millis(1500)); // past the deadline
+    let late = ctx.start_server_ipv4("server");
+    *LATE_START.lock().unwrap() = Some(late.map(|s| s.pid).map_err(|f| f.summary));
+    Ok(())
+}
+
+fn starts_on_a_helper_thread(ctx: &mut Ctx) -> Outcome {
+    // The server is started by a thread that ends at once; it must live on
+    // until the stage ends, not die with that thread.
+    let server = std::thread::scope(|s| s.spawn(|| ctx.start_server_ipv4("server")).join())
+        .expect("the helper thread")?;
+    std::thread::sleep(Duration::from_millis(300));
+    let mut client = ctx.connect(&server, "client")?;
+    client.send(b"still alive?")?;
+    client.expect("the echo", b"still alive?")
+}
+
+const HARNESS_STAGES: &[Stage] = &[
+    Stage {
+        id: "panics",
+        title: "A stage with a bug",
+        points: 1,
+        hint: "-",
+        deadline: secs(20),
+        roles: &["server"],
+        run: panics,
+    },
+    Stage {
+        id: "overruns",
+        title: "A stage that runs past its deadline",
+        points: 1,
+        hint: "-",
+        deadline: secs(1),
+        roles: &["server"],
+        run: overruns,
+    },
+    Stage {
+        id: "helper-thread",
+        title: "A server started from a helper thread",
+        points: 1,
+        hint: "-",
+        deadline: secs(20),
+        roles: &["server"],
+        run: starts_on_a_helper_thread,
+    },
+];
+
+static HARNESS: Lesson = Lesson {
+    id: "harness",
+    title: "the harness's own stages",
+    level: 1,
+    package: "echo",
+    roles: SERVER_AND_CLIENT,
+    chapter: "echo.md",
+    stages: HARNESS_STAGES,
+    mistakes: &[],
+};
+
+fn echo_server() -> Binaries {
+    common::reference(&echo::LESSON)
+}
+
+#[test]
+fn a_bug_in_a_stage_is_the_checkers_error_not_the_programs_crash() {
+    let report = common::run(&HARNESS, "panics", echo_server());
+    let text = common::explain(&report);
+    assert_eq!(report.verdict, Verdict::CheckerError, "{text}");
+    assert!(text.contains("index out of bounds"), "{text}");
+    assert!(text.contains("not in your program"), "{text}");
+    assert!(!text.contains("CRASH"), "{text}");
+    assert_eq!(
+        report.programs[0].exit.as_deref(),
+        Some("was stopped by the checker"),
+        "{text}"
+    );
+    common::assert_no_survivors(&report);
+}
+
+#[test]
+fn a_timed_out_stage_is_cancelled_and_cannot_start_more() {
+    let report = common::run(&HARNESS, "overruns", echo_server());
+    let text = common::explain(&report);
+    assert_eq!(report.verdict, Verdict::TimedOut, "{text}");
+    assert!(
+        text.contains("did not finish within its deadline"),
+        "{text}"
+    );
+    common::assert_no_survivors(&report);
+    // The stage's thread goes on a little after the verdict: its late
+    // attempt to start a program must be refused.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let late = loop {
+        if let Some(late) = LATE_START.lock().unwrap().clone() {
+            break late;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stage never tried"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(late, Err("the stage is over".to_string()));
+}
+
+#[test]
+fn a_program_started_on_a_helper_thread_lives_until_its_stage_ends() {
+    let report = common::run(&HARNESS, "helper-thread", echo_server());
+    assert_eq!(
+        report.verdict,
+        Verdict::Passed,
+        "{}",
+        common::explain(&report)
+    );
+    common::assert_no_survivors(&report);
 }

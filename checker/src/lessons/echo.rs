@@ -5,19 +5,26 @@
 use std::thread;
 use std::time::Duration;
 
-use crate::lessons::Lesson;
+use crate::ctx::Ctx;
+use crate::lessons::{Lesson, Mistake, SERVER_AND_CLIENT};
 use crate::process::Input;
-use crate::stage::{Ctx, Failure, Outcome, Stage, secs};
-use crate::wire::{self, Conn, IO_TIMEOUT, Peer};
+use crate::stage::{Failure, Outcome, Stage, Verdict};
+use crate::time::{self, ms, secs};
+use crate::wire::{self, Conn};
 
 pub const LESSON: Lesson = Lesson {
     id: "echo",
     title: "TCP echo server and client",
+    level: 1,
     package: "echo",
-    roles: &["server", "client"],
+    roles: SERVER_AND_CLIENT,
     chapter: "echo.md",
     stages: STAGES,
+    mistakes: MISTAKES,
 };
+
+const SERVER: &[&str] = &["server"];
+const CLIENT: &[&str] = &["client"];
 
 const STAGES: &[Stage] = &[
     Stage {
@@ -26,6 +33,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "Bind, print `listening on ADDRESS`, accept, then loop: read into a buffer, write_all what you read.",
         deadline: secs(20),
+        roles: SERVER,
         run: one_message,
     },
     Stage {
@@ -34,6 +42,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "Echo bytes, not text: no String, no from_utf8, no lines(). Write back exactly buf[..n].",
         deadline: secs(20),
+        roles: SERVER,
         run: binary,
     },
     Stage {
@@ -42,6 +51,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "One read is not one message. Keep reading and echoing until read returns 0; never close after the first read.",
         deadline: secs(20),
+        roles: SERVER,
         run: dribble,
     },
     Stage {
@@ -50,6 +60,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "Write back each chunk as soon as you read it. A server that waits for the end of the stream before answering stalls both sides.",
         deadline: secs(60),
+        roles: SERVER,
         run: big_stream,
     },
     Stage {
@@ -58,6 +69,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "When read returns 0 the client has shut down its write side. Finish echoing, then close your side (shutdown(Write) or drop the stream) so the client sees the end.",
         deadline: secs(20),
+        roles: SERVER,
         run: half_close,
     },
     Stage {
@@ -66,6 +78,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "An error on one connection (ECONNRESET, broken pipe) must end that client only. Don't let it reach main through `?`, and don't exit.",
         deadline: secs(20),
+        roles: SERVER,
         run: reset,
     },
     Stage {
@@ -74,6 +87,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "Accept in a loop: after one client leaves, go back to accept() for the next.",
         deadline: secs(30),
+        roles: SERVER,
         run: one_after_another,
     },
     Stage {
@@ -82,6 +96,7 @@ const STAGES: &[Stage] = &[
         points: 15,
         hint: "Serve each client on its own thread (std::thread::spawn with the accepted stream moved in), so an idle client cannot block the others.",
         deadline: secs(40),
+        roles: SERVER,
         run: concurrent,
     },
     Stage {
@@ -90,6 +105,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "Bind exactly the address you are given: `[::1]:0` is IPv6. Don't build the address from an IPv4 literal.",
         deadline: secs(20),
+        roles: SERVER,
         run: ipv6,
     },
     Stage {
@@ -98,6 +114,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "Send, then shutdown(Write) so the server knows you are done, then read in a loop until read returns 0: the echo can come in many pieces.",
         deadline: secs(30),
+        roles: CLIENT,
         run: client_slow_peer,
     },
     Stage {
@@ -106,6 +123,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "Without a MESSAGE, send all of stdin, byte for byte. Send on one thread and read on another: writing 16 MiB before reading stalls both sides.",
         deadline: secs(60),
+        roles: CLIENT,
         run: client_stdin,
     },
     Stage {
@@ -114,6 +132,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "Return the error from run() instead of unwrap(): main prints it on one line and exits with code 1.",
         deadline: secs(20),
+        roles: CLIENT,
         run: client_refused,
     },
     Stage {
@@ -122,9 +141,147 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "Set a read timeout (set_read_timeout) of a few seconds; when a read times out, return an error.",
         deadline: secs(30),
+        roles: CLIENT,
         run: client_silent_peer,
     },
 ];
+
+/// The wrong solutions in checker/fixtures that the stages must catch.
+const MISTAKES: &[Mistake] = &[
+    Mistake {
+        what: "Treating one `read` as one message",
+        fixture: "echo-one-read",
+        role: "server",
+        passes: Some("one-message"),
+        fails: "dribble",
+        verdict: Verdict::Failed,
+        says: "the program had already closed the connection",
+        golden: true,
+    },
+    Mistake {
+        what: "Reading once and closing: a big stream is cut short",
+        fixture: "echo-one-read",
+        role: "server",
+        passes: Some("one-message"),
+        fails: "big-stream",
+        verdict: Verdict::Failed,
+        says: "the server closed the connection",
+        golden: false,
+    },
+    Mistake {
+        what: "Converting bytes to `String`",
+        fixture: "echo-text",
+        role: "server",
+        passes: Some("one-message"),
+        fails: "binary",
+        verdict: Verdict::Failed,
+        says: "the bytes differ from byte 128 on",
+        golden: true,
+    },
+    Mistake {
+        what: "Waiting for end of stream before echoing",
+        fixture: "echo-buffering",
+        role: "server",
+        passes: Some("half-close"),
+        fails: "big-stream",
+        verdict: Verdict::TimedOut,
+        says: "got 0 of 16777216 bytes back, then nothing for",
+        golden: false,
+    },
+    Mistake {
+        what: "Not closing after `read` returns 0",
+        fixture: "echo-no-close",
+        role: "server",
+        passes: Some("one-message"),
+        fails: "half-close",
+        verdict: Verdict::TimedOut,
+        says: "for the connection to close, but it stayed open",
+        golden: true,
+    },
+    Mistake {
+        what: "`?` or `unwrap()` on a client's error in the accept loop",
+        fixture: "echo-sequential",
+        role: "server",
+        passes: Some("one-message"),
+        fails: "reset",
+        verdict: Verdict::Crashed,
+        says: "it should keep serving after any client",
+        golden: false,
+    },
+    Mistake {
+        what: "Serving clients one at a time",
+        fixture: "echo-sequential",
+        role: "server",
+        passes: Some("one-after-another"),
+        fails: "concurrent",
+        verdict: Verdict::TimedOut,
+        says: "clients at once were not served",
+        golden: false,
+    },
+    Mistake {
+        what: "Binding an IPv4 address whatever you are given",
+        fixture: "echo-v4-only",
+        role: "server",
+        passes: Some("one-message"),
+        fails: "ipv6",
+        verdict: Verdict::Failed,
+        says: "announced an IPv4 address",
+        golden: false,
+    },
+    Mistake {
+        what: "Printing the requested address instead of `local_addr()`",
+        fixture: "echo-port-zero",
+        role: "server",
+        passes: None,
+        fails: "one-message",
+        verdict: Verdict::Failed,
+        says: "the real port the OS chose (not 0)",
+        golden: false,
+    },
+    Mistake {
+        what: "Announcing the address in other words",
+        fixture: "echo-wrong-announce",
+        role: "server",
+        passes: None,
+        fails: "one-message",
+        verdict: Verdict::Failed,
+        says: "announced its address in a form the checker cannot read",
+        golden: true,
+    },
+    Mistake {
+        what: "Client without `shutdown(Write)`",
+        fixture: "client-no-shutdown",
+        role: "client",
+        passes: Some("client-refused"),
+        fails: "client-slow-peer",
+        verdict: Verdict::TimedOut,
+        says: "for the other side to shut down its write side",
+        golden: false,
+    },
+    Mistake {
+        what: "Client that reads once",
+        fixture: "client-one-read",
+        role: "client",
+        passes: Some("client-refused"),
+        fails: "client-slow-peer",
+        verdict: Verdict::Failed,
+        says: "the program had already closed the connection",
+        golden: false,
+    },
+    Mistake {
+        what: "Client that `unwrap()`s the connection",
+        fixture: "client-unwrap",
+        role: "client",
+        passes: Some("client-slow-peer"),
+        fails: "client-refused",
+        verdict: Verdict::Crashed,
+        says: "panicked (exit code 101) instead of reporting the error",
+        golden: false,
+    },
+];
+
+/// How long the checker lets a client run before stopping it.
+const CLIENT_RUN: Duration = secs(10);
 
 fn one_message(ctx: &mut Ctx) -> Outcome {
     let server = ctx.start_server_ipv4("server")?;
@@ -146,7 +303,7 @@ fn dribble(ctx: &mut Ctx) -> Outcome {
     let server = ctx.start_server_ipv4("server")?;
     let mut client = ctx.connect(&server, "client")?;
     let message = b"one byte at a time\n";
-    client.send_slowly(message, Duration::from_millis(20))?;
+    client.send_slowly(message, ms(20))?;
     client.expect("the echo", message)
 }
 
@@ -161,54 +318,47 @@ fn pattern(len: usize) -> Vec<u8> {
 fn big_stream(ctx: &mut Ctx) -> Outcome {
     const SIZE: usize = 16 << 20;
     let server = ctx.start_server_ipv4("server")?;
-    let mut reader = ctx.connect(&server, "client")?;
-    let mut writer = reader.try_clone()?;
+    let mut client = ctx.connect(&server, "client")?;
     let data = pattern(SIZE);
     ctx.note("client sends 16 MiB in 64 KiB writes and, at the same time, reads the echo; it half-closes only after all has come back");
-    thread::scope(|s| {
-        let sending = s.spawn(|| {
-            data.chunks(64 << 10)
-                .try_for_each(|chunk| writer.send_quietly(chunk))
-        });
-        let received = read_back(ctx, &mut reader, &data);
-        let sent = sending
-            .join()
-            .unwrap_or_else(|_| Err(Failure::failed("the sending thread panicked")));
-        // The reader's failure says more (it sees what came back).
-        received.and(sent)
-    })?;
-    reader.shutdown_write()?;
-    reader.expect_close()
+    client.send_while_receiving(&data, |reader| read_back(ctx, reader, &data))?;
+    client.shutdown_write()?;
+    client.expect_close()
 }
+
+const CLOSED_EARLY: &str = "the server closed while data was still coming: keep reading and echoing until read returns 0; one read is not the whole stream";
 
 /// Reads `expected.len()` bytes of echo and checks them as they come,
 /// without logging every chunk.
 fn read_back(ctx: &Ctx, conn: &mut Conn, expected: &[u8]) -> Outcome {
     let mut at = 0;
-    let mut reads = 0;
     while at < expected.len() {
-        let chunk = match conn.recv_some(64 << 10, IO_TIMEOUT) {
+        let chunk = match conn.recv_some(64 << 10, time::patience()) {
             Ok(chunk) => chunk,
             Err(e) if wire::is_timeout(&e) => {
                 return Err(Failure::timed_out(format!(
-                    "got {at} of {} bytes back, then nothing for {}s",
+                    "got {at} of {} bytes back, then nothing for {}",
                     expected.len(),
-                    IO_TIMEOUT.as_secs()
+                    time::say(time::patience())
                 ))
                 .expected("the echo to flow while the client is still sending")
                 .got(format!("{at} bytes")));
             }
             Err(e) => {
                 return Err(Failure::failed(format!(
-                    "reading the echo failed after {at} bytes: {e}"
-                )));
+                    "the connection failed after {at} bytes of echo came back: {e}"
+                ))
+                .hint("the server closed the connection while data was still coming: keep reading and echoing until read returns 0"));
             }
         };
         if chunk.is_empty() {
             return Err(Failure::failed(format!(
                 "the server closed the connection after echoing {at} of {} bytes",
                 expected.len()
-            )));
+            ))
+            .hint(
+                "keep reading and echoing until read returns 0; one read is not the whole stream",
+            ));
         }
         let want = &expected[at..at + chunk.len().min(expected.len() - at)];
         if let Some(diff) = want.iter().zip(&chunk).position(|(a, b)| a != b) {
@@ -233,10 +383,9 @@ fn read_back(ctx: &Ctx, conn: &mut Conn, expected: &[u8]) -> Outcome {
             )));
         }
         at += chunk.len();
-        reads += 1;
     }
     ctx.note(format!(
-        "{} got all {} bytes back, in {reads} reads",
+        "{} got all {} bytes back",
         conn.name(),
         expected.len()
     ));
@@ -261,7 +410,7 @@ fn reset(ctx: &mut Ctx) -> Outcome {
     rude.expect("the start of the echo", &data[..16])?;
     rude.reset();
     // Give the server time to hit the reset while it is still echoing.
-    thread::sleep(Duration::from_millis(200));
+    thread::sleep(ms(200));
     ctx.check_alive(&server)?;
     let mut polite = ctx.connect(&server, "client 2")?;
     polite.send(b"are you still there?")?;
@@ -269,33 +418,26 @@ fn reset(ctx: &mut Ctx) -> Outcome {
     ctx.check_alive(&server)
 }
 
+/// One whole conversation: a message, its echo, a half-close, the close.
+fn say_hello(conn: &mut Conn) -> Outcome {
+    let message = format!("{} says hello", conn.name());
+    conn.send(message.as_bytes())?;
+    conn.expect("the echo", message.as_bytes())?;
+    conn.shutdown_write()?;
+    conn.expect_close()
+}
+
 fn one_after_another(ctx: &mut Ctx) -> Outcome {
     let server = ctx.start_server_ipv4("server")?;
     for i in 1..=5 {
-        let mut client = ctx.connect(&server, &format!("client {i}"))?;
-        let message = format!("message number {i}");
-        client.send(message.as_bytes())?;
-        client.expect("the echo", message.as_bytes())?;
-        client.shutdown_write()?;
-        client.expect_close()?;
+        say_hello(&mut ctx.connect(&server, &format!("client {i}"))?)?;
     }
     Ok(())
 }
 
 fn concurrent(ctx: &mut Ctx) -> Outcome {
     let server = ctx.start_server_ipv4("server")?;
-    let mut idle = ctx.connect(&server, "idle client")?;
-    ctx.note("the idle client sends nothing yet and keeps its connection open");
-    ctx.all_at_once(20, |i| {
-        let mut client = ctx.connect(&server, &format!("client {i}"))?;
-        let message = format!("client {i} says hello");
-        client.send(message.as_bytes())?;
-        client.expect("the echo", message.as_bytes())?;
-        client.shutdown_write()?;
-        client.expect_close()
-    })?;
-    idle.send(b"still here")?;
-    idle.expect("the idle client's echo", b"still here")
+    ctx.idle_then_many(&server, 20, say_hello)
 }
 
 fn ipv6(ctx: &mut Ctx) -> Outcome {
@@ -305,53 +447,33 @@ fn ipv6(ctx: &mut Ctx) -> Outcome {
     client.expect("the echo", b"hello over IPv6")
 }
 
-/// Reads until the client half-closes; fails if it never does.
-fn read_to_end(conn: &mut Conn) -> Result<Vec<u8>, Failure> {
-    let mut all = Vec::new();
-    loop {
-        match conn.recv_some(64 << 10, IO_TIMEOUT) {
-            Ok(chunk) if chunk.is_empty() => return Ok(all),
-            Ok(chunk) => all.extend_from_slice(&chunk),
-            Err(e) if wire::is_timeout(&e) => {
-                return Err(Failure::timed_out(format!(
-                    "the checker's server got {} bytes, then waited {}s for your client to shut down its write side",
-                    all.len(),
-                    IO_TIMEOUT.as_secs()
-                ))
-                .expected("shutdown(Shutdown::Write) after sending, so that the server's read returns 0")
-                .got("the connection stayed open with nothing more sent"));
-            }
-            Err(e) => {
-                return Err(Failure::failed(format!(
-                    "the checker's server could not read: {e}"
-                )));
-            }
-        }
-    }
+/// The student's client, with a read deadline, against `addr`.
+fn run_client(
+    ctx: &Ctx,
+    timeout: Duration,
+    addr: &str,
+    message: Option<&str>,
+    input: Input,
+) -> Result<crate::ctx::Finished, Failure> {
+    let timeout = ctx.flag(timeout);
+    let mut args = vec!["--timeout", &timeout, addr];
+    args.extend(message);
+    ctx.run_client("client", &args, input, CLIENT_RUN)
 }
 
 fn client_slow_peer(ctx: &mut Ctx) -> Outcome {
-    let peer = Peer::bind(ctx.transcript(), "127.0.0.1:0")?;
-    let addr = peer.addr().to_string();
     let message = "hello from the checker, in pieces";
-    let (finished, served) = ctx.run_client_with(
-        "client",
-        &[&addr, message],
-        Input::Nothing,
-        secs(15),
-        |gone| {
-            let mut conn = peer.accept("the checker's server", IO_TIMEOUT, gone)?;
-            let got = read_to_end(&mut conn)?;
-            ctx.transcript().received(conn.name(), &got);
-            ctx.note("the checker's server answers in 4-byte pieces, 30ms apart, then closes");
-            for piece in got.chunks(4) {
-                conn.send(piece)?;
-                thread::sleep(Duration::from_millis(30));
-            }
-            Ok(got)
-        },
-    );
-    let got = served?;
+    let peer = ctx.tcp_peer("the checker's server", |conn, _| {
+        let got = conn.read_to_end(1 << 20)?;
+        conn.note("the checker's server echoes it in 4-byte pieces, 30ms apart, then closes");
+        conn.send_in_pieces(&got, 4, ms(30))?;
+        Ok(got)
+    })?;
+    // The client's deadline is longer than the checker's patience, so that
+    // a client that never half-closes is caught by the peer, not by itself.
+    let addr = peer.addr().to_string();
+    let finished = run_client(ctx, secs(5), &addr, Some(message), Input::Nothing);
+    let got = peer.finish_one("client")?;
     wire::compare("what your client sent", message.as_bytes(), &got)?;
     let finished = finished?;
     finished.expect_success()?;
@@ -364,48 +486,34 @@ fn client_slow_peer(ctx: &mut Ctx) -> Outcome {
 
 fn client_stdin(ctx: &mut Ctx) -> Outcome {
     const SIZE: usize = 16 << 20;
-    let peer = Peer::bind(ctx.transcript(), "127.0.0.1:0")?;
-    let addr = peer.addr().to_string();
     let data = pattern(SIZE);
     ctx.note("the client gets 16 MiB of binary data on stdin; the checker's server echoes each chunk as it comes");
-    let (finished, served) = ctx.run_client_with("client", &[&addr],
-        Input::Bytes(data.clone()),
-        secs(45),
-        |gone| {
-            let mut conn = peer.accept("the checker's server", IO_TIMEOUT, gone)?;
-            let mut total = 0usize;
-            loop {
-                let chunk = match conn.recv_some(64 << 10, IO_TIMEOUT) {
-                    Ok(chunk) => chunk,
-                    Err(e) if wire::is_timeout(&e) => {
-                        return Err(Failure::timed_out(format!(
-                            "your client sent {total} bytes, then neither sent more nor half-closed for {}s",
-                            IO_TIMEOUT.as_secs()
-                        )));
-                    }
-                    Err(e) => {
-                        return Err(Failure::failed(format!(
-                            "the checker's server could not read: {e}"
-                        )));
-                    }
-                };
-                if chunk.is_empty() {
-                    ctx.note(format!(
-                        "the checker's server got {total} bytes and end of stream"
-                    ));
-                    return Ok(total);
-                }
-                total += chunk.len();
-                conn.send_quietly(&chunk).map_err(|f| {
-                Failure {
-                    summary: format!("{} (after {total} bytes: your client stopped reading the echo while still sending)", f.summary),
-                    ..f
+    let peer = ctx.tcp_peer("the checker's server", |conn, _| {
+        let mut total = 0usize;
+        loop {
+            let chunk = conn.recv_some(64 << 10, time::patience()).map_err(|e| {
+                if wire::is_timeout(&e) {
+                    Failure::timed_out(format!(
+                        "your client sent {total} bytes, then neither sent more nor half-closed for {}",
+                        time::say(time::patience())
+                    ))
+                } else {
+                    Failure::failed(format!("the checker's server could not read: {e}"))
                 }
             })?;
+            if chunk.is_empty() {
+                conn.note(format!("the checker's server got {total} bytes and end of stream"));
+                return Ok(total);
             }
-        },
-    );
-    served?;
+            total += chunk.len();
+            conn.send_quietly(&chunk).map_err(|f| {
+                f.then(format!(" (after {total} bytes: your client stopped reading the echo while still sending)"))
+            })?;
+        }
+    })?;
+    let addr = peer.addr().to_string();
+    let finished = run_client(ctx, secs(5), &addr, None, Input::Bytes(data.clone()));
+    peer.finish_one("client")?;
     let finished = finished?;
     finished.expect_success()?;
     wire::compare("what your client printed", &data, &finished.stdout)
@@ -414,28 +522,23 @@ fn client_stdin(ctx: &mut Ctx) -> Outcome {
 fn client_refused(ctx: &mut Ctx) -> Outcome {
     let addr = wire::closed_port()?.to_string();
     ctx.note(format!("nothing listens on {addr}"));
-    let finished = ctx.run_client("client", &[&addr, "hello?"], Input::Nothing, secs(10))?;
-    finished.expect_one_line_error()
+    run_client(ctx, secs(2), &addr, Some("hello?"), Input::Nothing)?.expect_error_saying("refused")
 }
 
 fn client_silent_peer(ctx: &mut Ctx) -> Outcome {
-    let peer = Peer::bind(ctx.transcript(), "127.0.0.1:0")?;
+    let peer = ctx.tcp_peer("the checker's server", |conn, _| {
+        conn.read_to_end(1 << 20)?;
+        conn.hold_open(secs(30));
+        Ok(())
+    })?;
     let addr = peer.addr().to_string();
-    let (finished, served) = ctx.run_client_with("client", &[&addr, "anyone there?"],
-        Input::Nothing,
-        secs(15),
-        |gone| {
-            let mut conn = peer.accept("the checker's server", IO_TIMEOUT, gone)?;
-            ctx.note("the checker's server reads the request, then says nothing and keeps the connection open");
-            let _ = read_to_end(&mut conn);
-            // Hold the connection open until the client gives up on its own.
-            gone.wait(secs(16));
-            drop(conn);
-            Ok(())
-        },
-    );
-    served?;
-    let finished =
-        finished.map_err(|f| f.hint("your client waited for ever: give every read a deadline"))?;
-    finished.expect_one_line_error()
+    ctx.note(format!(
+        "the client is given --timeout {}: it should give up soon after",
+        ctx.flag(ms(300))
+    ));
+    let finished = run_client(ctx, ms(300), &addr, Some("anyone there?"), Input::Nothing);
+    peer.finish_one("client")?;
+    finished
+        .map_err(|f| f.hint("your client waited for ever: give every read a deadline (set_read_timeout with the --timeout value)"))?
+        .expect_one_line_error()
 }

@@ -2,22 +2,28 @@
 //! (4-byte big-endian length, then the payload), so that every stage can
 //! also send frames that break the rules.
 
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crate::lessons::Lesson;
+use crate::ctx::{Ctx, Server};
+use crate::lessons::{Lesson, Mistake, SERVER_AND_CLIENT};
 use crate::process::{self, Input};
-use crate::stage::{Ctx, Failure, Outcome, Server, Stage, secs};
-use crate::wire::{self, Conn, IO_TIMEOUT, Peer};
+use crate::stage::{Failure, Outcome, Stage, Verdict};
+use crate::time::{ms, secs};
+use crate::wire::{self, Conn};
 
 pub const LESSON: Lesson = Lesson {
     id: "framing",
     title: "Message framing over TCP",
+    level: 1,
     package: "framing",
-    roles: &["server", "client"],
+    roles: SERVER_AND_CLIENT,
     chapter: "framing.md",
     stages: STAGES,
+    mistakes: MISTAKES,
 };
+
+const SERVER: &[&str] = &["server"];
+const CLIENT: &[&str] = &["client"];
 
 /// The protocol's payload limit: 8 MiB.
 const MAX_FRAME: usize = 8 * 1024 * 1024;
@@ -31,6 +37,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "Read 4 bytes, u32::from_be_bytes, read that many bytes; reply with the length and the reversed bytes.",
         deadline: secs(20),
+        roles: SERVER,
         run: one_frame,
     },
     Stage {
@@ -39,6 +46,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "One read can hold several frames, or part of one: let read_exact cut the stream at the lengths. When read_frame returns None, close.",
         deadline: secs(20),
+        roles: SERVER,
         run: two_in_one_write,
     },
     Stage {
@@ -47,6 +55,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "Even the 4-byte header can arrive in pieces. read_exact waits for all of it; a single read does not.",
         deadline: secs(20),
+        roles: SERVER,
         run: dribble,
     },
     Stage {
@@ -55,6 +64,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "A length of 0 is a valid frame: reply 00 00 00 00, and keep reading frames.",
         deadline: secs(20),
+        roles: SERVER,
         run: empty_frame,
     },
     Stage {
@@ -63,6 +73,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "The limit is inclusive: a payload of exactly MAX_FRAME bytes is fine; only longer ones are refused.",
         deadline: secs(60),
+        roles: SERVER,
         run: max_frame,
     },
     Stage {
@@ -71,6 +82,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "Check the length before reading the payload. Over the limit: close this connection (shutdown, drop); keep accepting others.",
         deadline: secs(20),
+        roles: SERVER,
         run: over_max,
     },
     Stage {
@@ -79,6 +91,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "Compare the length with MAX_FRAME before any allocation: a stranger's length is a claim, not a fact.",
         deadline: secs(20),
+        roles: SERVER,
         run: huge_length,
     },
     Stage {
@@ -87,6 +100,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "Two bytes of a header and then end of stream is an error for that connection: close it, serve the next client.",
         deadline: secs(20),
+        roles: SERVER,
         run: eof_mid_header,
     },
     Stage {
@@ -95,6 +109,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "read_exact returns UnexpectedEof when the stream ends early: close that connection, serve the next client.",
         deadline: secs(20),
+        roles: SERVER,
         run: eof_mid_payload,
     },
     Stage {
@@ -103,6 +118,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "Keep reading frames while replies pile up; flush replies (at the latest) when no more input is buffered.",
         deadline: secs(30),
+        roles: SERVER,
         run: pipelined,
     },
     Stage {
@@ -111,6 +127,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "One thread per client, as in the echo lesson: an idle client must not block the others.",
         deadline: secs(40),
+        roles: SERVER,
         run: concurrent,
     },
     Stage {
@@ -119,6 +136,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "Network byte order is big-endian: u32::from_be_bytes, not from_le_bytes or from_ne_bytes.",
         deadline: secs(20),
+        roles: SERVER,
         run: byte_order,
     },
     Stage {
@@ -127,7 +145,102 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "Queue every message with write_frame, flush once, then read one frame per message and print each payload on its own line.",
         deadline: secs(30),
+        roles: CLIENT,
         run: client,
+    },
+];
+
+/// The wrong solutions in checker/fixtures that the stages must catch.
+const MISTAKES: &[Mistake] = &[
+    Mistake {
+        what: "One `read` per frame",
+        fixture: "framing-one-read",
+        role: "server",
+        passes: Some("one-frame"),
+        fails: "dribble",
+        verdict: Verdict::Failed,
+        says: "the program had already closed the connection",
+        golden: false,
+    },
+    Mistake {
+        what: "Assuming one read holds one frame",
+        fixture: "framing-one-read",
+        role: "server",
+        passes: Some("one-frame"),
+        fails: "two-in-one-write",
+        verdict: Verdict::Failed,
+        says: "the reply's length field says 23, but the reply should hold 3 bytes",
+        golden: false,
+    },
+    Mistake {
+        what: "Reading the length little-endian",
+        fixture: "framing-le",
+        role: "server",
+        passes: None,
+        fails: "byte-order",
+        verdict: Verdict::TimedOut,
+        says: "your server is waiting for 65,536 bytes",
+        golden: true,
+    },
+    Mistake {
+        what: "`read_exact` into `Vec::with_capacity(len)`",
+        fixture: "framing-with-capacity",
+        role: "server",
+        passes: None,
+        fails: "one-frame",
+        verdict: Verdict::Failed,
+        says: "the reply's length field says 0",
+        golden: true,
+    },
+    Mistake {
+        what: "Trusting the length: allocating before checking it",
+        fixture: "framing-unchecked",
+        role: "server",
+        passes: Some("one-frame"),
+        fails: "huge-length",
+        verdict: Verdict::TimedOut,
+        says: "refuse it at once, before waiting for a payload",
+        golden: true,
+    },
+    Mistake {
+        what: "No limit on the length at all",
+        fixture: "framing-unchecked",
+        role: "server",
+        passes: Some("max-frame"),
+        fails: "over-max",
+        verdict: Verdict::TimedOut,
+        says: "for the connection to close, but it stayed open",
+        golden: false,
+    },
+    Mistake {
+        what: "Echoing the frame instead of reversing it",
+        fixture: "framing-echo",
+        role: "server",
+        passes: None,
+        fails: "one-frame",
+        verdict: Verdict::Failed,
+        says: "the request reversed",
+        golden: false,
+    },
+    Mistake {
+        what: "Forgetting to flush a `BufWriter`",
+        fixture: "framing-no-flush",
+        role: "server",
+        passes: None,
+        fails: "one-frame",
+        verdict: Verdict::TimedOut,
+        says: "for the reply's 4-byte length",
+        golden: false,
+    },
+    Mistake {
+        what: "Client that waits for each reply before sending the next",
+        fixture: "framing-client-lockstep",
+        role: "client",
+        passes: None,
+        fails: "client",
+        verdict: Verdict::TimedOut,
+        says: "the header of frame 2",
+        golden: false,
     },
 ];
 
@@ -206,7 +319,7 @@ fn two_in_one_write(ctx: &mut Ctx) -> Outcome {
 fn dribble(ctx: &mut Ctx) -> Outcome {
     let server = ctx.start_server_ipv4("server")?;
     let mut client = ctx.connect(&server, "client")?;
-    client.send_slowly(&frame(b"slowly"), Duration::from_millis(20))?;
+    client.send_slowly(&frame(b"slowly"), ms(20))?;
     expect_reply(&mut client, b"slowly")
 }
 
@@ -299,8 +412,7 @@ fn eof_mid_payload(ctx: &mut Ctx) -> Outcome {
 fn pipelined(ctx: &mut Ctx) -> Outcome {
     const FRAMES: usize = 1000;
     let server = ctx.start_server_ipv4("server")?;
-    let mut reader = ctx.connect(&server, "client")?;
-    let mut writer = reader.try_clone()?;
+    let mut client = ctx.connect(&server, "client")?;
     let requests: Vec<Vec<u8>> = (0..FRAMES)
         .map(|i| format!("request number {i}").into_bytes())
         .collect();
@@ -309,40 +421,27 @@ fn pipelined(ctx: &mut Ctx) -> Outcome {
         "client sends {FRAMES} frames ({} bytes) in one go, then reads the replies",
         burst.len()
     ));
-    thread::scope(|s| {
-        let sending = s.spawn(move || writer.send_quietly(&burst));
-        let want: Vec<u8> = requests.iter().flat_map(|r| frame(&reversed(r))).collect();
-        let received = reader
-            .recv_exact(want.len(), "1,000 reply frames")
-            .and_then(|got| {
-                wire::compare(
-                    "the 1,000 replies, in order",
-                    &want,
-                    &got.unwrap_or_default(),
-                )
-            });
-        let sent = sending
-            .join()
-            .unwrap_or_else(|_| Err(Failure::failed("the sending thread panicked")));
-        received.and(sent)
-    })
+    let want: Vec<u8> = requests.iter().flat_map(|r| frame(&reversed(r))).collect();
+    let got = client.send_while_receiving(&burst, |reader| {
+        reader.recv_exact(want.len(), "1,000 reply frames")
+    })?;
+    wire::compare(
+        "the 1,000 replies, in order",
+        &want,
+        &got.unwrap_or_default(),
+    )
 }
 
 fn concurrent(ctx: &mut Ctx) -> Outcome {
     let server = ctx.start_server_ipv4("server")?;
-    let mut idle = ctx.connect(&server, "idle client")?;
-    ctx.note("the idle client sends nothing yet and keeps its connection open");
-    ctx.all_at_once(20, |i| {
-        let mut client = ctx.connect(&server, &format!("client {i}"))?;
+    ctx.idle_then_many(&server, 20, |conn| {
         for round in 1..=3 {
-            let request = format!("client {i}, round {round}");
-            client.send(&frame(request.as_bytes()))?;
-            expect_reply(&mut client, request.as_bytes())?;
+            let request = format!("{}, round {round}", conn.name());
+            conn.send(&frame(request.as_bytes()))?;
+            expect_reply(conn, request.as_bytes())?;
         }
         Ok(())
-    })?;
-    idle.send(&frame(b"still here"))?;
-    expect_reply(&mut idle, b"still here")
+    })
 }
 
 fn byte_order(ctx: &mut Ctx) -> Outcome {
@@ -355,47 +454,49 @@ fn byte_order(ctx: &mut Ctx) -> Outcome {
         .map_err(|f| f.hint("if nothing came back, your server is waiting for 65,536 bytes: it read the length little-endian"))
 }
 
+/// Reads one frame from the student's client: `None` at a clean end.
+fn read_frame(conn: &mut Conn, n: usize) -> Result<Option<Vec<u8>>, Failure> {
+    let Some(header) = conn.recv_exact(4, &format!("the header of frame {n}"))? else {
+        return Ok(None);
+    };
+    let len = u32::from_be_bytes(header.try_into().expect("4 bytes")) as usize;
+    if len > MAX_FRAME {
+        return Err(
+            Failure::failed(format!("your client's frame {n} claims {len} bytes"))
+                .hint("write the length with u32::to_be_bytes"),
+        );
+    }
+    let payload = conn.recv_exact(len, &format!("the payload of frame {n}"))?;
+    Ok(Some(payload.unwrap_or_default()))
+}
+
 fn client(ctx: &mut Ctx) -> Outcome {
-    let peer = Peer::bind(ctx.transcript(), "127.0.0.1:0")?;
+    const MESSAGES: [&str; 4] = ["first", "second message", "", "last one"];
+    let peer = ctx.tcp_peer("the checker's server", |conn, _| {
+        // All requests first: the client must pipeline them.
+        let mut requests = Vec::new();
+        for n in 1..=MESSAGES.len() {
+            let Some(payload) = read_frame(conn, n)? else {
+                return Err(Failure::failed(format!(
+                    "your client closed after sending {} of {} frames",
+                    n - 1,
+                    MESSAGES.len()
+                )));
+            };
+            requests.push(payload);
+        }
+        conn.note("the checker's server replies to each frame, 3 bytes at a time, 20ms apart");
+        let replies: Vec<u8> = requests.iter().flat_map(|r| frame(&reversed(r))).collect();
+        conn.send_in_pieces(&replies, 3, ms(20))?;
+        Ok(requests)
+    })?;
     let addr = peer.addr().to_string();
-    let messages = ["first", "second message", "", "last one"];
-    let mut args = vec![addr.as_str()];
-    args.extend(messages);
-    let (finished, served) =
-        ctx.run_client_with("client", &args, Input::Nothing, secs(15), |gone| {
-            let mut conn = peer.accept("the checker's server", IO_TIMEOUT, gone)?;
-            // All requests first: the client must pipeline them.
-            let mut requests = Vec::new();
-            for n in 1..=messages.len() {
-                let Some(header) = conn.recv_exact(4, &format!("the header of frame {n}"))? else {
-                    return Err(Failure::failed(format!(
-                        "your client closed after sending {} of {} frames",
-                        n - 1,
-                        messages.len()
-                    )));
-                };
-                let len = u32::from_be_bytes(header.try_into().expect("4 bytes")) as usize;
-                if len > MAX_FRAME {
-                    return Err(Failure::failed(format!(
-                        "your client's frame {n} claims {len} bytes"
-                    ))
-                    .hint("write the length with u32::to_be_bytes"));
-                }
-                let payload = conn
-                    .recv_exact(len, &format!("the payload of frame {n}"))?
-                    .unwrap_or_default();
-                requests.push(payload);
-            }
-            ctx.note("the checker's server replies to each frame, 3 bytes at a time, 20ms apart");
-            let replies: Vec<u8> = requests.iter().flat_map(|r| frame(&reversed(r))).collect();
-            for piece in replies.chunks(3) {
-                conn.send_quietly(piece)?;
-                thread::sleep(Duration::from_millis(20));
-            }
-            Ok(requests)
-        });
-    let requests = served?;
-    for (n, (got, want)) in requests.iter().zip(messages).enumerate() {
+    let timeout = ctx.flag(secs(5));
+    let mut args = vec!["--timeout", timeout.as_str(), addr.as_str()];
+    args.extend(MESSAGES);
+    let finished = ctx.run_client("client", &args, Input::Nothing, secs(10));
+    let requests = peer.finish_one("client")?;
+    for (n, (got, want)) in requests.iter().zip(MESSAGES).enumerate() {
         wire::compare(
             &format!("frame {} your client sent", n + 1),
             want.as_bytes(),
@@ -404,7 +505,7 @@ fn client(ctx: &mut Ctx) -> Outcome {
     }
     let finished = finished?;
     finished.expect_success()?;
-    let want: Vec<u8> = messages
+    let want: Vec<u8> = MESSAGES
         .iter()
         .flat_map(|m| [reversed(m.as_bytes()), b"\n".to_vec()].concat())
         .collect();

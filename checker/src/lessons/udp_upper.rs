@@ -6,19 +6,27 @@ use std::net::SocketAddr;
 use std::thread;
 use std::time::Duration;
 
-use crate::lessons::Lesson;
+use crate::ctx::{Ctx, Finished, Server};
+use crate::lessons::{Lesson, Mistake, SERVER_AND_CLIENT};
+use crate::peer::UdpPeer;
 use crate::process::Input;
-use crate::stage::{ClientGone, Ctx, Failure, Finished, Outcome, Server, Stage, secs};
-use crate::wire::{self, IO_TIMEOUT, Udp};
+use crate::stage::{Failure, Outcome, Stage, Verdict};
+use crate::time::{ms, secs};
+use crate::wire::{self, Udp};
 
 pub const LESSON: Lesson = Lesson {
     id: "udp-upper",
     title: "UDP upper-case server and client",
+    level: 1,
     package: "udp-upper",
-    roles: &["server", "client"],
+    roles: SERVER_AND_CLIENT,
     chapter: "udp-upper.md",
     stages: STAGES,
+    mistakes: MISTAKES,
 };
+
+const SERVER: &[&str] = &["server"];
+const CLIENT: &[&str] = &["client"];
 
 /// The largest UDP payload over IPv4.
 const LARGEST_V4: usize = 65_507;
@@ -30,6 +38,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "recv_from gives the bytes and the sender; send_to(reply, sender) answers. Upper-case with to_ascii_uppercase.",
         deadline: secs(20),
+        roles: SERVER,
         run: one_datagram,
     },
     Stage {
@@ -38,6 +47,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "Every ASCII letter becomes upper case; nothing else changes.",
         deadline: secs(20),
+        roles: SERVER,
         run: mixed_case,
     },
     Stage {
@@ -46,6 +56,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "One recv_from is one datagram, and one send_to is one reply. Don't collect datagrams into one buffer.",
         deadline: secs(20),
+        roles: SERVER,
         run: two_datagrams,
     },
     Stage {
@@ -54,6 +65,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "A datagram of 0 bytes is a real datagram (unlike a TCP read of 0, which means end of stream). Answer it with an empty datagram.",
         deadline: secs(20),
+        roles: SERVER,
         run: empty,
     },
     Stage {
@@ -62,6 +74,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "recv_from cuts a datagram that does not fit the buffer, without a word. Receive into a buffer of MAX_DATAGRAM bytes.",
         deadline: secs(20),
+        roles: SERVER,
         run: largest,
     },
     Stage {
@@ -70,6 +83,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "Work on bytes: [u8]::to_ascii_uppercase. Converting to String mangles bytes that are not UTF-8, or panics.",
         deadline: secs(20),
+        roles: SERVER,
         run: binary,
     },
     Stage {
@@ -78,6 +92,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "Reply to the address recv_from returned for this very datagram, not to a stored or fixed address.",
         deadline: secs(30),
+        roles: SERVER,
         run: many_clients,
     },
     Stage {
@@ -86,6 +101,7 @@ const STAGES: &[Stage] = &[
         points: 10,
         hint: "Nothing a peer sends may stop the server: no unwrap() on received data, and an error on one datagram must not end the loop.",
         deadline: secs(20),
+        roles: SERVER,
         run: survives_garbage,
     },
     Stage {
@@ -94,6 +110,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "Bind exactly the address you are given: `[::1]:0` is IPv6.",
         deadline: secs(20),
+        roles: SERVER,
         run: ipv6,
     },
     Stage {
@@ -102,6 +119,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "Bind port 0, connect, print `using` and local_addr(), send, recv, print the reply on the next line.",
         deadline: secs(20),
+        roles: CLIENT,
         run: client_reply,
     },
     Stage {
@@ -110,6 +128,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "Set a read timeout of 1 second. When recv times out (WouldBlock or TimedOut), send the request again: 3 attempts in all.",
         deadline: secs(20),
+        roles: CLIENT,
         run: client_retry,
     },
     Stage {
@@ -118,6 +137,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "After the last attempt times out, return an error: one line on stderr, exit code 1.",
         deadline: secs(30),
+        roles: CLIENT,
         run: client_silent,
     },
     Stage {
@@ -126,6 +146,7 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "On a connected UDP socket an ICMP port unreachable shows up as ErrorKind::ConnectionRefused from recv (or the next send). Report it instead of retrying.",
         deadline: secs(20),
+        roles: CLIENT,
         run: client_refused,
     },
     Stage {
@@ -134,7 +155,92 @@ const STAGES: &[Stage] = &[
         points: 5,
         hint: "Connect the socket to the server (UdpSocket::connect): the OS then drops datagrams from any other address. Or check the sender that recv_from returns.",
         deadline: secs(20),
+        roles: CLIENT,
         run: client_stranger,
+    },
+];
+
+/// The wrong solutions in checker/fixtures that the stages must catch.
+const MISTAKES: &[Mistake] = &[
+    Mistake {
+        what: "A receive buffer of 1,024 bytes, as on the slides",
+        fixture: "udp-small-buffer",
+        role: "server",
+        passes: Some("one-datagram"),
+        fails: "largest",
+        verdict: Verdict::Failed,
+        says: "got only 1024 of 65507 bytes",
+        golden: true,
+    },
+    Mistake {
+        what: "Replying to a stored or fixed address",
+        fixture: "udp-fixed-reply",
+        role: "server",
+        passes: Some("one-datagram"),
+        fails: "many-clients",
+        verdict: Verdict::TimedOut,
+        says: "no datagram came back within",
+        golden: false,
+    },
+    Mistake {
+        what: "Treating a datagram as UTF-8 text",
+        fixture: "udp-utf8",
+        role: "server",
+        passes: Some("mixed-case"),
+        fails: "binary",
+        verdict: Verdict::Crashed,
+        says: "panicked (exit code 101)",
+        golden: true,
+    },
+    Mistake {
+        what: "`unwrap()` on what a stranger sends",
+        fixture: "udp-utf8",
+        role: "server",
+        passes: Some("mixed-case"),
+        fails: "survives-garbage",
+        verdict: Verdict::Crashed,
+        says: "it should keep serving after any client",
+        golden: false,
+    },
+    Mistake {
+        what: "Client with no read timeout",
+        fixture: "udp-client-no-timeout",
+        role: "client",
+        passes: Some("client-reply"),
+        fails: "client-silent",
+        verdict: Verdict::TimedOut,
+        says: "was still running after",
+        golden: true,
+    },
+    Mistake {
+        what: "Client that sends once and never again",
+        fixture: "udp-client-no-retry",
+        role: "client",
+        passes: Some("client-reply"),
+        fails: "client-retry",
+        verdict: Verdict::Failed,
+        says: "and your client did not send again",
+        golden: false,
+    },
+    Mistake {
+        what: "Client that takes a reply from anyone",
+        fixture: "udp-client-unconnected",
+        role: "client",
+        passes: Some("client-reply"),
+        fails: "client-stranger",
+        verdict: Verdict::Failed,
+        says: "NOT FOR YOU",
+        golden: false,
+    },
+    Mistake {
+        what: "Client that never learns the port is closed",
+        fixture: "udp-client-unconnected",
+        role: "client",
+        passes: Some("client-reply"),
+        fails: "client-refused",
+        verdict: Verdict::Failed,
+        says: "did not say that the connection was refused",
+        golden: false,
     },
 ];
 
@@ -153,8 +259,15 @@ fn expect_upper(ctx: &Ctx, server: &Server, sock: &Udp, request: &[u8]) -> Outco
         "the reply",
         &request.to_ascii_uppercase(),
         server.addr,
-        &|| ctx.has_exited(server),
+        ctx.over(),
     )
+    .map_err(|f| {
+        if ctx.has_exited(server) {
+            f.then("; the server had exited")
+        } else {
+            f
+        }
+    })
 }
 
 fn one_datagram(ctx: &mut Ctx) -> Outcome {
@@ -237,7 +350,7 @@ fn survives_garbage(ctx: &mut Ctx) -> Outcome {
         let junk: Vec<u8> = (0..(i % 50)).map(|j| (i * 31 + j * 7) as u8).collect();
         rude.send_quietly(&junk, server.addr)?;
     }
-    thread::sleep(Duration::from_millis(200));
+    thread::sleep(ms(200));
     ctx.check_alive(&server)?;
     let polite = socket(ctx, "polite client")?;
     ask(ctx, &server, &polite, b"still alive?")?;
@@ -273,35 +386,23 @@ fn parse_output(finished: &Finished) -> Result<(SocketAddr, Vec<u8>), Failure> {
     Ok((using, reply))
 }
 
-/// Waits for the client's datagram on `peer`, until it exits or 5s.
-fn await_request(peer: &Udp, gone: &ClientGone) -> Result<(Vec<u8>, SocketAddr), Failure> {
-    peer.recv(IO_TIMEOUT, &|| gone.is_set())?.ok_or_else(|| {
-        Failure::timed_out(format!(
-            "no datagram from your client reached {}",
-            peer.addr()
-        ))
-        .hint("send with send() on the connected socket, or send_to(ADDRESS)")
-    })
-}
-
-/// Runs the student's client with MESSAGE against a UDP socket of the
-/// checker's, which `peer_side` drives.
-fn against_peer<T: Send>(
+/// Runs the student's client with MESSAGE against `peer`, each attempt
+/// waiting `timeout`; returns what the client did and the peer's state.
+fn against<S: Send + 'static>(
     ctx: &Ctx,
+    peer: UdpPeer<S>,
     message: &str,
     timeout: Duration,
-    peer_side: impl FnOnce(&Udp, &ClientGone) -> Result<T, Failure> + Send,
-) -> Result<(Result<Finished, Failure>, T), Failure> {
-    let peer = socket(ctx, "the checker's server")?;
+) -> (Result<Finished, Failure>, Result<S, Failure>) {
     let addr = peer.addr().to_string();
-    let (finished, served) = ctx.run_client_with(
+    let timeout = ctx.flag(timeout);
+    let finished = ctx.run_client(
         "client",
-        &[&addr, message],
+        &["--timeout", &timeout, "--attempts", "3", &addr, message],
         Input::Nothing,
-        timeout,
-        |gone| peer_side(&peer, gone),
+        secs(3),
     );
-    Ok((finished, served?))
+    (finished, peer.finish())
 }
 
 /// The client succeeded and printed `want` as its reply; returns the
@@ -317,13 +418,26 @@ fn expect_printed_reply(
     Ok(using)
 }
 
+/// Where the first datagram came from, and the stage's own failure if the
+/// peer saw none.
+fn first_sender(from: Option<SocketAddr>) -> Result<SocketAddr, Failure> {
+    from.ok_or_else(|| {
+        Failure::timed_out("no datagram from your client reached the checker's server")
+            .hint("send with send() on the connected socket, or send_to(ADDRESS)")
+    })
+}
+
 fn client_reply(ctx: &mut Ctx) -> Outcome {
-    let (finished, from) = against_peer(ctx, "hello udp", secs(10), |peer, gone| {
-        let (request, from) = await_request(peer, gone)?;
-        wire::compare("the datagram your client sent", b"hello udp", &request)?;
-        peer.send_to(&request.to_ascii_uppercase(), from)?;
-        Ok(from)
+    let peer = ctx.udp_peer("the checker's server", None, |from, sock, d| {
+        if from.is_none() {
+            wire::compare("the datagram your client sent", b"hello udp", &d.bytes)?;
+            *from = Some(d.from);
+            sock.send_to(&d.bytes.to_ascii_uppercase(), d.from)?;
+        }
+        Ok(())
     })?;
+    let (finished, from) = against(ctx, peer, "hello udp", secs(2));
+    let from = first_sender(from?)?;
     let using = expect_printed_reply(finished, b"HELLO UDP")?;
     if using != from {
         return Err(Failure::failed(format!("your client printed `using {using}`, but its datagram came from {from}"))
@@ -333,41 +447,57 @@ fn client_reply(ctx: &mut Ctx) -> Outcome {
 }
 
 fn client_retry(ctx: &mut Ctx) -> Outcome {
-    let (finished, ()) = against_peer(ctx, "try again", secs(15), |peer, gone| {
-        for lost in 1..=2 {
-            let (_, from) = await_request(peer, gone).map_err(|f| match lost - 1 {
-                0 => f,
-                dropped => Failure {
-                    summary: format!("{}: the checker dropped {dropped} datagram(s), and your client did not send again", f.summary),
-                    ..f
-                },
-            })?;
-            ctx.note(format!(
-                "the checker's server drops datagram {lost} from {from}, as a lossy network might"
+    let peer = ctx.udp_peer("the checker's server", 0usize, |seen, sock, d| {
+        *seen = d.number;
+        if d.number <= 2 {
+            sock.note(format!(
+                "the checker's server drops datagram {} from {}, as a lossy network might",
+                d.number, d.from
             ));
+            Ok(())
+        } else {
+            sock.send_to(&d.bytes.to_ascii_uppercase(), d.from)
         }
-        let (request, from) = await_request(peer, gone)?;
-        peer.send_to(&request.to_ascii_uppercase(), from)
     })?;
+    ctx.note(format!(
+        "the client is given --timeout {} --attempts 3",
+        ctx.flag(ms(500))
+    ));
+    let (finished, seen) = against(ctx, peer, "try again", ms(500));
+    let seen = seen?;
+    if seen < 3 {
+        return Err(Failure::failed(format!(
+            "your client sent {seen} datagram(s): the checker dropped {seen}, and your client did not send again"
+        ))
+        .expected("a new attempt after each timeout, 3 in all")
+        .got(format!("{seen} datagram(s)")));
+    }
     expect_printed_reply(finished, b"TRY AGAIN").map(drop)
 }
 
 fn client_silent(ctx: &mut Ctx) -> Outcome {
-    let (finished, _attempts) = against_peer(ctx, "anyone there?", secs(15), |peer, gone| {
-        ctx.note("the checker's server receives, and never answers");
-        let mut attempts = 0;
-        while peer.recv(secs(16), &|| gone.is_set())?.is_some() {
-            attempts += 1;
-        }
-        ctx.note(format!(
-            "your client sent {attempts} datagram(s) before it stopped"
-        ));
-        Ok(attempts)
+    let peer = ctx.udp_peer("the checker's server", 0usize, |seen, _, d| {
+        *seen = d.number;
+        Ok(())
     })?;
-    let finished = finished.map_err(|f| {
-        f.hint("your client waited for ever: set a read timeout, and stop after the last attempt")
-    })?;
-    finished.expect_one_line_error()
+    ctx.note(format!(
+        "the checker's server receives, and never answers; the client is given --timeout {} --attempts 3",
+        ctx.flag(ms(200))
+    ));
+    let (finished, seen) = against(ctx, peer, "anyone there?", ms(200));
+    let seen = seen?;
+    ctx.note(format!("your client sent {seen} datagram(s) in all"));
+    finished
+        .map_err(|f| f.hint("your client waited for ever: set a read timeout (the --timeout value), and stop after the last attempt"))?
+        .expect_one_line_error()?;
+    if seen != 3 {
+        return Err(Failure::failed(format!(
+            "your client gave up after {seen} datagram(s), but was given --attempts 3"
+        ))
+        .expected("3 datagrams, one per attempt, then one line on stderr")
+        .got(format!("{seen} datagram(s)")));
+    }
+    Ok(())
 }
 
 fn client_refused(ctx: &mut Ctx) -> Outcome {
@@ -375,28 +505,28 @@ fn client_refused(ctx: &mut Ctx) -> Outcome {
     ctx.note(format!(
         "nothing listens on UDP {addr}: the OS answers with ICMP port unreachable"
     ));
-    let finished = ctx.run_client("client", &[&addr, "hello?"], Input::Nothing, secs(10))?;
-    finished.expect_one_line_error()?;
-    if !finished.stderr.to_lowercase().contains("refused") {
-        return Err(Failure::failed(
-            "your client failed, but did not say that the connection was refused",
-        )
-        .expected("one line on stderr that says `refused`, at once")
-        .got(format!(
-            "stderr: {}",
-            wire::escape(finished.stderr.trim().as_bytes())
-        )));
-    }
-    Ok(())
+    // A short timeout: a client that misses the refusal and retries
+    // still ends well within the stage, and says something else.
+    let timeout = ctx.flag(ms(300));
+    let finished = ctx.run_client(
+        "client",
+        &["--timeout", &timeout, &addr, "hello?"],
+        Input::Nothing,
+        secs(3),
+    )?;
+    finished.expect_error_saying("refused")
 }
 
 fn client_stranger(ctx: &mut Ctx) -> Outcome {
     let stranger = socket(ctx, "a stranger")?;
-    let (finished, ()) = against_peer(ctx, "who is there?", secs(10), |peer, gone| {
-        let (request, from) = await_request(peer, gone)?;
-        stranger.send_to(b"NOT FOR YOU", from)?;
-        thread::sleep(Duration::from_millis(100));
-        peer.send_to(&request.to_ascii_uppercase(), from)
+    let peer = ctx.udp_peer("the checker's server", stranger, |stranger, sock, d| {
+        if d.number == 1 {
+            stranger.send_to(b"NOT FOR YOU", d.from)?;
+            thread::sleep(ms(100));
+            sock.send_to(&d.bytes.to_ascii_uppercase(), d.from)?;
+        }
+        Ok(())
     })?;
+    let (finished, _) = against(ctx, peer, "who is there?", secs(2));
     expect_printed_reply(finished, b"WHO IS THERE?").map(drop)
 }

@@ -1,35 +1,101 @@
 //! Lesson 3, message framing: the client (reference solution).
 //!
-//! Usage: `framing-client ADDRESS MESSAGE...`
+//! Usage: `framing-client [--timeout SECS] ADDRESS MESSAGE...`
 //!
 //! Sends each MESSAGE as a frame, all at once (pipelined), then prints the
 //! payload of each reply on a line of its own, in order.
 
+use std::ffi::OsString;
 use std::io::{self, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use framing::Connection;
 
-const TIMEOUT: Duration = Duration::from_secs(5);
+/// The command line: `framing-client [--timeout SECS] ADDRESS MESSAGE...`.
+struct Options {
+    /// How long to wait to connect, and then for each reply.
+    timeout: Duration,
+    addr: String,
+    /// One frame each, at least one.
+    messages: Vec<String>,
+}
+
+const USAGE: &str = "usage: framing-client [--timeout SECS] ADDRESS MESSAGE...";
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let Some(addr) = args.next() else {
-        eprintln!("usage: framing-client ADDRESS MESSAGE...");
-        std::process::exit(2);
+    let options = match parse_args(std::env::args_os().skip(1)) {
+        Ok(options) => options,
+        Err(err) => {
+            eprintln!("framing-client: {err} ({USAGE})");
+            std::process::exit(2);
+        }
     };
-    let messages: Vec<String> = args.collect();
-    if let Err(err) = run(&addr, &messages) {
+    if let Err(err) = run(&options) {
         eprintln!("framing-client: {err}");
         std::process::exit(1);
     }
 }
 
-fn run(addr: &str, messages: &[String]) -> Result<(), String> {
-    let stream = TcpStream::connect(addr).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+/// Reads the command line. Arguments come as `OsString`s because the OS
+/// does not promise UTF-8: `std::env::args()` would panic on a stray byte,
+/// and a panic is no way to report a typo.
+fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Options, String> {
+    let mut timeout = Duration::from_secs(5);
+    let mut positional = Vec::new();
+    let mut args = args.map(|arg| {
+        arg.into_string()
+            .map_err(|arg| format!("{arg:?} is not valid UTF-8"))
+    });
+    while let Some(arg) = args.next() {
+        let arg = arg?;
+        match arg.as_str() {
+            "--timeout" => timeout = seconds(&value(&mut args, "--timeout")?)?,
+            _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
+            _ => positional.push(arg),
+        }
+    }
+    let mut positional = positional.into_iter();
+    let addr = positional.next().ok_or("no ADDRESS given")?;
+    let messages: Vec<String> = positional.collect();
+    if messages.is_empty() {
+        return Err("no MESSAGE given: give one or more".into());
+    }
+    Ok(Options {
+        timeout,
+        addr,
+        messages,
+    })
+}
+
+/// The value after a flag.
+fn value(
+    args: &mut impl Iterator<Item = Result<String, String>>,
+    flag: &str,
+) -> Result<String, String> {
+    args.next().ok_or(format!("{flag} needs a value"))?
+}
+
+/// A positive number of seconds, such as `0.5` or `2`.
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| {
+            format!("--timeout takes a positive number of seconds, such as 0.5; got {text:?}")
+        })
+}
+
+fn run(options: &Options) -> Result<(), String> {
+    let Options {
+        timeout,
+        addr,
+        messages,
+    } = options;
+    let stream = connect(addr, *timeout)?;
     stream
-        .set_read_timeout(Some(TIMEOUT))
+        .set_read_timeout(Some(*timeout))
         .map_err(|e| e.to_string())?;
     let mut conn = Connection::from_tcp(stream).map_err(|e| e.to_string())?;
 
@@ -52,7 +118,7 @@ fn run(addr: &str, messages: &[String]) -> Result<(), String> {
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                return Err(format!("no reply {n} within {TIMEOUT:?}"));
+                return Err(format!("no reply {n} within {timeout:?}"));
             }
             Err(e) => return Err(format!("reading reply {n}: {e}")),
         };
@@ -61,4 +127,21 @@ fn run(addr: &str, messages: &[String]) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     }
     out.flush().map_err(|e| e.to_string())
+}
+
+/// Tries each address the name resolves to, each with a deadline: a
+/// name such as `localhost` can stand for ::1 and 127.0.0.1.
+fn connect(addr: &str, timeout: Duration) -> Result<TcpStream, String> {
+    let candidates: Vec<SocketAddr> = addr
+        .to_socket_addrs()
+        .map_err(|e| format!("bad address {addr:?}: {e}"))?
+        .collect();
+    let mut last = format!("{addr} resolved to no address");
+    for candidate in candidates {
+        match TcpStream::connect_timeout(&candidate, timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = format!("cannot connect to {candidate}: {e}"),
+        }
+    }
+    Err(last)
 }

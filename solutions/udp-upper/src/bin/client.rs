@@ -1,35 +1,112 @@
 //! Lesson 2, UDP upper-case: the client (reference solution).
 //!
-//! Usage: `udp-upper-client ADDRESS MESSAGE`
+//! Usage: `udp-upper-client [--timeout SECS] [--attempts N] ADDRESS MESSAGE`
 //!
 //! Prints `using IP:PORT` (the address the OS chose for us), sends MESSAGE
 //! as one datagram, and prints the reply on the next line. A datagram can
-//! be lost, so it tries [`ATTEMPTS`] times, waiting [`WAIT`] for each reply.
+//! be lost, so it sends up to N datagrams (default 3), waiting SECS
+//! (default 1) for the reply to each.
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::time::Duration;
 
 use udp_upper::MAX_DATAGRAM;
 
-/// How many times the request is sent before giving up.
-const ATTEMPTS: u32 = 3;
-/// How long to wait for a reply to each attempt.
-const WAIT: Duration = Duration::from_secs(1);
+/// The command line: `udp-upper-client [--timeout SECS] [--attempts N] ADDRESS MESSAGE`.
+struct Options {
+    /// How long each attempt waits for the reply.
+    timeout: Duration,
+    /// How many datagrams are sent in all before giving up.
+    attempts: u32,
+    addr: String,
+    message: String,
+}
+
+const USAGE: &str = "usage: udp-upper-client [--timeout SECS] [--attempts N] ADDRESS MESSAGE";
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let (Some(addr), Some(message)) = (args.next(), args.next()) else {
-        eprintln!("usage: udp-upper-client ADDRESS MESSAGE");
-        std::process::exit(2);
+    let options = match parse_args(std::env::args_os().skip(1)) {
+        Ok(options) => options,
+        Err(err) => {
+            eprintln!("udp-upper-client: {err} ({USAGE})");
+            std::process::exit(2);
+        }
     };
-    if let Err(err) = run(&addr, &message) {
+    if let Err(err) = run(&options) {
         eprintln!("udp-upper-client: {err}");
         std::process::exit(1);
     }
 }
 
-fn run(addr: &str, message: &str) -> Result<(), String> {
+/// Reads the command line. Arguments come as `OsString`s because the OS
+/// does not promise UTF-8: `std::env::args()` would panic on a stray byte,
+/// and a panic is no way to report a typo.
+fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Options, String> {
+    let mut timeout = Duration::from_secs(1);
+    let mut attempts = 3;
+    let mut positional = Vec::new();
+    let mut args = args.map(|arg| {
+        arg.into_string()
+            .map_err(|arg| format!("{arg:?} is not valid UTF-8"))
+    });
+    while let Some(arg) = args.next() {
+        let arg = arg?;
+        match arg.as_str() {
+            "--timeout" => timeout = seconds(&value(&mut args, "--timeout")?)?,
+            "--attempts" => attempts = count(&value(&mut args, "--attempts")?)?,
+            _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
+            _ => positional.push(arg),
+        }
+    }
+    let [addr, message]: [String; 2] = positional
+        .try_into()
+        .map_err(|_| "give ADDRESS and one MESSAGE (quote it if it has spaces)".to_string())?;
+    Ok(Options {
+        timeout,
+        attempts,
+        addr,
+        message,
+    })
+}
+
+/// The value after a flag.
+fn value(
+    args: &mut impl Iterator<Item = Result<String, String>>,
+    flag: &str,
+) -> Result<String, String> {
+    args.next().ok_or(format!("{flag} needs a value"))?
+}
+
+/// A positive number of seconds, such as `0.5` or `2`.
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| {
+            format!("--timeout takes a positive number of seconds, such as 0.5; got {text:?}")
+        })
+}
+
+/// A whole number from 1 up.
+fn count(text: &str) -> Result<u32, String> {
+    text.parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| format!("--attempts takes a whole number from 1 up; got {text:?}"))
+}
+
+fn run(options: &Options) -> Result<(), String> {
+    let Options {
+        timeout,
+        attempts,
+        addr,
+        message,
+    } = options;
+    // Only the first address the name resolves to: a UDP "connection" has
+    // no handshake, so there is no failure to try the next one on.
     let server = addr
         .to_socket_addrs()
         .map_err(|e| format!("bad address {addr:?}: {e}"))?
@@ -55,11 +132,11 @@ fn run(addr: &str, message: &str) -> Result<(), String> {
     let local = socket.local_addr().map_err(|e| e.to_string())?;
     println!("using {local}");
     socket
-        .set_read_timeout(Some(WAIT))
+        .set_read_timeout(Some(*timeout))
         .map_err(|e| e.to_string())?;
 
     let mut reply = vec![0u8; MAX_DATAGRAM];
-    for _attempt in 1..=ATTEMPTS {
+    for _attempt in 1..=*attempts {
         // Upper-casing is idempotent: if our first request was answered and
         // only the reply was lost, asking again does no harm.
         match socket.send(message.as_bytes()) {
@@ -88,7 +165,7 @@ fn run(addr: &str, message: &str) -> Result<(), String> {
         }
     }
     Err(format!(
-        "no reply from {server} after {ATTEMPTS} attempts, {WAIT:?} apart"
+        "no reply from {server} after {attempts} attempt(s), {timeout:?} apart"
     ))
 }
 

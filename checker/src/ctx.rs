@@ -1,0 +1,450 @@
+//! What a stage function works with: the lesson's programs, a transcript,
+//! and helpers that start programs under the harness's control.
+//!
+//! Durations given to these helpers are timeouts *before* the time scale:
+//! the helpers scale them (see [`crate::time`]). Pauses that shape traffic
+//! (20 ms between bytes) are not timeouts and are never scaled.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::lessons::Lesson;
+use crate::process::{self, ANNOUNCE_TIMEOUT, Input};
+use crate::run::Gates;
+use crate::stage::{Binaries, Failure, Flag, Outcome, Shared, Stage};
+use crate::time;
+use crate::wire::{self, Conn, Transcript};
+
+/// A server started by a stage.
+#[derive(Clone, Copy, Debug)]
+pub struct Server {
+    pub addr: SocketAddr,
+    pub pid: u32,
+    pub role: &'static str,
+    index: usize,
+}
+
+/// What a client program did.
+#[derive(Debug)]
+pub struct Finished {
+    /// The role's name, for messages ("client").
+    pub who: &'static str,
+    pub code: Option<i32>,
+    /// How it ended, in words ("exited with code 1").
+    pub how: String,
+    /// It crashed: a panic or a signal.
+    pub crashed: bool,
+    pub stdout: Vec<u8>,
+    pub stdout_total: u64,
+    pub stderr: String,
+}
+
+impl Finished {
+    /// The program must have exited with code 0.
+    pub fn expect_success(&self) -> Outcome {
+        if self.code == Some(0) {
+            return Ok(());
+        }
+        let f = if self.crashed {
+            Failure::crashed(format!("the {} {}", self.who, self.how))
+        } else {
+            Failure::failed(format!("the {} {}", self.who, self.how))
+        };
+        Err(f
+            .expected("exit code 0")
+            .got(format!("stderr: {}", one_line_or_count(&self.stderr))))
+    }
+
+    /// The program must fail cleanly: non-zero exit, no panic, and exactly
+    /// one line on stderr that says what went wrong.
+    pub fn expect_one_line_error(&self) -> Outcome {
+        let expected = "exit code 1 and one line on stderr that says what went wrong";
+        let who = self.who;
+        if self.crashed {
+            return Err(Failure::crashed(format!("the {who} {} instead of reporting the error", self.how))
+                .expected(expected)
+                .got(format!("stderr: {}", one_line_or_count(&self.stderr)))
+                .hint("no unwrap() or expect() on network results: return the error and let main print it"));
+        }
+        if self.code == Some(0) {
+            return Err(Failure::failed(format!(
+                "the {who} exited with code 0, as if all went well"
+            ))
+            .expected(expected)
+            .got(format!("exit code 0, stdout {}", wire::show(&self.stdout))));
+        }
+        let lines = self.stderr.lines().filter(|l| !l.trim().is_empty()).count();
+        if lines != 1 {
+            return Err(Failure::failed(format!(
+                "the {who} {} but printed {lines} lines on stderr",
+                self.how
+            ))
+            .expected(expected)
+            .got(format!("stderr: {}", wire::escape(self.stderr.as_bytes()))));
+        }
+        Ok(())
+    }
+}
+
+impl Finished {
+    /// [`Finished::expect_one_line_error`], and the line must say `word`
+    /// (such as "refused"): failing for some other reason is not enough.
+    pub fn expect_error_saying(&self, word: &str) -> Outcome {
+        self.expect_one_line_error()?;
+        if self.stderr.to_lowercase().contains(word) {
+            return Ok(());
+        }
+        Err(Failure::failed(format!(
+            "the {} failed, but did not say that the connection was {word}",
+            self.who
+        ))
+        .expected(format!("one line on stderr that says `{word}`"))
+        .got(format!(
+            "stderr: {}",
+            wire::escape(self.stderr.trim().as_bytes())
+        ))
+        .hint("print the error itself: the io::Error's text names what happened"))
+    }
+}
+
+fn one_line_or_count(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    match lines.as_slice() {
+        [] => "(empty)".into(),
+        [one] => wire::escape(one.as_bytes()),
+        [first, ..] => format!(
+            "{} (and {} more lines)",
+            wire::escape(first.as_bytes()),
+            lines.len() - 1
+        ),
+    }
+}
+
+/// The context of one running stage.
+pub struct Ctx {
+    lesson: &'static Lesson,
+    stage: &'static Stage,
+    bins: Arc<Binaries>,
+    shared: Arc<Shared>,
+    gates: Option<Arc<Gates>>,
+}
+
+impl Ctx {
+    pub(crate) fn new(
+        lesson: &'static Lesson,
+        stage: &'static Stage,
+        bins: Arc<Binaries>,
+        shared: Arc<Shared>,
+        gates: Option<Arc<Gates>>,
+    ) -> Ctx {
+        Ctx {
+            lesson,
+            stage,
+            bins,
+            shared,
+            gates,
+        }
+    }
+
+    /// The transcript this stage writes to.
+    pub fn transcript(&self) -> &Transcript {
+        &self.shared.transcript
+    }
+
+    /// Writes a line of commentary into the transcript.
+    pub fn note(&self, text: impl Into<String>) {
+        self.shared.transcript.note(text);
+    }
+
+    /// Set when the stage is over (finished, or cancelled by its watchdog):
+    /// whatever waits on its behalf should stop.
+    pub fn over(&self) -> &Flag {
+        &self.shared.over
+    }
+
+    /// A new stop flag for a peer: set by the peer's owner when its client
+    /// is done, and by the harness when the stage ends.
+    pub(crate) fn peer_flag(&self) -> Flag {
+        let flag = Flag::default();
+        self.shared
+            .peer_flags
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(flag.clone());
+        // Pushed first, checked second: a stage ending meanwhile is seen.
+        if self.shared.over.is_set() {
+            flag.set();
+        }
+        flag
+    }
+
+    /// A timeout as a program's command-line value, scaled: `"0.3"`.
+    pub fn flag(&self, base: Duration) -> String {
+        time::flag(time::scaled(base))
+    }
+
+    /// The name of a role in messages ("server", "name server").
+    pub fn role_name(&self, role: &str) -> &'static str {
+        self.lesson.role(role).map_or("program", |r| r.name)
+    }
+
+    fn spawn(&self, role: &str, args: &[String], input: Input) -> Result<usize, Failure> {
+        if !self.stage.roles.contains(&role) {
+            return Err(Failure::checker_error(format!(
+                "stage `{}` runs the {role} but does not list it in its roles",
+                self.stage.id
+            )));
+        }
+        let path = self.bins.path(role).ok_or_else(|| {
+            Failure::checker_error(format!("no program was built for the role `{role}`"))
+        })?;
+        let name = path
+            .file_name()
+            .map_or(role.to_string(), |n| n.to_string_lossy().into_owned());
+        // Holding the lock while starting: once the stage is over (its list
+        // is gone) nothing more can start, and nothing can slip in between.
+        let mut procs = self.shared.procs.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(procs) = procs.as_mut() else {
+            return Err(Failure::timed_out("the stage is over"));
+        };
+        let proc = process::Proc::spawn(&name, path, args, input)
+            .map_err(|e| Failure::checker_error(format!("cannot start {}: {e}", path.display())))?;
+        self.shared
+            .transcript
+            .note(format!("started {name} {}", args.join(" ")));
+        procs.push(proc);
+        Ok(procs.len() - 1)
+    }
+
+    /// Runs `f` on a program of this stage, unless the stage is over.
+    fn with_proc<T>(
+        &self,
+        index: usize,
+        f: impl FnOnce(&mut process::Proc) -> T,
+    ) -> Result<T, Failure> {
+        let mut procs = self.shared.procs.lock().unwrap_or_else(|e| e.into_inner());
+        match procs.as_mut() {
+            Some(procs) => Ok(f(&mut procs[index])),
+            None => Err(Failure::timed_out("the stage is over")),
+        }
+    }
+
+    /// Starts the program in `role` with `args` (the last is usually the
+    /// address to bind, such as `127.0.0.1:0`) and waits for it to announce
+    /// the address it listens on.
+    ///
+    /// In a lesson run, the first stage that starts a role finds out whether
+    /// it starts at all; if it does not, the later stages say "not run: fix
+    /// that stage first" at once instead of each waiting out the deadline.
+    pub fn start_server(&self, role: &'static str, args: &[&str]) -> Result<Server, Failure> {
+        let owner = self.gates.as_ref().and_then(|g| g.owner(role));
+        if let (Some(gates), Some(owner)) = (&self.gates, owner)
+            && owner != self.stage.id
+        {
+            gates.wait(role, self.role_name(role), &self.shared.over)?;
+        }
+        let (started, todo) = self.start_server_now(role, args);
+        if let (Some(gates), Some(owner)) = (&self.gates, owner)
+            && owner == self.stage.id
+        {
+            gates.resolve(role, started.is_ok(), self.stage.id, todo);
+        }
+        started
+    }
+
+    /// Starts the server and awaits its announcement; on failure also says
+    /// whether it stopped at a `todo!()`.
+    fn start_server_now(
+        &self,
+        role: &'static str,
+        args: &[&str],
+    ) -> (Result<Server, Failure>, Option<String>) {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let index = match self.spawn(role, &args, Input::Nothing) {
+            Ok(index) => index,
+            Err(f) => return (Err(f), None),
+        };
+        // Wait without holding the lock, so the watchdog can still stop us.
+        let Ok(rx) = self.with_proc(index, |p| p.take_announcement()) else {
+            return (Err(Failure::timed_out("the stage is over")), None);
+        };
+        let timeout = time::scaled(ANNOUNCE_TIMEOUT);
+        let line = process::await_announcement(rx, timeout);
+        let read = self.with_proc(index, |p| {
+            let addr = p.read_announcement(line, timeout);
+            if addr.is_err() {
+                // It will not serve: stop it now, which also lets its
+                // stderr drain, so that a todo!() in it is seen.
+                p.stop();
+            }
+            (addr, p.pid(), p.todo())
+        });
+        let (addr, pid, todo) = match read {
+            Ok(read) => read,
+            Err(f) => return (Err(f), None),
+        };
+        let server = addr.map(|addr| {
+            self.note(format!("the {} announced {addr}", self.role_name(role)));
+            Server {
+                addr,
+                pid,
+                role,
+                index,
+            }
+        });
+        (server, todo)
+    }
+
+    /// Starts the server on IPv4 loopback, on a port the OS chooses.
+    pub fn start_server_ipv4(&self, role: &'static str) -> Result<Server, Failure> {
+        self.start_server(role, &["127.0.0.1:0"])
+    }
+
+    /// Starts the server on IPv6 loopback (`[::1]:0`) and checks that it
+    /// announced an IPv6 address. Skipped where the machine has no IPv6.
+    pub fn start_server_ipv6(&self, role: &'static str) -> Result<Server, Failure> {
+        if !wire::has_ipv6_loopback() {
+            return Err(Failure::skipped(
+                "this machine has no IPv6 loopback, so the stage cannot run",
+            ));
+        }
+        let server = self.start_server(role, &["[::1]:0"])?;
+        if !server.addr.is_ipv6() {
+            return Err(Failure::failed(format!(
+                "asked to listen on [::1]:0, the {} announced an IPv4 address",
+                self.role_name(role)
+            ))
+            .expected("[::1]:PORT")
+            .got(server.addr.to_string()));
+        }
+        Ok(server)
+    }
+
+    /// Whether the server has exited (checked without waiting).
+    pub fn has_exited(&self, server: &Server) -> bool {
+        self.with_proc(server.index, |p| !p.running())
+            .unwrap_or(true)
+    }
+
+    /// Fails if the server has exited: a server must survive its clients.
+    pub fn check_alive(&self, server: &Server) -> Outcome {
+        let who = self.role_name(server.role);
+        self.with_proc(server.index, |p| {
+            if p.running() {
+                Ok(())
+            } else {
+                let how = p
+                    .ended()
+                    .map(|(s, _)| process::describe_status(s))
+                    .unwrap_or_default();
+                Err(Failure::crashed(format!(
+                    "the {who} {how}; it should keep serving after any client, however it behaves"
+                )))
+            }
+        })?
+    }
+
+    /// Opens a TCP connection to `server`, named `name` in the transcript.
+    pub fn connect(&self, server: &Server, name: &str) -> Result<Conn, Failure> {
+        Conn::connect(self.transcript(), name, server.addr)
+    }
+
+    /// Runs the program in `role` to completion, feeding it `input` on
+    /// stdin, and stops it if it runs past `timeout` (scaled). Peers the
+    /// stage started keep serving it meanwhile, on their own threads.
+    pub fn run_client(
+        &self,
+        role: &'static str,
+        args: &[&str],
+        input: Input,
+        timeout: Duration,
+    ) -> Result<Finished, Failure> {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let index = self.spawn(role, &args, input)?;
+        let timeout = time::scaled(timeout);
+        let deadline = Instant::now() + timeout;
+        // Poll without holding the lock for long.
+        let status = loop {
+            if let Some(status) = self.with_proc(index, |p| p.wait(Duration::ZERO))? {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let name = self.with_proc(index, |p| {
+                    p.stop();
+                    p.name().to_string()
+                })?;
+                return Err(Failure::timed_out(format!(
+                    "{name} was still running after {}, so the checker stopped it",
+                    time::say(timeout)
+                )));
+            }
+            thread::sleep(Duration::from_millis(2));
+        };
+        let who = self.role_name(role);
+        let finished = self.with_proc(index, |p| {
+            // Let the output pipes drain before reading them.
+            p.stop();
+            let (stdout, stdout_total) = p.stdout();
+            Finished {
+                who,
+                code: status.code(),
+                how: process::describe_status(status),
+                crashed: process::is_crash(status),
+                stdout,
+                stdout_total,
+                stderr: p.stderr(),
+            }
+        })?;
+        self.note(format!("the {who} {}", finished.how));
+        Ok(finished)
+    }
+
+    /// One client connects and sits idle; then `n` clients connect at once
+    /// and each runs `exchange`; then the idle one runs it too. A server
+    /// that serves one client at a time fails here: the idle client blocks
+    /// it. The transcript keeps the idle client and the first client only.
+    pub fn idle_then_many(
+        &self,
+        server: &Server,
+        n: usize,
+        exchange: impl Fn(&mut Conn) -> Outcome + Sync,
+    ) -> Outcome {
+        let mut idle = self.connect(server, "idle client")?;
+        self.note(format!(
+            "the idle client sends nothing yet and keeps its connection open; {n} clients connect at once"
+        ));
+        let quiet = Transcript::new();
+        self.all_at_once(n, |i| {
+            let log = if i == 1 { self.transcript() } else { &quiet };
+            let mut conn = Conn::connect(log, &format!("client {i}"), server.addr)?;
+            exchange(&mut conn)
+        })?;
+        self.note(format!("all {n} clients were served"));
+        exchange(&mut idle)
+    }
+
+    /// Runs `client(i)` for i in 1..=n, all at once on threads of their
+    /// own, and fails with the first failure and a count of the failed.
+    pub fn all_at_once(&self, n: usize, client: impl Fn(usize) -> Outcome + Sync) -> Outcome {
+        let results: Vec<Outcome> = thread::scope(|s| {
+            let client = &client;
+            let handles: Vec<_> = (1..=n).map(|i| s.spawn(move || client(i))).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Failure::checker_error("a client thread panicked")))
+                })
+                .collect()
+        });
+        let failed = results.iter().filter(|r| r.is_err()).count();
+        match results.into_iter().find_map(Result::err) {
+            None => Ok(()),
+            Some(first) => Err(first.context(format!(
+                "{failed} of {n} clients at once were not served. The first: "
+            ))),
+        }
+    }
+}
