@@ -18,11 +18,14 @@ use crate::time;
 use crate::wire::{self, Conn, Transcript};
 
 /// A server started by a stage.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub struct Server {
     pub addr: SocketAddr,
     pub pid: u32,
     pub role: &'static str,
+    /// Set once the server has exited (or the stage is over): a wait for
+    /// its reply can stop at once. UDP gives no other sign of a dead peer.
+    pub gone: Flag,
     index: usize,
 }
 
@@ -291,10 +294,22 @@ impl Ctx {
                 addr,
                 pid,
                 role,
+                gone: self.watch(pid),
                 index,
             }
         });
         (server, todo)
+    }
+
+    /// A flag set when the process `pid` exits, or when the stage is over.
+    fn watch(&self, pid: u32) -> Flag {
+        let gone = Flag::default();
+        let (flag, over) = (gone.clone(), self.shared.over.clone());
+        thread::spawn(move || {
+            while process::is_alive(pid as i32) && !over.wait(Duration::from_millis(5)) {}
+            flag.set();
+        });
+        gone
     }
 
     /// Starts the server on IPv4 loopback, on a port the OS chooses.

@@ -105,9 +105,15 @@ fn proc_stat(pid: i32) -> Option<(char, i32)> {
     Some((state, pgrp))
 }
 
-/// Whether a process (not a zombie) with this pid exists.
+/// Whether a process (not a zombie) with this pid exists. Without /proc
+/// (macOS) a zombie counts as alive until it is reaped.
 pub fn is_alive(pid: i32) -> bool {
-    matches!(proc_stat(pid), Some((state, _)) if state != 'Z' && state != 'X')
+    if cfg!(target_os = "linux") {
+        matches!(proc_stat(pid), Some((state, _)) if state != 'Z' && state != 'X')
+    } else {
+        // SAFETY: signal 0 checks that the process exists; nothing is sent.
+        unsafe { libc::kill(pid, 0) == 0 }
+    }
 }
 
 /// The peak resident memory of a process in KiB (VmHWM, the "high water

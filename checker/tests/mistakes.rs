@@ -58,9 +58,23 @@ fn check(lesson: &'static Lesson, m: &'static Mistake) -> Result<(), Failed> {
         )
         .into());
     }
-    if !text.contains(m.says) {
+    // The diagnosis: what the student is told, not the transcript or the
+    // program's own stderr (which could quote anything).
+    let failure = aimed.failure.as_ref().expect("a failed stage has a failure");
+    let diagnosis = [
+        Some(&failure.summary),
+        failure.expected.as_ref(),
+        failure.got.as_ref(),
+        aimed.hint.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .cloned()
+    .collect::<Vec<_>>()
+    .join("\n");
+    if !diagnosis.contains(m.says) {
         return Err(format!(
-            "{} on {}: the report should say {:?}:\n{text}",
+            "{} on {}: the diagnosis should say {:?}:\n{text}",
             m.fixture, m.fails, m.says
         )
         .into());

@@ -326,7 +326,7 @@ fn big_stream(ctx: &mut Ctx) -> Outcome {
     client.expect_close()
 }
 
-const CLOSED_EARLY: &str = "the server closed while data was still coming: keep reading and echoing until read returns 0; one read is not the whole stream";
+const CLOSED_EARLY: &str = "keep reading and echoing until read returns 0: one read is not the whole stream";
 
 /// Reads `expected.len()` bytes of echo and checks them as they come,
 /// without logging every chunk.
@@ -346,9 +346,10 @@ fn read_back(ctx: &Ctx, conn: &mut Conn, expected: &[u8]) -> Outcome {
             }
             Err(e) => {
                 return Err(Failure::failed(format!(
-                    "the connection failed after {at} bytes of echo came back: {e}"
+                    "the server closed the connection (a reset: {e}) after echoing {at} of {} bytes",
+                    expected.len()
                 ))
-                .hint("the server closed the connection while data was still coming: keep reading and echoing until read returns 0"));
+                .hint(CLOSED_EARLY));
             }
         };
         if chunk.is_empty() {
@@ -356,9 +357,7 @@ fn read_back(ctx: &Ctx, conn: &mut Conn, expected: &[u8]) -> Outcome {
                 "the server closed the connection after echoing {at} of {} bytes",
                 expected.len()
             ))
-            .hint(
-                "keep reading and echoing until read returns 0; one read is not the whole stream",
-            ));
+            .hint(CLOSED_EARLY));
         }
         let want = &expected[at..at + chunk.len().min(expected.len() - at)];
         if let Some(diff) = want.iter().zip(&chunk).position(|(a, b)| a != b) {

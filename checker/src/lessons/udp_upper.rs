@@ -259,7 +259,7 @@ fn expect_upper(ctx: &Ctx, server: &Server, sock: &Udp, request: &[u8]) -> Outco
         "the reply",
         &request.to_ascii_uppercase(),
         server.addr,
-        ctx.over(),
+        &server.gone,
     )
     .map_err(|f| {
         if ctx.has_exited(server) {

@@ -16,11 +16,15 @@
 
 use std::io;
 use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use framing::Connection;
 
 const DEFAULT_ADDR: &str = "127.0.0.1:7009";
+/// Clients served at once; past it, new clients are closed at once.
+const MAX_CLIENTS: usize = 256;
 
 fn main() {
     let addr = std::env::args()
@@ -35,6 +39,7 @@ fn main() {
 fn run(addr: &str) -> io::Result<()> {
     let listener = TcpListener::bind(addr)?;
     println!("listening on {}", listener.local_addr()?);
+    let clients = Arc::new(AtomicUsize::new(0));
     for conn in listener.incoming() {
         let stream = match conn {
             Ok(stream) => stream,
@@ -43,9 +48,21 @@ fn run(addr: &str) -> io::Result<()> {
                 continue;
             }
         };
-        thread::spawn(move || match serve(stream) {
-            Ok(frames) => eprintln!("client closed after {frames} frames"),
-            Err(err) => eprintln!("client dropped: {err}"),
+        if clients.fetch_add(1, Ordering::SeqCst) >= MAX_CLIENTS {
+            clients.fetch_sub(1, Ordering::SeqCst);
+            eprintln!("too many clients ({MAX_CLIENTS}), closing a new one");
+            continue;
+        }
+        let clients = Arc::clone(&clients);
+        thread::spawn(move || {
+            let peer = stream
+                .peer_addr()
+                .map_or_else(|_| "unknown peer".into(), |a| a.to_string());
+            match serve(stream) {
+                Ok(frames) => eprintln!("{peer}: closed after {frames} frames"),
+                Err(err) => eprintln!("{peer}: dropped: {err}"),
+            }
+            clients.fetch_sub(1, Ordering::SeqCst);
         });
     }
     Ok(())
