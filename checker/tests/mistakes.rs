@@ -60,7 +60,10 @@ fn check(lesson: &'static Lesson, m: &'static Mistake) -> Result<(), Failed> {
     }
     // The diagnosis: what the student is told, not the transcript or the
     // program's own stderr (which could quote anything).
-    let failure = aimed.failure.as_ref().expect("a failed stage has a failure");
+    let failure = aimed
+        .failure
+        .as_ref()
+        .expect("a failed stage has a failure");
     let diagnosis = [
         Some(&failure.summary),
         failure.expected.as_ref(),

@@ -326,7 +326,8 @@ fn big_stream(ctx: &mut Ctx) -> Outcome {
     client.expect_close()
 }
 
-const CLOSED_EARLY: &str = "keep reading and echoing until read returns 0: one read is not the whole stream";
+const CLOSED_EARLY: &str =
+    "keep reading and echoing until read returns 0: one read is not the whole stream";
 
 /// Reads `expected.len()` bytes of echo and checks them as they come,
 /// without logging every chunk.
