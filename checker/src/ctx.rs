@@ -212,11 +212,13 @@ impl Ctx {
         let Some(procs) = procs.as_mut() else {
             return Err(Failure::timed_out("the stage is over"));
         };
-        let proc = process::Proc::spawn(&name, path, args, input)
-            .map_err(|e| Failure::checker_error(format!("cannot start {}: {e}", path.display())))?;
+        // Noted before it starts, so that it comes before anything the
+        // program makes happen.
         self.shared
             .transcript
             .note(format!("started {name} {}", args.join(" ")));
+        let proc = process::Proc::spawn(&name, path, args, input)
+            .map_err(|e| Failure::checker_error(format!("cannot start {}: {e}", path.display())))?;
         procs.push(proc);
         Ok(procs.len() - 1)
     }
@@ -359,6 +361,14 @@ impl Ctx {
                 )))
             }
         })?
+    }
+
+    /// Starts the server on IPv4 loopback and connects a client to it:
+    /// where most server stages begin.
+    pub fn start_and_connect(&self, role: &'static str) -> Result<(Server, Conn), Failure> {
+        let server = self.start_server_ipv4(role)?;
+        let client = self.connect(&server, "client")?;
+        Ok((server, client))
     }
 
     /// Opens a TCP connection to `server`, named `name` in the transcript.

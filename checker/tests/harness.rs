@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use checker::ctx::Ctx;
 use checker::lessons::{Lesson, SERVER_AND_CLIENT, echo};
-use checker::process;
+use checker::process::{self, Input};
 use checker::stage::{Binaries, Outcome, Stage, Verdict};
 use checker::time::secs;
 use rstest::rstest;
@@ -128,6 +128,25 @@ fn starts_on_a_helper_thread(ctx: &mut Ctx) -> Outcome {
     client.expect("the echo", b"still alive?")
 }
 
+fn two_programs(ctx: &mut Ctx) -> Outcome {
+    // One program's announced address is the next one's argument: the
+    // reference client against the reference server.
+    let server = ctx.start_server_ipv4("server")?;
+    let addr = server.addr.to_string();
+    let finished = ctx.run_client(
+        "client",
+        &[&addr, "from one program to another"],
+        Input::Nothing,
+        secs(10),
+    )?;
+    finished.expect_success()?;
+    checker::wire::compare(
+        "what the client printed",
+        b"from one program to another",
+        &finished.stdout,
+    )
+}
+
 const HARNESS_STAGES: &[Stage] = &[
     Stage {
         id: "panics",
@@ -155,6 +174,15 @@ const HARNESS_STAGES: &[Stage] = &[
         deadline: secs(20),
         roles: &["server"],
         run: starts_on_a_helper_thread,
+    },
+    Stage {
+        id: "two-programs",
+        title: "A server and a client, one's address to the other",
+        points: 1,
+        hint: "-",
+        deadline: secs(20),
+        roles: &["server", "client"],
+        run: two_programs,
     },
 ];
 
@@ -213,6 +241,19 @@ fn a_timed_out_stage_is_cancelled_and_cannot_start_more() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(late, Err("the stage is over".to_string()));
+}
+
+#[test]
+fn a_stage_runs_two_programs_and_hands_one_address_to_the_other() {
+    let report = common::run(&HARNESS, "two-programs", echo_server());
+    assert_eq!(
+        report.verdict,
+        Verdict::Passed,
+        "{}",
+        common::explain(&report)
+    );
+    assert_eq!(report.process_groups.len(), 2);
+    common::assert_no_survivors(&report);
 }
 
 #[test]

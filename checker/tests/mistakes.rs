@@ -18,7 +18,10 @@ use checker::lessons::{self, Lesson, Mistake};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 fn main() {
-    let args = Arguments::from_args();
+    let mut args = Arguments::from_args();
+    // Most of these tests wait for something that never comes: run more of
+    // them at once than there are cores.
+    args.test_threads.get_or_insert(4);
     let mut trials = vec![Trial::test(
         "fixtures::every-fixture-is-a-mistake-or-a-harness-case",
         every_fixture_is_used,

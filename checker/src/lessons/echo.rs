@@ -6,7 +6,7 @@ use std::thread;
 use std::time::Duration;
 
 use crate::ctx::Ctx;
-use crate::lessons::{Lesson, Mistake, SERVER_AND_CLIENT};
+use crate::lessons::{CLIENT, Lesson, Mistake, SERVER, SERVER_AND_CLIENT};
 use crate::process::Input;
 use crate::stage::{Failure, Outcome, Stage, Verdict};
 use crate::time::{self, ms, secs};
@@ -22,9 +22,6 @@ pub const LESSON: Lesson = Lesson {
     stages: STAGES,
     mistakes: MISTAKES,
 };
-
-const SERVER: &[&str] = &["server"];
-const CLIENT: &[&str] = &["client"];
 
 const STAGES: &[Stage] = &[
     Stage {
@@ -284,24 +281,21 @@ const MISTAKES: &[Mistake] = &[
 const CLIENT_RUN: Duration = secs(10);
 
 fn one_message(ctx: &mut Ctx) -> Outcome {
-    let server = ctx.start_server_ipv4("server")?;
-    let mut client = ctx.connect(&server, "client")?;
+    let (server, mut client) = ctx.start_and_connect("server")?;
     client.send(b"Hello, world")?;
     client.expect("the echo", b"Hello, world")?;
     ctx.check_alive(&server)
 }
 
 fn binary(ctx: &mut Ctx) -> Outcome {
-    let server = ctx.start_server_ipv4("server")?;
-    let mut client = ctx.connect(&server, "client")?;
+    let (_server, mut client) = ctx.start_and_connect("server")?;
     let every_byte: Vec<u8> = (0..=255).collect();
     client.send(&every_byte)?;
     client.expect("the echo of bytes 0 to 255", &every_byte)
 }
 
 fn dribble(ctx: &mut Ctx) -> Outcome {
-    let server = ctx.start_server_ipv4("server")?;
-    let mut client = ctx.connect(&server, "client")?;
+    let (_server, mut client) = ctx.start_and_connect("server")?;
     let message = b"one byte at a time\n";
     client.send_slowly(message, ms(20))?;
     client.expect("the echo", message)
@@ -317,8 +311,7 @@ fn pattern(len: usize) -> Vec<u8> {
 
 fn big_stream(ctx: &mut Ctx) -> Outcome {
     const SIZE: usize = 16 << 20;
-    let server = ctx.start_server_ipv4("server")?;
-    let mut client = ctx.connect(&server, "client")?;
+    let (_server, mut client) = ctx.start_and_connect("server")?;
     let data = pattern(SIZE);
     ctx.note("client sends 16 MiB in 64 KiB writes and, at the same time, reads the echo; it half-closes only after all has come back");
     client.send_while_receiving(&data, |reader| read_back(ctx, reader, &data))?;
@@ -393,8 +386,7 @@ fn read_back(ctx: &Ctx, conn: &mut Conn, expected: &[u8]) -> Outcome {
 }
 
 fn half_close(ctx: &mut Ctx) -> Outcome {
-    let server = ctx.start_server_ipv4("server")?;
-    let mut client = ctx.connect(&server, "client")?;
+    let (_server, mut client) = ctx.start_and_connect("server")?;
     client.send(b"last words")?;
     client.shutdown_write()?;
     client.expect("the echo after the half-close", b"last words")?;

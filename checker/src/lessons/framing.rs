@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use crate::ctx::{Ctx, Server};
-use crate::lessons::{Lesson, Mistake, SERVER_AND_CLIENT};
+use crate::lessons::{CLIENT, Lesson, Mistake, SERVER, SERVER_AND_CLIENT};
 use crate::process::{self, Input};
 use crate::stage::{Failure, Outcome, Stage, Verdict};
 use crate::time::{ms, secs};
@@ -21,9 +21,6 @@ pub const LESSON: Lesson = Lesson {
     stages: STAGES,
     mistakes: MISTAKES,
 };
-
-const SERVER: &[&str] = &["server"];
-const CLIENT: &[&str] = &["client"];
 
 /// The protocol's payload limit: 8 MiB.
 const MAX_FRAME: usize = 8 * 1024 * 1024;
@@ -296,15 +293,13 @@ fn still_serves(ctx: &Ctx, server: &Server) -> Outcome {
 }
 
 fn one_frame(ctx: &mut Ctx) -> Outcome {
-    let server = ctx.start_server_ipv4("server")?;
-    let mut client = ctx.connect(&server, "client")?;
+    let (_server, mut client) = ctx.start_and_connect("server")?;
     client.send(&frame(b"hello"))?;
     expect_reply(&mut client, b"hello")
 }
 
 fn two_in_one_write(ctx: &mut Ctx) -> Outcome {
-    let server = ctx.start_server_ipv4("server")?;
-    let mut client = ctx.connect(&server, "client")?;
+    let (_server, mut client) = ctx.start_and_connect("server")?;
     let mut both = frame(b"Hi!");
     both.extend(frame(b"Hope you're well"));
     ctx.note("client sends two frames in a single write");
@@ -317,15 +312,13 @@ fn two_in_one_write(ctx: &mut Ctx) -> Outcome {
 }
 
 fn dribble(ctx: &mut Ctx) -> Outcome {
-    let server = ctx.start_server_ipv4("server")?;
-    let mut client = ctx.connect(&server, "client")?;
+    let (_server, mut client) = ctx.start_and_connect("server")?;
     client.send_slowly(&frame(b"slowly"), ms(20))?;
     expect_reply(&mut client, b"slowly")
 }
 
 fn empty_frame(ctx: &mut Ctx) -> Outcome {
-    let server = ctx.start_server_ipv4("server")?;
-    let mut client = ctx.connect(&server, "client")?;
+    let (_server, mut client) = ctx.start_and_connect("server")?;
     client.send(&frame(b""))?;
     expect_reply(&mut client, b"")?;
     client.send(&frame(b"after the empty one"))?;
@@ -333,8 +326,7 @@ fn empty_frame(ctx: &mut Ctx) -> Outcome {
 }
 
 fn max_frame(ctx: &mut Ctx) -> Outcome {
-    let server = ctx.start_server_ipv4("server")?;
-    let mut client = ctx.connect(&server, "client")?;
+    let (_server, mut client) = ctx.start_and_connect("server")?;
     let payload: Vec<u8> = (0..MAX_FRAME).map(|i| (i % 251) as u8).collect();
     ctx.note(format!(
         "client sends a frame of exactly {MAX_FRAME} bytes (the limit)"
@@ -391,8 +383,7 @@ fn huge_length(ctx: &mut Ctx) -> Outcome {
 }
 
 fn eof_mid_header(ctx: &mut Ctx) -> Outcome {
-    let server = ctx.start_server_ipv4("server")?;
-    let mut client = ctx.connect(&server, "client")?;
+    let (server, mut client) = ctx.start_and_connect("server")?;
     client.send(&[0, 0])?;
     client.shutdown_write()?;
     client.expect_close()?;
@@ -400,8 +391,7 @@ fn eof_mid_header(ctx: &mut Ctx) -> Outcome {
 }
 
 fn eof_mid_payload(ctx: &mut Ctx) -> Outcome {
-    let server = ctx.start_server_ipv4("server")?;
-    let mut client = ctx.connect(&server, "client")?;
+    let (server, mut client) = ctx.start_and_connect("server")?;
     ctx.note("client announces 10 payload bytes, sends 4, then ends the stream");
     client.send(&[0, 0, 0, 10, b'c', b'u', b't', b' '])?;
     client.shutdown_write()?;
@@ -411,8 +401,7 @@ fn eof_mid_payload(ctx: &mut Ctx) -> Outcome {
 
 fn pipelined(ctx: &mut Ctx) -> Outcome {
     const FRAMES: usize = 1000;
-    let server = ctx.start_server_ipv4("server")?;
-    let mut client = ctx.connect(&server, "client")?;
+    let (_server, mut client) = ctx.start_and_connect("server")?;
     let requests: Vec<Vec<u8>> = (0..FRAMES)
         .map(|i| format!("request number {i}").into_bytes())
         .collect();
@@ -445,8 +434,7 @@ fn concurrent(ctx: &mut Ctx) -> Outcome {
 }
 
 fn byte_order(ctx: &mut Ctx) -> Outcome {
-    let server = ctx.start_server_ipv4("server")?;
-    let mut client = ctx.connect(&server, "client")?;
+    let (_server, mut client) = ctx.start_and_connect("server")?;
     let payload: Vec<u8> = (0..=255).collect();
     ctx.note("client sends header 00 00 01 00 (256, big-endian; 65,536 if read little-endian) and 256 bytes");
     client.send(&frame(&payload))?;

@@ -73,6 +73,10 @@ pub enum Flavor {
     Solution,
 }
 
+/// A stage's roles, for the usual case of one program.
+pub const SERVER: &[&str] = &["server"];
+pub const CLIENT: &[&str] = &["client"];
+
 /// The usual two roles of lessons 1 to 3.
 pub const SERVER_AND_CLIENT: &[Role] = &[
     Role {

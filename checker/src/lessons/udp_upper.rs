@@ -7,7 +7,7 @@ use std::thread;
 use std::time::Duration;
 
 use crate::ctx::{Ctx, Finished, Server};
-use crate::lessons::{Lesson, Mistake, SERVER_AND_CLIENT};
+use crate::lessons::{CLIENT, Lesson, Mistake, SERVER, SERVER_AND_CLIENT};
 use crate::peer::UdpPeer;
 use crate::process::Input;
 use crate::stage::{Failure, Outcome, Stage, Verdict};
@@ -24,9 +24,6 @@ pub const LESSON: Lesson = Lesson {
     stages: STAGES,
     mistakes: MISTAKES,
 };
-
-const SERVER: &[&str] = &["server"];
-const CLIENT: &[&str] = &["client"];
 
 /// The largest UDP payload over IPv4.
 const LARGEST_V4: usize = 65_507;
