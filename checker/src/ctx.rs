@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::lessons::Lesson;
-use crate::process::{self, ANNOUNCE_TIMEOUT, Input};
+use crate::process::{self, ANNOUNCE_TIMEOUT, Input, Limits};
 use crate::run::Gates;
 use crate::stage::{Binaries, Failure, Flag, Outcome, Shared, Stage};
 use crate::time;
@@ -193,7 +193,13 @@ impl Ctx {
         self.lesson.role(role).map_or("program", |r| r.name)
     }
 
-    fn spawn(&self, role: &str, args: &[String], input: Input) -> Result<usize, Failure> {
+    fn spawn(
+        &self,
+        role: &str,
+        args: &[String],
+        input: Input,
+        limits: Limits,
+    ) -> Result<usize, Failure> {
         if !self.stage.roles.contains(&role) {
             return Err(Failure::checker_error(format!(
                 "stage `{}` runs the {role} but does not list it in its roles",
@@ -217,7 +223,7 @@ impl Ctx {
         self.shared
             .transcript
             .note(format!("started {name} {}", args.join(" ")));
-        let proc = process::Proc::spawn(&name, path, args, input)
+        let proc = process::Proc::spawn(&name, path, args, input, limits)
             .map_err(|e| Failure::checker_error(format!("cannot start {}: {e}", path.display())))?;
         procs.push(proc);
         Ok(procs.len() - 1)
@@ -244,13 +250,23 @@ impl Ctx {
     /// it starts at all; if it does not, the later stages say "not run: fix
     /// that stage first" at once instead of each waiting out the deadline.
     pub fn start_server(&self, role: &'static str, args: &[&str]) -> Result<Server, Failure> {
+        self.start_server_with(role, args, Limits::default())
+    }
+
+    /// [`Ctx::start_server`] with resource limits set before it starts.
+    pub fn start_server_with(
+        &self,
+        role: &'static str,
+        args: &[&str],
+        limits: Limits,
+    ) -> Result<Server, Failure> {
         let owner = self.gates.as_ref().and_then(|g| g.owner(role));
         if let (Some(gates), Some(owner)) = (&self.gates, owner)
             && owner != self.stage.id
         {
             gates.wait(role, self.role_name(role), &self.shared.over)?;
         }
-        let (started, todo) = self.start_server_now(role, args);
+        let (started, todo) = self.start_server_now(role, args, limits);
         if let (Some(gates), Some(owner)) = (&self.gates, owner)
             && owner == self.stage.id
         {
@@ -265,9 +281,10 @@ impl Ctx {
         &self,
         role: &'static str,
         args: &[&str],
+        limits: Limits,
     ) -> (Result<Server, Failure>, Option<String>) {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let index = match self.spawn(role, &args, Input::Nothing) {
+        let index = match self.spawn(role, &args, Input::Nothing, limits) {
             Ok(index) => index,
             Err(f) => return (Err(f), None),
         };
@@ -345,6 +362,12 @@ impl Ctx {
             .unwrap_or(true)
     }
 
+    /// How many bytes the server has written to stderr so far.
+    pub fn stderr_bytes(&self, server: &Server) -> u64 {
+        self.with_proc(server.index, |p| p.stderr_total())
+            .unwrap_or(0)
+    }
+
     /// Fails if the server has exited: a server must survive its clients.
     pub fn check_alive(&self, server: &Server) -> Outcome {
         let who = self.role_name(server.role);
@@ -387,7 +410,7 @@ impl Ctx {
         timeout: Duration,
     ) -> Result<Finished, Failure> {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let index = self.spawn(role, &args, input)?;
+        let index = self.spawn(role, &args, input, Limits::default())?;
         let timeout = time::scaled(timeout);
         let deadline = Instant::now() + timeout;
         // Poll without holding the lock for long.
@@ -448,6 +471,83 @@ impl Ctx {
         })?;
         self.note(format!("all {n} clients were served"));
         exchange(&mut idle)
+    }
+
+    /// The cap on clients: `cap` clients are served (`ask` then `answer`)
+    /// and stay connected; one more connects and `ask`s. It must not be
+    /// served yet, nor closed: it waits in the kernel's queue. When one of
+    /// the others leaves, it must be served (`answer`) at once.
+    pub fn past_the_cap(
+        &self,
+        server: &Server,
+        cap: usize,
+        ask: impl Fn(&mut Conn) -> Outcome,
+        answer: impl Fn(&mut Conn) -> Outcome,
+    ) -> Outcome {
+        let mut held = Vec::new();
+        for i in 1..=cap {
+            let mut conn = self.connect(server, &format!("client {i}"))?;
+            ask(&mut conn)?;
+            answer(&mut conn)?;
+            held.push(conn);
+        }
+        self.note(format!(
+            "{cap} clients are connected and served: the cap is reached"
+        ));
+        let mut next = self.connect(server, &format!("client {}", cap + 1))?;
+        ask(&mut next)?;
+        let wait = Duration::from_millis(300);
+        match next.recv_some(4096, wait) {
+            Err(e) if wire::is_timeout(&e) => {
+                self.note(format!(
+                    "client {} got no answer for {}ms: it waits, as it should",
+                    cap + 1,
+                    wait.as_millis()
+                ));
+            }
+            Ok(bytes) if !bytes.is_empty() => {
+                self.transcript().received(next.name(), &bytes);
+                return Err(Failure::failed(format!(
+                    "the {} served client {} while {cap} others were connected: the cap of {cap} was ignored",
+                    self.role_name(server.role),
+                    cap + 1
+                ))
+                .hint("take a slot before each accept (Slots::acquire): at the cap, stop accepting until a client leaves"));
+            }
+            _ => {
+                return Err(Failure::failed(format!(
+                    "the {} closed the connection of client {}, past the cap",
+                    self.role_name(server.role),
+                    cap + 1
+                ))
+                .expected("the client to wait in the kernel's queue until a slot frees")
+                .got("the connection closed at once")
+                .hint("don't accept and close at the cap: stop accepting (take a slot before accept) and let newcomers wait"));
+            }
+        }
+        held.remove(0).close();
+        self.note(format!(
+            "client 1 leaves: client {} should be served now",
+            cap + 1
+        ));
+        answer(&mut next).map_err(|f| {
+            f.hint("when a client leaves, its slot must free (drop its permit), and the next client be accepted")
+        })
+    }
+
+    /// An idle client: after `before` (sending part of a request, say), it
+    /// says nothing, and the server (told `--idle-timeout`) must close it.
+    pub fn expect_idle_drop(
+        &self,
+        server: &Server,
+        before: impl FnOnce(&mut Conn) -> Outcome,
+    ) -> Outcome {
+        let mut idle = self.connect(server, "idle client")?;
+        before(&mut idle)?;
+        self.note("the idle client now says nothing, and keeps the connection open");
+        idle.expect_close().map_err(|f| {
+            f.hint("give each client's socket a read timeout of --idle-timeout (set_read_timeout), and drop the client when a read times out")
+        })
     }
 
     /// Runs `client(i)` for i in 1..=n, all at once on threads of their

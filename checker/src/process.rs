@@ -116,6 +116,20 @@ pub fn is_alive(pid: i32) -> bool {
     }
 }
 
+/// The CPU time a process has used so far, user and system, in seconds
+/// (/proc/PID/stat); `None` where there is no /proc.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    // Fields 14 and 15 of the line (utime, stime), counted after the name.
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    // SAFETY: sysconf has no memory effects.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (ticks > 0).then(|| (user + system) as f64 / ticks as f64)
+}
+
 /// The peak resident memory of a process in KiB (VmHWM, the "high water
 /// mark", in /proc/PID/status): it catches a brief spike too.
 pub fn peak_resident_kib(pid: u32) -> Option<u64> {
@@ -200,6 +214,14 @@ pub enum Input {
     Bytes(Vec<u8>),
 }
 
+/// Resource limits set on a program before it starts (rlimits, set in the
+/// child between fork and exec, so they bind the program alone).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Limits {
+    /// RLIMIT_NOFILE: how many file descriptors it may hold at once.
+    pub open_files: Option<u64>,
+}
+
 /// A request to the spawner thread.
 struct SpawnRequest {
     cmd: Command,
@@ -260,7 +282,13 @@ pub struct Proc {
 
 impl Proc {
     /// Starts `path` with `args` in a new process group.
-    pub fn spawn(name: &str, path: &Path, args: &[String], input: Input) -> std::io::Result<Proc> {
+    pub fn spawn(
+        name: &str,
+        path: &Path,
+        args: &[String],
+        input: Input,
+        limits: Limits,
+    ) -> std::io::Result<Proc> {
         let mut cmd = Command::new(path);
         cmd.args(args)
             .stdin(match input {
@@ -280,6 +308,21 @@ impl Proc {
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
                 Ok(())
             });
+        }
+        if let Some(n) = limits.open_files {
+            // SAFETY: setrlimit is async-signal-safe, as pre_exec requires.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let limit = libc::rlimit {
+                        rlim_cur: n as libc::rlim_t,
+                        rlim_max: n as libc::rlim_t,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
         }
         let mut child = spawn_from_spawner(cmd)?;
         let pgid = child.id() as i32;
@@ -470,6 +513,11 @@ impl Proc {
     /// What was kept of stderr (its head and its tail), as text.
     pub fn stderr(&self) -> String {
         String::from_utf8_lossy(&lock(&self.stderr).text()).into_owned()
+    }
+
+    /// How many bytes the program has written to stderr so far.
+    pub fn stderr_total(&self) -> u64 {
+        lock(&self.stderr).total
     }
 
     /// Where the program reached a `todo!()`, if it did.

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use crate::ctx::Ctx;
 use crate::lessons::{CLIENT, Lesson, Mistake, SERVER, SERVER_AND_CLIENT};
-use crate::process::Input;
+use crate::process::{self, Input, Limits};
 use crate::stage::{Failure, Outcome, Stage, Verdict};
 use crate::time::{self, ms, secs};
-use crate::wire::{self, Conn};
+use crate::wire::{self, Conn, Transcript};
 
 pub const LESSON: Lesson = Lesson {
     id: "echo",
@@ -72,7 +72,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "reset",
         title: "A client resets mid-stream; the server goes on",
-        points: 10,
+        points: 5,
         hint: "An error on one connection (ECONNRESET, broken pipe) must end that client only. Don't let it reach main through `?`, and don't exit.",
         deadline: secs(20),
         roles: SERVER,
@@ -90,7 +90,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "concurrent",
         title: "20 clients at once while another sits idle",
-        points: 15,
+        points: 10,
         hint: "Serve each client on its own thread (std::thread::spawn with the accepted stream moved in), so an idle client cannot block the others.",
         deadline: secs(40),
         roles: SERVER,
@@ -106,6 +106,33 @@ const STAGES: &[Stage] = &[
         run: ipv6,
     },
     Stage {
+        id: "idle-timeout",
+        title: "An idle client is dropped after --idle-timeout",
+        points: 5,
+        hint: "Give each client's socket a read and a write timeout of --idle-timeout; when a read times out, drop that client.",
+        deadline: secs(20),
+        roles: SERVER,
+        run: idle_timeout,
+    },
+    Stage {
+        id: "past-the-cap",
+        title: "Past --max-clients, a client waits, then is served",
+        points: 5,
+        hint: "Take a slot (Slots::acquire) before each accept and hold its permit while the client is served: at the cap you stop accepting, and a freed slot lets the next one in.",
+        deadline: secs(20),
+        roles: SERVER,
+        run: past_the_cap,
+    },
+    Stage {
+        id: "fd-limit",
+        title: "Out of file descriptors: no spinning, then serves",
+        points: 5,
+        hint: "When accept fails (EMFILE: too many open files), sleep a little (100 ms) before trying again: retrying at once burns a whole core.",
+        deadline: secs(20),
+        roles: SERVER,
+        run: fd_limit,
+    },
+    Stage {
         id: "client-slow-peer",
         title: "Your client against a server that answers in pieces",
         points: 10,
@@ -117,7 +144,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "client-stdin",
         title: "Your client echoes 16 MiB of binary standard input",
-        points: 10,
+        points: 5,
         hint: "Without a MESSAGE, send all of stdin, byte for byte. Send on one thread and read on another: writing 16 MiB before reading stalls both sides.",
         deadline: secs(60),
         roles: CLIENT,
@@ -244,6 +271,46 @@ const MISTAKES: &[Mistake] = &[
         verdict: Verdict::Failed,
         says: "announced its address in a form the checker cannot read",
         golden: true,
+    },
+    Mistake {
+        what: "No idle timeout: a silent client holds its thread for ever",
+        fixture: "echo-no-limits",
+        role: "server",
+        passes: Some("concurrent"),
+        fails: "idle-timeout",
+        verdict: Verdict::TimedOut,
+        says: "for the connection to close, but it stayed open",
+        golden: false,
+    },
+    Mistake {
+        what: "No cap on clients",
+        fixture: "echo-no-limits",
+        role: "server",
+        passes: Some("concurrent"),
+        fails: "past-the-cap",
+        verdict: Verdict::Failed,
+        says: "the cap of 3 was ignored",
+        golden: false,
+    },
+    Mistake {
+        what: "Retrying a failed accept at once",
+        fixture: "echo-no-limits",
+        role: "server",
+        passes: Some("concurrent"),
+        fails: "fd-limit",
+        verdict: Verdict::Failed,
+        says: "it retries accept without a pause",
+        golden: false,
+    },
+    Mistake {
+        what: "Accepting and closing clients past the cap",
+        fixture: "echo-closes-at-cap",
+        role: "server",
+        passes: Some("concurrent"),
+        fails: "past-the-cap",
+        verdict: Verdict::Failed,
+        says: "closed the connection of client 4, past the cap",
+        golden: false,
     },
     Mistake {
         what: "Client without `shutdown(Write)`",
@@ -430,6 +497,83 @@ fn one_after_another(ctx: &mut Ctx) -> Outcome {
 fn concurrent(ctx: &mut Ctx) -> Outcome {
     let server = ctx.start_server_ipv4("server")?;
     ctx.idle_then_many(&server, 20, say_hello)
+}
+
+/// A message and its echo, as a stage's building blocks.
+fn ask(conn: &mut Conn) -> Outcome {
+    let message = format!("{} is here", conn.name());
+    conn.send(message.as_bytes())
+}
+
+fn answer(conn: &mut Conn) -> Outcome {
+    let message = format!("{} is here", conn.name());
+    conn.expect("the echo", message.as_bytes())
+}
+
+fn idle_timeout(ctx: &mut Ctx) -> Outcome {
+    let idle = ctx.flag(ms(500));
+    let server = ctx.start_server("server", &["--idle-timeout", &idle, "127.0.0.1:0"])?;
+    ctx.note(format!("the server is told --idle-timeout {idle}"));
+    ctx.expect_idle_drop(&server, |conn| {
+        ask(conn)?;
+        answer(conn)
+    })?;
+    ctx.check_alive(&server)?;
+    say_hello(&mut ctx.connect(&server, "next client")?)
+}
+
+fn past_the_cap(ctx: &mut Ctx) -> Outcome {
+    let server = ctx.start_server("server", &["--max-clients", "3", "127.0.0.1:0"])?;
+    ctx.note("the server is told --max-clients 3");
+    ctx.past_the_cap(&server, 3, ask, answer)
+}
+
+/// How many file descriptors the server may hold in `fd-limit`, and how
+/// many clients then try to connect.
+const FD_LIMIT: u64 = 32;
+const FD_CLIENTS: usize = 40;
+
+fn fd_limit(ctx: &mut Ctx) -> Outcome {
+    let limits = Limits {
+        open_files: Some(FD_LIMIT),
+    };
+    let server = ctx.start_server_with("server", &["127.0.0.1:0"], limits)?;
+    ctx.note(format!(
+        "the server may hold {FD_LIMIT} file descriptors; {FD_CLIENTS} clients connect and stay idle (not logged one by one)"
+    ));
+    let quiet = Transcript::new();
+    let held = (1..=FD_CLIENTS)
+        .map(|i| Conn::connect(&quiet, &format!("client {i}"), server.addr))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cpu = || process::cpu_seconds(server.pid).unwrap_or(0.0);
+    let (cpu_before, err_before) = (cpu(), ctx.stderr_bytes(&server));
+    // Behaviour over one second of real time: not a timeout, not scaled.
+    thread::sleep(Duration::from_secs(1));
+    let (used, wrote) = (cpu() - cpu_before, ctx.stderr_bytes(&server) - err_before);
+    ctx.note(format!(
+        "in 1s out of file descriptors, the server used {used:.2}s of CPU and wrote {wrote} bytes to stderr"
+    ));
+    if used > 0.1 {
+        return Err(Failure::failed(format!(
+            "the server used {used:.2}s of CPU in 1s while out of file descriptors: it retries accept without a pause"
+        ))
+        .expected("under 0.1s of CPU: wait a little after a failed accept")
+        .got(format!("{used:.2}s")));
+    }
+    if wrote > 10_000 {
+        return Err(Failure::failed(format!(
+            "the server wrote {wrote} bytes to stderr in 1s while out of file descriptors"
+        ))
+        .expected("a few lines at most (under 10 KB)")
+        .got(format!("{wrote} bytes"))
+        .hint("report a failing accept once in a while, not on every attempt; and pause between attempts"));
+    }
+    drop(held);
+    ctx.note(format!(
+        "the {FD_CLIENTS} clients leave: the server should serve again"
+    ));
+    ctx.check_alive(&server)?;
+    say_hello(&mut ctx.connect(&server, "next client")?)
 }
 
 fn ipv6(ctx: &mut Ctx) -> Outcome {

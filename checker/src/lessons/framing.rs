@@ -67,7 +67,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "max-frame",
         title: "A frame of exactly 8 MiB is accepted",
-        points: 10,
+        points: 5,
         hint: "The limit is inclusive: a payload of exactly MAX_FRAME bytes is fine; only longer ones are refused.",
         deadline: secs(60),
         roles: SERVER,
@@ -112,7 +112,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "pipelined",
         title: "1,000 frames sent before any reply is read",
-        points: 10,
+        points: 5,
         hint: "Keep reading frames while replies pile up; flush replies (at the latest) when no more input is buffered.",
         deadline: secs(30),
         roles: SERVER,
@@ -135,6 +135,24 @@ const STAGES: &[Stage] = &[
         deadline: secs(20),
         roles: SERVER,
         run: byte_order,
+    },
+    Stage {
+        id: "idle-timeout",
+        title: "Half a header, then silence: dropped in time",
+        points: 5,
+        hint: "Give each client's socket a read timeout of --idle-timeout (the given accept loop does): read_frame then fails with WouldBlock or TimedOut, and the client is dropped.",
+        deadline: secs(20),
+        roles: SERVER,
+        run: idle_timeout,
+    },
+    Stage {
+        id: "past-the-cap",
+        title: "Past --max-clients, a client waits, then is served",
+        points: 5,
+        hint: "Hold the permit while a client is served, and let it drop when serve returns: the given loop does, so check that serve returns when the client leaves.",
+        deadline: secs(20),
+        roles: SERVER,
+        run: past_the_cap,
     },
     Stage {
         id: "client",
@@ -227,6 +245,26 @@ const MISTAKES: &[Mistake] = &[
         fails: "one-frame",
         verdict: Verdict::TimedOut,
         says: "for the reply's 4-byte length",
+        golden: false,
+    },
+    Mistake {
+        what: "No idle timeout: half a header holds a thread for ever",
+        fixture: "framing-no-limits",
+        role: "server",
+        passes: Some("concurrent"),
+        fails: "idle-timeout",
+        verdict: Verdict::TimedOut,
+        says: "for the connection to close, but it stayed open",
+        golden: false,
+    },
+    Mistake {
+        what: "No cap on clients",
+        fixture: "framing-no-limits",
+        role: "server",
+        passes: Some("concurrent"),
+        fails: "past-the-cap",
+        verdict: Verdict::Failed,
+        says: "the cap of 3 was ignored",
         golden: false,
     },
     Mistake {
@@ -431,6 +469,26 @@ fn concurrent(ctx: &mut Ctx) -> Outcome {
         }
         Ok(())
     })
+}
+
+fn idle_timeout(ctx: &mut Ctx) -> Outcome {
+    let idle = ctx.flag(ms(500));
+    let server = ctx.start_server("server", &["--idle-timeout", &idle, "127.0.0.1:0"])?;
+    ctx.note(format!("the server is told --idle-timeout {idle}"));
+    ctx.expect_idle_drop(&server, |conn| conn.send(&[0, 0]))?;
+    still_serves(ctx, &server)
+}
+
+fn past_the_cap(ctx: &mut Ctx) -> Outcome {
+    let server = ctx.start_server("server", &["--max-clients", "3", "127.0.0.1:0"])?;
+    ctx.note("the server is told --max-clients 3");
+    let request = |conn: &Conn| format!("{} is here", conn.name()).into_bytes();
+    ctx.past_the_cap(
+        &server,
+        3,
+        |conn| conn.send(&frame(&request(conn))),
+        |conn| expect_reply(conn, &request(conn)),
+    )
 }
 
 fn byte_order(ctx: &mut Ctx) -> Outcome {

@@ -9,7 +9,8 @@
 //! the client only ever see whole payloads.
 
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
+use std::sync::{Arc, Condvar, Mutex};
 
 /// The largest payload accepted: 8 MiB. A length is a claim made by the
 /// peer; we check it before allocating anything, so that a peer cannot make
@@ -117,9 +118,53 @@ impl<R: Read, W: Write> Connection<R, W> {
     pub fn has_buffered_input(&self) -> bool {
         !self.reader.buffer().is_empty()
     }
+}
 
-    /// The write half, for shutting the connection down.
-    pub fn writer(&mut self) -> &mut W {
-        self.writer.get_mut()
+impl Connection<TcpStream, TcpStream> {
+    /// Sends whatever is queued, then shuts down our write side, so that
+    /// the peer's read sees a clean end of stream rather than a reset.
+    pub fn close(mut self) -> io::Result<()> {
+        self.flush()?;
+        self.writer.get_ref().shutdown(Shutdown::Write)
+    }
+}
+
+// The server's limit on clients, given as it is (the same tool as in the
+// echo lesson). A client holds a [`Permit`] while it is served; dropping
+// it, however the client's thread ends, frees its slot.
+
+/// A fixed number of slots, one per client served.
+pub struct Slots {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+/// One client's slot; the slot is free again when this is dropped.
+pub struct Permit(Arc<Slots>);
+
+impl Slots {
+    pub fn new(count: usize) -> Arc<Slots> {
+        let free = Mutex::new(count);
+        Arc::new(Slots {
+            free,
+            freed: Condvar::new(),
+        })
+    }
+
+    /// Waits until a slot is free, and takes it.
+    pub fn acquire(self: &Arc<Self>) -> Permit {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Permit(Arc::clone(self))
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.freed.notify_one();
     }
 }

@@ -16,6 +16,7 @@
 //! This file is done except for [`UpperCase::handle`]; the loop is
 //! `UdpServer::serve_forever` in `src/lib.rs`.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 
 use udp_upper::{Handler, UdpServer};
@@ -33,9 +34,18 @@ impl Handler for UpperCase {
 }
 
 fn main() {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| DEFAULT_ADDR.into());
+    // args_os, not args: an argument that is not UTF-8 is a clear error
+    // here, where std::env::args() would panic.
+    let addr = match std::env::args_os().nth(1).map(OsString::into_string) {
+        None => DEFAULT_ADDR.to_string(),
+        Some(Ok(addr)) => addr,
+        Some(Err(arg)) => {
+            eprintln!(
+                "udp-upper-server: {arg:?} is not valid UTF-8 (usage: udp-upper-server [ADDRESS])"
+            );
+            std::process::exit(2);
+        }
+    };
     let mut server = match UdpServer::bind(&addr, UpperCase) {
         Ok(server) => server,
         Err(err) => {

@@ -4,6 +4,7 @@
 //!
 //! Answers each datagram with the same bytes, ASCII letters upper-cased.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 
 use udp_upper::{Handler, UdpServer};
@@ -22,9 +23,18 @@ impl Handler for UpperCase {
 }
 
 fn main() {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| DEFAULT_ADDR.into());
+    // args_os, not args: an argument that is not UTF-8 is a clear error
+    // here, where std::env::args() would panic.
+    let addr = match std::env::args_os().nth(1).map(OsString::into_string) {
+        None => DEFAULT_ADDR.to_string(),
+        Some(Ok(addr)) => addr,
+        Some(Err(arg)) => {
+            eprintln!(
+                "udp-upper-server: {arg:?} is not valid UTF-8 (usage: udp-upper-server [ADDRESS])"
+            );
+            std::process::exit(2);
+        }
+    };
     let mut server = match UdpServer::bind(&addr, UpperCase) {
         Ok(server) => server,
         Err(err) => {
