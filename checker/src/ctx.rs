@@ -85,7 +85,7 @@ impl Finished {
                 self.how
             ))
             .expected(expected)
-            .got(format!("stderr: {}", wire::escape(self.stderr.as_bytes()))));
+            .got(format!("stderr: {}", wire::quote_text(&self.stderr))));
         }
         Ok(())
     }
@@ -104,10 +104,7 @@ impl Finished {
             self.who
         ))
         .expected(format!("one line on stderr that says `{word}`"))
-        .got(format!(
-            "stderr: {}",
-            wire::escape(self.stderr.trim().as_bytes())
-        ))
+        .got(format!("stderr: {}", wire::quote_text(self.stderr.trim())))
         .hint("print the error itself: the io::Error's text names what happened"))
     }
 }
@@ -116,10 +113,10 @@ fn one_line_or_count(text: &str) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     match lines.as_slice() {
         [] => "(empty)".into(),
-        [one] => wire::escape(one.as_bytes()),
+        [one] => wire::quote_text(one),
         [first, ..] => format!(
             "{} (and {} more lines)",
-            wire::escape(first.as_bytes()),
+            wire::quote_text(first),
             lines.len() - 1
         ),
     }

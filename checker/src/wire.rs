@@ -105,6 +105,21 @@ pub fn escape(bytes: &[u8]) -> String {
     format!("\"{}\"", bytes.escape_ascii())
 }
 
+/// Text a program printed, in quotes, as it reads: only control
+/// characters are escaped (`thread 'main' panicked`, not `thread \'main\'`).
+pub fn quote_text(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Bytes as hex pairs: `00 01 ff`.
 pub fn hex(bytes: &[u8]) -> String {
     bytes
@@ -869,6 +884,14 @@ mod tests {
         assert_eq!(preview(b"hi\n"), "3 bytes: \"hi\\n\"");
         assert_eq!(preview(&[0, 1, 0xff]), "3 bytes (hex): 00 01 ff");
         assert_eq!(preview(b"x"), "1 byte: \"x\"");
+    }
+
+    #[test]
+    fn printed_text_keeps_its_quotes_and_escapes_control_characters() {
+        assert_eq!(
+            quote_text("thread 'main' panicked\tat\n"),
+            "\"thread 'main' panicked\\tat\\n\""
+        );
     }
 
     #[test]

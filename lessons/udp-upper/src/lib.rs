@@ -7,7 +7,9 @@
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 
-/// The largest UDP payload (65,535 minus the 8-byte UDP header). Why your
+/// Room for the largest UDP payload: a datagram's length field allows
+/// 65,535 bytes, less the 8-byte UDP header, so 65,527. That is the most
+/// IPv6 can carry; over IPv4 the 20-byte IP header leaves 65,507. Why your
 /// receive buffer must be this big: see the chapter, "Size limits".
 pub const MAX_DATAGRAM: usize = 65_527;
 
@@ -32,6 +34,11 @@ impl<H: Handler> UdpServer<H> {
         })
     }
 
+    /// The handler, to look at (or change) its state between datagrams.
+    pub fn handler_mut(&mut self) -> &mut H {
+        &mut self.handler
+    }
+
     /// The address the OS gave the socket (the real port, when bound to 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.socket.local_addr()
@@ -43,9 +50,11 @@ impl<H: Handler> UdpServer<H> {
     /// bytes, pass the bytes received and the sender to `self.handler`, and
     /// `send_to` the reply back to the sender, from this same socket. An
     /// error concerns one datagram: print it to stderr and keep serving.
-    pub fn serve_forever(&mut self) -> io::Result<()> {
-        let UdpServer { socket, handler } = self;
-        let handler = std::any::type_name_of_val(handler);
-        todo!("loop: recv_from on {socket:?}, let the {handler} answer, send_to the sender")
+    /// It never returns, and says so: its type is `!`, "never".
+    pub fn serve_forever(&mut self) -> ! {
+        todo!(
+            "loop: recv_from on {:?}, let the handler answer, send_to the sender",
+            self.socket
+        )
     }
 }

@@ -36,13 +36,19 @@ impl<H: Handler> UdpServer<H> {
         })
     }
 
+    /// The handler, to look at (or change) its state between datagrams.
+    pub fn handler_mut(&mut self) -> &mut H {
+        &mut self.handler
+    }
+
     /// The address the OS gave the socket (the real port, when bound to 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.socket.local_addr()
     }
 
     /// Receives datagrams for ever, answering each through the handler.
-    pub fn serve_forever(&mut self) -> io::Result<()> {
+    /// It never returns, and says so: its type is `!`, "never".
+    pub fn serve_forever(&mut self) -> ! {
         let mut buf = vec![0u8; MAX_DATAGRAM];
         loop {
             // One recv_from is exactly one datagram, whole, with the

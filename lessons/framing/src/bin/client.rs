@@ -16,6 +16,7 @@
 //! `main` and the argument parsing are given: your work is `run`.
 
 use std::ffi::OsString;
+use std::io;
 use std::time::Duration;
 
 /// The command line: `framing-client [--timeout SECS] ADDRESS MESSAGE...`.
@@ -96,7 +97,7 @@ fn seconds(text: &str) -> Result<Duration, String> {
 /// Hints: `TcpStream::connect_timeout` and `set_read_timeout`, both with
 /// `options.timeout`; `Connection::from_tcp`, `write_frame`, `flush`,
 /// `read_frame`.
-fn run(options: &Options) -> Result<(), String> {
+fn run(options: &Options) -> io::Result<()> {
     let Options {
         timeout,
         addr,

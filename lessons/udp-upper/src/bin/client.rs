@@ -19,6 +19,7 @@
 //! ignored (a connected UDP socket does that for you).
 
 use std::ffi::OsString;
+use std::io;
 use std::time::Duration;
 
 /// The command line: `udp-upper-client [--timeout SECS] [--attempts N] ADDRESS MESSAGE`.
@@ -106,11 +107,12 @@ fn count(text: &str) -> Result<u32, String> {
 }
 
 /// Binds, connects, reports the local address, sends with retries, prints
-/// the reply. Errors are returned as one line for `main` to print.
+/// the reply. Errors are returned for `main` to print on one line: an
+/// `io::Error` keeps its kind (refused, timed out, ...).
 ///
 /// Hints: `UdpSocket::bind`, `connect`, `local_addr`, `set_read_timeout`,
 /// `send`, `recv`; `io::ErrorKind::ConnectionRefused`, `WouldBlock`.
-fn run(options: &Options) -> Result<(), String> {
+fn run(options: &Options) -> io::Result<()> {
     let Options {
         timeout,
         attempts,

@@ -60,8 +60,5 @@ fn main() {
             std::process::exit(1);
         }
     }
-    if let Err(err) = server.serve_forever() {
-        eprintln!("udp-upper-server: {err}");
-        std::process::exit(1);
-    }
+    server.serve_forever()
 }

@@ -90,18 +90,16 @@ fn seconds(text: &str) -> Result<Duration, String> {
         })
 }
 
-fn run(options: &Options) -> Result<(), String> {
+fn run(options: &Options) -> io::Result<()> {
     let timeout = options.timeout;
     let stream = connect(&options.addr, timeout)?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .and_then(|()| stream.set_write_timeout(Some(timeout)))
-        .map_err(|e| format!("cannot set timeouts: {e}"))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
 
     // Send and receive at the same time. If we sent everything first, a
     // large input would fill the server's buffers and ours while nobody
     // reads, and both programs would wait for each other for ever.
-    let mut to_server = stream.try_clone().map_err(|e| e.to_string())?;
+    let mut to_server = stream.try_clone()?;
     let message = options.message.clone();
     let sender = thread::spawn(move || -> io::Result<u64> {
         let sent = match message {
@@ -117,37 +115,46 @@ fn run(options: &Options) -> Result<(), String> {
     let received = copy_reply(&stream, timeout)?;
     let sent = sender
         .join()
-        .map_err(|_| "the sending thread panicked".to_string())?
-        .map_err(|e| format!("sending failed: {e}"))?;
+        .map_err(|_| io::Error::other("the sending thread panicked"))?
+        .map_err(|e| context(e, "sending failed"))?;
     if received != sent {
-        return Err(format!("sent {sent} bytes but the echo had {received}"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("sent {sent} bytes but the echo had {received}"),
+        ));
     }
     Ok(())
 }
 
-/// Tries each address the name resolves to, each with a deadline.
-fn connect(addr: &str, timeout: Duration) -> Result<TcpStream, String> {
+/// The same error, with what we were doing in front of it. The kind is
+/// kept (`ConnectionRefused`, `TimedOut`, ...), so code that handles errors
+/// by kind still can: a `String` would lose it.
+fn context(err: io::Error, doing: impl std::fmt::Display) -> io::Error {
+    io::Error::new(err.kind(), format!("{doing}: {err}"))
+}
+
+/// Tries each address the name resolves to, each with a deadline: a name
+/// such as `localhost` may stand for ::1 and 127.0.0.1.
+fn connect(addr: &str, timeout: Duration) -> io::Result<TcpStream> {
     let candidates: Vec<SocketAddr> = addr
         .to_socket_addrs()
-        .map_err(|e| format!("bad address {addr:?}: {e}"))?
+        .map_err(|e| context(e, format!("bad address {addr:?}")))?
         .collect();
-    let mut last = format!("{addr} resolved to no address");
+    let mut last = io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{addr} resolved to no address"),
+    );
     for candidate in candidates {
         match TcpStream::connect_timeout(&candidate, timeout) {
             Ok(stream) => return Ok(stream),
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
-                last = format!(
-                    "cannot connect to {candidate}: connection refused (is the server running?)"
-                );
-            }
-            Err(e) => last = format!("cannot connect to {candidate}: {e}"),
+            Err(e) => last = context(e, format!("cannot connect to {candidate}")),
         }
     }
     Err(last)
 }
 
 /// Prints the reply as it arrives, until the server closes (read returns 0).
-fn copy_reply(mut stream: &TcpStream, timeout: Duration) -> Result<u64, String> {
+fn copy_reply(mut stream: &TcpStream, timeout: Duration) -> io::Result<u64> {
     let mut out = io::stdout().lock();
     let mut buf = [0u8; 16 * 1024];
     let mut total = 0;
@@ -155,23 +162,33 @@ fn copy_reply(mut stream: &TcpStream, timeout: Duration) -> Result<u64, String> 
         match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
-                out.write_all(&buf[..n]).map_err(|e| e.to_string())?;
+                out.write_all(&buf[..n])?;
                 total += n as u64;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // A read timeout shows up as WouldBlock on Unix, TimedOut on
+            // Windows: both mean "nothing came in time".
             Err(e)
                 if matches!(
                     e.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                return Err(format!(
-                    "the server sent nothing for {timeout:?}; giving up after {total} bytes"
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "the server sent nothing for {timeout:?}; giving up after {total} bytes"
+                    ),
                 ));
             }
-            Err(e) => return Err(format!("reading the echo failed after {total} bytes: {e}")),
+            Err(e) => {
+                return Err(context(
+                    e,
+                    format!("reading the echo failed after {total} bytes"),
+                ));
+            }
         }
     }
-    out.flush().map_err(|e| e.to_string())?;
+    out.flush()?;
     Ok(total)
 }

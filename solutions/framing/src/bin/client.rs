@@ -87,60 +87,76 @@ fn seconds(text: &str) -> Result<Duration, String> {
         })
 }
 
-fn run(options: &Options) -> Result<(), String> {
+fn run(options: &Options) -> io::Result<()> {
     let Options {
         timeout,
         addr,
         messages,
     } = options;
     let stream = connect(addr, *timeout)?;
-    stream
-        .set_read_timeout(Some(*timeout))
-        .map_err(|e| e.to_string())?;
-    let mut conn = Connection::from_tcp(stream).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(*timeout))?;
+    let mut conn = Connection::from_tcp(stream)?;
 
     // Pipelining: queue every request, send them in one flush, and only
     // then read. The replies come back in the order of the requests.
     for message in messages {
         conn.write_frame(message.as_bytes())
-            .map_err(|e| format!("cannot send: {e}"))?;
+            .map_err(|e| context(e, "cannot send"))?;
     }
-    conn.flush().map_err(|e| format!("cannot send: {e}"))?;
+    conn.flush().map_err(|e| context(e, "cannot send"))?;
 
     let mut out = io::stdout().lock();
     for n in 1..=messages.len() {
         let reply = match conn.read_frame() {
             Ok(Some(reply)) => reply,
-            Ok(None) => return Err(format!("the server closed the connection before reply {n}")),
+            Ok(None) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("the server closed the connection before reply {n}"),
+                ));
+            }
+            // A read timeout is WouldBlock on Unix, TimedOut on Windows.
             Err(e)
                 if matches!(
                     e.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                return Err(format!("no reply {n} within {timeout:?}"));
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("no reply {n} within {timeout:?}"),
+                ));
             }
-            Err(e) => return Err(format!("reading reply {n}: {e}")),
+            Err(e) => return Err(context(e, format!("reading reply {n}"))),
         };
-        out.write_all(&reply)
-            .and_then(|()| out.write_all(b"\n"))
-            .map_err(|e| e.to_string())?;
+        out.write_all(&reply)?;
+        out.write_all(b"\n")?;
     }
-    out.flush().map_err(|e| e.to_string())
+    out.flush()
+}
+
+/// The same error, with what we were doing in front of it. The kind is
+/// kept (`ConnectionRefused`, `TimedOut`, ...), so code that handles errors
+/// by kind still can: a `String` would lose it.
+fn context(err: io::Error, doing: impl std::fmt::Display) -> io::Error {
+    io::Error::new(err.kind(), format!("{doing}: {err}"))
 }
 
 /// Tries each address the name resolves to, each with a deadline: a
 /// name such as `localhost` can stand for ::1 and 127.0.0.1.
-fn connect(addr: &str, timeout: Duration) -> Result<TcpStream, String> {
+fn connect(addr: &str, timeout: Duration) -> io::Result<TcpStream> {
     let candidates: Vec<SocketAddr> = addr
         .to_socket_addrs()
-        .map_err(|e| format!("bad address {addr:?}: {e}"))?
+        .map_err(|e| context(e, format!("bad address {addr:?}")))?
         .collect();
-    let mut last = format!("{addr} resolved to no address");
+    let mut last = io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{addr} resolved to no address"),
+    );
     for candidate in candidates {
         match TcpStream::connect_timeout(&candidate, timeout) {
             Ok(stream) => return Ok(stream),
-            Err(e) => last = format!("cannot connect to {candidate}: {e}"),
+            Err(e) => last = context(e, format!("cannot connect to {candidate}")),
         }
     }
     Err(last)

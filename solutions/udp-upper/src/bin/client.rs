@@ -98,7 +98,7 @@ fn count(text: &str) -> Result<u32, String> {
         .ok_or_else(|| format!("--attempts takes a whole number from 1 up; got {text:?}"))
 }
 
-fn run(options: &Options) -> Result<(), String> {
+fn run(options: &Options) -> io::Result<()> {
     let Options {
         timeout,
         attempts,
@@ -109,9 +109,14 @@ fn run(options: &Options) -> Result<(), String> {
     // no handshake, so there is no failure to try the next one on.
     let server = addr
         .to_socket_addrs()
-        .map_err(|e| format!("bad address {addr:?}: {e}"))?
+        .map_err(|e| context(e, format!("bad address {addr:?}")))?
         .next()
-        .ok_or_else(|| format!("{addr} resolved to no address"))?;
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{addr} resolved to no address"),
+            )
+        })?;
 
     // Port 0: the OS picks a free port for our end. A loopback server gets
     // a loopback client socket; nothing else can reach it.
@@ -121,54 +126,61 @@ fn run(options: &Options) -> Result<(), String> {
         IpAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
     };
     let socket =
-        UdpSocket::bind(SocketAddr::new(local_ip, 0)).map_err(|e| format!("cannot bind: {e}"))?;
+        UdpSocket::bind(SocketAddr::new(local_ip, 0)).map_err(|e| context(e, "cannot bind"))?;
 
     // connect() on UDP sends nothing. It sets the default destination and,
     // just as useful, makes the OS drop datagrams from anyone else, and
     // report an ICMP "port unreachable" to us as ConnectionRefused.
     socket
         .connect(server)
-        .map_err(|e| format!("cannot connect to {server}: {e}"))?;
-    let local = socket.local_addr().map_err(|e| e.to_string())?;
-    println!("using {local}");
-    socket
-        .set_read_timeout(Some(*timeout))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| context(e, format!("cannot connect to {server}")))?;
+    println!("using {}", socket.local_addr()?);
+    socket.set_read_timeout(Some(*timeout))?;
 
     let mut reply = vec![0u8; MAX_DATAGRAM];
     for _attempt in 1..=*attempts {
         // Upper-casing is idempotent: if our first request was answered and
         // only the reply was lost, asking again does no harm.
-        match socket.send(message.as_bytes()) {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Err(refused(server)),
-            Err(e) => return Err(format!("cannot send to {server}: {e}")),
-        }
+        socket
+            .send(message.as_bytes())
+            .map_err(|e| refused_or(e, server, "cannot send"))?;
         match socket.recv(&mut reply) {
             Ok(len) => {
                 let mut out = io::stdout().lock();
-                out.write_all(&reply[..len])
-                    .and_then(|()| out.write_all(b"\n"))
-                    .map_err(|e| e.to_string())?;
-                return Ok(());
+                out.write_all(&reply[..len])?;
+                return out.write_all(b"\n");
             }
+            // A read timeout is WouldBlock on Unix, TimedOut on Windows.
             Err(e)
                 if matches!(
                     e.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                continue;
-            }
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Err(refused(server)),
-            Err(e) => return Err(format!("cannot receive: {e}")),
+                ) => {}
+            Err(e) => return Err(refused_or(e, server, "cannot receive")),
         }
     }
-    Err(format!(
-        "no reply from {server} after {attempts} attempt(s), {timeout:?} apart"
+    Err(io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("no reply from {server} after {attempts} attempt(s), {timeout:?} apart"),
     ))
 }
 
-fn refused(server: SocketAddr) -> String {
-    format!("nothing listens at {server}: connection refused (an ICMP port unreachable came back)")
+/// An error from send or recv, explained: "connection refused" on UDP
+/// means an ICMP port unreachable came back.
+fn refused_or(err: io::Error, server: SocketAddr, doing: &str) -> io::Error {
+    if err.kind() == io::ErrorKind::ConnectionRefused {
+        context(
+            err,
+            format!("nothing listens at {server} (an ICMP port unreachable came back)"),
+        )
+    } else {
+        context(err, doing)
+    }
+}
+
+/// The same error, with what we were doing in front of it. The kind is
+/// kept (`ConnectionRefused`, `TimedOut`, ...), so code that handles errors
+/// by kind still can: a `String` would lose it.
+fn context(err: io::Error, doing: impl std::fmt::Display) -> io::Error {
+    io::Error::new(err.kind(), format!("{doing}: {err}"))
 }
