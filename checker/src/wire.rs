@@ -945,4 +945,26 @@ mod tests {
         assert_eq!(conn.recv_line(100, "a line").unwrap(), None);
         writer.join().unwrap();
     }
+
+    #[test]
+    fn a_decoder_puts_a_readable_line_beside_the_bytes() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let writer = thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        });
+        let log = Transcript::new();
+        let mut conn = Conn::connect(&log, "server", addr).unwrap();
+        conn.decode_with(|bytes| {
+            let text = std::str::from_utf8(bytes).ok()?;
+            Some(text.lines().next()?.to_string())
+        });
+        conn.recv_until(b"\r\n\r\n", 1000, "a request head")
+            .unwrap()
+            .unwrap();
+        writer.join().unwrap();
+        let lines = log.lines().join("\n");
+        assert!(lines.contains("server ← GET /a HTTP/1.1"), "{lines}");
+    }
 }
