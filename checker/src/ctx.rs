@@ -493,7 +493,7 @@ impl Ctx {
         ));
         let mut next = self.connect(server, &format!("client {}", cap + 1))?;
         ask(&mut next)?;
-        let wait = Duration::from_millis(300);
+        let wait = Duration::from_millis(200);
         match next.recv_some(4096, wait) {
             Err(e) if wire::is_timeout(&e) => {
                 self.note(format!(

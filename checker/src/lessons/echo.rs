@@ -364,7 +364,7 @@ fn binary(ctx: &mut Ctx) -> Outcome {
 fn dribble(ctx: &mut Ctx) -> Outcome {
     let (_server, mut client) = ctx.start_and_connect("server")?;
     let message = b"one byte at a time\n";
-    client.send_slowly(message, ms(20))?;
+    client.send_slowly(message, ms(10))?;
     client.expect("the echo", message)
 }
 
@@ -511,7 +511,7 @@ fn answer(conn: &mut Conn) -> Outcome {
 }
 
 fn idle_timeout(ctx: &mut Ctx) -> Outcome {
-    let idle = ctx.flag(ms(500));
+    let idle = ctx.flag(ms(300));
     let server = ctx.start_server("server", &["--idle-timeout", &idle, "127.0.0.1:0"])?;
     ctx.note(format!("the server is told --idle-timeout {idle}"));
     ctx.expect_idle_drop(&server, |conn| {
@@ -547,22 +547,22 @@ fn fd_limit(ctx: &mut Ctx) -> Outcome {
         .collect::<Result<Vec<_>, _>>()?;
     let cpu = || process::cpu_seconds(server.pid).unwrap_or(0.0);
     let (cpu_before, err_before) = (cpu(), ctx.stderr_bytes(&server));
-    // Behaviour over one second of real time: not a timeout, not scaled.
-    thread::sleep(Duration::from_secs(1));
+    // Behaviour over half a second of real time: not a timeout, not scaled.
+    thread::sleep(Duration::from_millis(500));
     let (used, wrote) = (cpu() - cpu_before, ctx.stderr_bytes(&server) - err_before);
     ctx.note(format!(
-        "in 1s out of file descriptors, the server used {used:.2}s of CPU and wrote {wrote} bytes to stderr"
+        "in 0.5s out of file descriptors, the server used {used:.2}s of CPU and wrote {wrote} bytes to stderr"
     ));
-    if used > 0.1 {
+    if used > 0.05 {
         return Err(Failure::failed(format!(
-            "the server used {used:.2}s of CPU in 1s while out of file descriptors: it retries accept without a pause"
+            "the server used {used:.2}s of CPU in 0.5s while out of file descriptors: it retries accept without a pause"
         ))
-        .expected("under 0.1s of CPU: wait a little after a failed accept")
+        .expected("under 0.05s of CPU: wait a little after a failed accept")
         .got(format!("{used:.2}s")));
     }
     if wrote > 10_000 {
         return Err(Failure::failed(format!(
-            "the server wrote {wrote} bytes to stderr in 1s while out of file descriptors"
+            "the server wrote {wrote} bytes to stderr in 0.5s while out of file descriptors"
         ))
         .expected("a few lines at most (under 10 KB)")
         .got(format!("{wrote} bytes"))
@@ -601,8 +601,8 @@ fn client_slow_peer(ctx: &mut Ctx) -> Outcome {
     let message = "hello from the checker, in pieces";
     let peer = ctx.tcp_peer("the checker's server", |conn, _| {
         let got = conn.read_to_end(1 << 20)?;
-        conn.note("the checker's server echoes it in 4-byte pieces, 30ms apart, then closes");
-        conn.send_in_pieces(&got, 4, ms(30))?;
+        conn.note("the checker's server echoes it back in small pieces, then closes");
+        conn.send_in_pieces(&got, 4, ms(10))?;
         Ok(got)
     })?;
     // The client's deadline is longer than the checker's patience, so that
@@ -670,9 +670,9 @@ fn client_silent_peer(ctx: &mut Ctx) -> Outcome {
     let addr = peer.addr().to_string();
     ctx.note(format!(
         "the client is given --timeout {}: it should give up soon after",
-        ctx.flag(ms(300))
+        ctx.flag(ms(200))
     ));
-    let finished = run_client(ctx, ms(300), &addr, Some("anyone there?"), Input::Nothing);
+    let finished = run_client(ctx, ms(200), &addr, Some("anyone there?"), Input::Nothing);
     peer.finish_one("client")?;
     finished
         .map_err(|f| f.hint("your client waited for ever: give every read a deadline (set_read_timeout with the --timeout value)"))?

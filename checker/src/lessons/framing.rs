@@ -351,7 +351,7 @@ fn two_in_one_write(ctx: &mut Ctx) -> Outcome {
 
 fn dribble(ctx: &mut Ctx) -> Outcome {
     let (_server, mut client) = ctx.start_and_connect("server")?;
-    client.send_slowly(&frame(b"slowly"), ms(20))?;
+    client.send_slowly(&frame(b"slowly"), ms(10))?;
     expect_reply(&mut client, b"slowly")
 }
 
@@ -473,7 +473,7 @@ fn concurrent(ctx: &mut Ctx) -> Outcome {
 }
 
 fn idle_timeout(ctx: &mut Ctx) -> Outcome {
-    let idle = ctx.flag(ms(500));
+    let idle = ctx.flag(ms(300));
     let server = ctx.start_server("server", &["--idle-timeout", &idle, "127.0.0.1:0"])?;
     ctx.note(format!("the server is told --idle-timeout {idle}"));
     ctx.expect_idle_drop(&server, |conn| conn.send(&[0, 0]))?;
@@ -532,9 +532,9 @@ fn client(ctx: &mut Ctx) -> Outcome {
             };
             requests.push(payload);
         }
-        conn.note("the checker's server replies to each frame, 3 bytes at a time, 20ms apart");
+        conn.note("the checker's server replies to each frame in small pieces");
         let replies: Vec<u8> = requests.iter().flat_map(|r| frame(&reversed(r))).collect();
-        conn.send_in_pieces(&replies, 3, ms(20))?;
+        conn.send_in_pieces(&replies, 3, ms(10))?;
         Ok(requests)
     })?;
     let addr = peer.addr().to_string();

@@ -458,9 +458,9 @@ fn client_retry(ctx: &mut Ctx) -> Outcome {
     })?;
     ctx.note(format!(
         "the client is given --timeout {} --attempts 3",
-        ctx.flag(ms(500))
+        ctx.flag(ms(400))
     ));
-    let (finished, seen) = against(ctx, peer, "try again", ms(500));
+    let (finished, seen) = against(ctx, peer, "try again", ms(400));
     let seen = seen?;
     if seen < 3 {
         return Err(Failure::failed(format!(
@@ -479,9 +479,9 @@ fn client_silent(ctx: &mut Ctx) -> Outcome {
     })?;
     ctx.note(format!(
         "the checker's server receives, and never answers; the client is given --timeout {} --attempts 3",
-        ctx.flag(ms(200))
+        ctx.flag(ms(150))
     ));
-    let (finished, seen) = against(ctx, peer, "anyone there?", ms(200));
+    let (finished, seen) = against(ctx, peer, "anyone there?", ms(150));
     let seen = seen?;
     ctx.note(format!("your client sent {seen} datagram(s) in all"));
     finished
