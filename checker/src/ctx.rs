@@ -484,8 +484,12 @@ impl Ctx {
         let mut held = Vec::new();
         for i in 1..=cap {
             let mut conn = self.connect(server, &format!("client {i}"))?;
-            ask(&mut conn)?;
-            answer(&mut conn)?;
+            ask(&mut conn)
+                .and_then(|()| answer(&mut conn))
+                .map_err(|f| {
+                    f.context(format!("below the cap, client {i} was not served: "))
+                        .hint("serve each client on a thread of its own: the clients before it are still connected")
+                })?;
             held.push(conn);
         }
         self.note(format!(

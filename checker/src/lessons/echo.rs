@@ -344,8 +344,12 @@ const MISTAKES: &[Mistake] = &[
     },
 ];
 
-/// How long the checker lets a client run before stopping it.
+/// How long the checker lets a client run before stopping it: far longer
+/// than any client given these stages' timeouts needs.
 const CLIENT_RUN: Duration = secs(10);
+/// The same, where the client is given a short timeout and must give up
+/// soon: a client without a deadline is stopped after this.
+const SHORT_RUN: Duration = secs(3);
 
 fn one_message(ctx: &mut Ctx) -> Outcome {
     let (server, mut client) = ctx.start_and_connect("server")?;
@@ -591,10 +595,15 @@ fn run_client(
     message: Option<&str>,
     input: Input,
 ) -> Result<crate::ctx::Finished, Failure> {
+    let limit = if timeout < secs(1) {
+        SHORT_RUN
+    } else {
+        CLIENT_RUN
+    };
     let timeout = ctx.flag(timeout);
     let mut args = vec!["--timeout", &timeout, addr];
     args.extend(message);
-    ctx.run_client("client", &args, input, CLIENT_RUN)
+    ctx.run_client("client", &args, input, limit)
 }
 
 fn client_slow_peer(ctx: &mut Ctx) -> Outcome {
