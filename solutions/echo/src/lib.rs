@@ -1,13 +1,11 @@
-//! Lesson 1, TCP echo: a tool for the server, given as it is.
-//!
-//! [`Slots`] limits how many clients are served at once. A client holds a
-//! [`Permit`] while it is served; dropping the permit, however the client's
-//! thread ends (even by a panic), frees its slot. That is the whole trick:
-//! a limit you cannot forget to release.
+//! Lesson 1, TCP echo: a tool for the server, given as it is. [`Slots`]
+//! limits how many clients are served at once: a client holds a [`Permit`]
+//! while it is served, and dropping it, however the client's thread ends
+//! (even by a panic), frees the slot: a limit you cannot forget to release.
 
 use std::sync::{Arc, Condvar, Mutex};
 
-/// A fixed number of slots, one per client served.
+/// A fixed number of slots, one per client.
 pub struct Slots {
     free: Mutex<usize>,
     freed: Condvar,
@@ -15,7 +13,6 @@ pub struct Slots {
 
 /// One client's slot; the slot is free again when this is dropped.
 pub struct Permit(Arc<Slots>);
-
 impl Slots {
     pub fn new(count: usize) -> Arc<Slots> {
         let free = Mutex::new(count);
@@ -35,7 +32,6 @@ impl Slots {
         Permit(Arc::clone(self))
     }
 }
-
 impl Drop for Permit {
     fn drop(&mut self) {
         *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
