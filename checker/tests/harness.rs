@@ -147,6 +147,33 @@ fn two_programs(ctx: &mut Ctx) -> Outcome {
     )
 }
 
+fn two_peers(ctx: &mut Ctx) -> Outcome {
+    // Two scripted peers in one stage, each answering in its own way; the
+    // reference echo client talks to one, then the other.
+    let peer = |name: &str, reply: &'static [u8]| {
+        ctx.tcp_peer(name, move |conn, _| {
+            let got = conn.read_to_end(1024)?;
+            conn.send(reply)?;
+            Ok(got)
+        })
+    };
+    let (first, second) = (peer("peer A", b"A!")?, peer("peer B", b"B!")?);
+    for (peer, reply) in [(&first, "A!"), (&second, "B!")] {
+        let addr = peer.addr().to_string();
+        let finished = ctx.run_client("client", &[&addr, "hi"], Input::Nothing, secs(10))?;
+        finished.expect_success()?;
+        checker::wire::compare(
+            "what the client printed",
+            reply.as_bytes(),
+            &finished.stdout,
+        )?;
+    }
+    for peer in [first, second] {
+        checker::wire::compare("what the peer got", b"hi", &peer.finish_one("client")?)?;
+    }
+    Ok(())
+}
+
 const HARNESS_STAGES: &[Stage] = &[
     Stage {
         id: "panics",
@@ -183,6 +210,15 @@ const HARNESS_STAGES: &[Stage] = &[
         deadline: secs(20),
         roles: &["server", "client"],
         run: two_programs,
+    },
+    Stage {
+        id: "two-peers",
+        title: "Two scripted peers in one stage",
+        points: 1,
+        hint: "-",
+        deadline: secs(20),
+        roles: &["client"],
+        run: two_peers,
     },
 ];
 
@@ -253,6 +289,18 @@ fn a_stage_runs_two_programs_and_hands_one_address_to_the_other() {
         common::explain(&report)
     );
     assert_eq!(report.process_groups.len(), 2);
+    common::assert_no_survivors(&report);
+}
+
+#[test]
+fn a_stage_can_script_several_peers() {
+    let report = common::run(&HARNESS, "two-peers", echo_server());
+    assert_eq!(
+        report.verdict,
+        Verdict::Passed,
+        "{}",
+        common::explain(&report)
+    );
     common::assert_no_survivors(&report);
 }
 
