@@ -232,7 +232,7 @@ pub fn grade(root: &Path, req: &Request, obs: &mut dyn Observer) -> RunReport {
 
     let mut lessons = Vec::new();
     let mut slots = Vec::new();
-    let mut owner_of_slot = Vec::new();
+    let mut lesson_of_slot = Vec::new();
     for (index, (lesson, stages)) in req.lessons.iter().enumerate() {
         let (bins, build) = lesson_binaries(lesson, req.flavor, &built, req.programs);
         let bins = Arc::new(bins);
@@ -262,22 +262,22 @@ pub fn grade(root: &Path, req: &Request, obs: &mut dyn Observer) -> RunReport {
                 );
                 Slot::Known(Box::new(StageReport::not_run(stage, Failure::not_run(why))))
             });
-            owner_of_slot.push(index);
+            lesson_of_slot.push(index);
         }
         lessons.push(LessonReport::new(lesson, req.flavor, build));
     }
 
     let reports = run_slots(slots, req.jobs.max(1), |event| match event {
         Progress::Done(slot, report) => {
-            let lesson = &mut lessons[owner_of_slot[slot]];
+            let lesson = &mut lessons[lesson_of_slot[slot]];
             let first = lesson.stages.is_empty();
             if first {
                 obs.lesson_start(lesson);
             }
             lesson.stages.push(report.clone());
             obs.stage(lesson, report);
-            let last =
-                slot + 1 == owner_of_slot.len() || owner_of_slot[slot + 1] != owner_of_slot[slot];
+            let last = slot + 1 == lesson_of_slot.len()
+                || lesson_of_slot[slot + 1] != lesson_of_slot[slot];
             if last {
                 lesson.finish();
                 obs.lesson_end(lesson);
@@ -285,7 +285,7 @@ pub fn grade(root: &Path, req: &Request, obs: &mut dyn Observer) -> RunReport {
         }
         Progress::Running(now) => obs.running(now),
     });
-    debug_assert_eq!(reports, owner_of_slot.len());
+    debug_assert_eq!(reports, lesson_of_slot.len());
     RunReport::new(lessons)
 }
 
