@@ -1,0 +1,868 @@
+//! The DNS message on the wire (RFC 1035, section 4.1).
+//!
+//! ```text
+//!  header     12 bytes: ID, flags, and four counts
+//!  question   QNAME (labels), QTYPE, QCLASS
+//!  answer     records: NAME, TYPE, CLASS, TTL, RDLENGTH, RDATA
+//!  authority  records
+//!  additional records
+//! ```
+//!
+//! A reply comes from the network, so nothing in it is trusted: every
+//! length is checked against what is really there, a compression pointer
+//! must point backwards (so following them always ends), a name may not
+//! grow past 255 bytes, and nothing is allocated from a count the sender
+//! wrote. A malformed reply is an error that says where, never a panic, a
+//! hang or a large allocation.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// The longest name, in its wire form (labels with their length bytes).
+pub const MAX_NAME: usize = 255;
+/// The longest label.
+pub const MAX_LABEL: usize = 63;
+/// Class IN, the Internet: the only one anybody uses.
+pub const CLASS_IN: u16 = 1;
+
+/// A record type. The ones this lesson prints, and the rest by number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Type {
+    A,
+    Ns,
+    Cname,
+    Ptr,
+    Mx,
+    Txt,
+    Aaaa,
+    Other(u16),
+}
+
+impl Type {
+    pub fn code(self) -> u16 {
+        match self {
+            Type::A => 1,
+            Type::Ns => 2,
+            Type::Cname => 5,
+            Type::Ptr => 12,
+            Type::Mx => 15,
+            Type::Txt => 16,
+            Type::Aaaa => 28,
+            Type::Other(code) => code,
+        }
+    }
+
+    pub fn from_code(code: u16) -> Type {
+        match code {
+            1 => Type::A,
+            2 => Type::Ns,
+            5 => Type::Cname,
+            12 => Type::Ptr,
+            15 => Type::Mx,
+            16 => Type::Txt,
+            28 => Type::Aaaa,
+            other => Type::Other(other),
+        }
+    }
+
+    /// `"A"`, `"mx"`, ... (any case) to a type this lesson can ask for.
+    pub fn parse(text: &str) -> Option<Type> {
+        let known = [
+            Type::A,
+            Type::Ns,
+            Type::Cname,
+            Type::Ptr,
+            Type::Mx,
+            Type::Txt,
+            Type::Aaaa,
+        ];
+        known
+            .into_iter()
+            .find(|t| t.to_string().eq_ignore_ascii_case(text))
+    }
+}
+
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Type::A => f.write_str("A"),
+            Type::Ns => f.write_str("NS"),
+            Type::Cname => f.write_str("CNAME"),
+            Type::Ptr => f.write_str("PTR"),
+            Type::Mx => f.write_str("MX"),
+            Type::Txt => f.write_str("TXT"),
+            Type::Aaaa => f.write_str("AAAA"),
+            // RFC 3597's spelling for a type without a name.
+            Type::Other(code) => write!(f, "TYPE{code}"),
+        }
+    }
+}
+
+/// A domain name: its labels, without the final empty one of the root.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Name {
+    labels: Vec<Vec<u8>>,
+}
+
+/// Why a name written by a person is not a valid name.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NameError {
+    EmptyLabel,
+    LabelTooLong(usize),
+    NameTooLong(usize),
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NameError::EmptyLabel => {
+                f.write_str("a name cannot have an empty label (two dots in a row)")
+            }
+            NameError::LabelTooLong(n) => {
+                write!(f, "a label is at most {MAX_LABEL} bytes; this one has {n}")
+            }
+            NameError::NameTooLong(n) => {
+                write!(
+                    f,
+                    "a name is at most {MAX_NAME} bytes on the wire; this one needs {n}"
+                )
+            }
+        }
+    }
+}
+
+impl Name {
+    /// The root, `.`.
+    pub fn root() -> Name {
+        Name::default()
+    }
+
+    /// `example.com` or `example.com.` (the final dot is optional).
+    pub fn parse(text: &str) -> Result<Name, NameError> {
+        let text = text.strip_suffix('.').unwrap_or(text);
+        if text.is_empty() {
+            return Ok(Name::root());
+        }
+        let labels: Vec<Vec<u8>> = text.split('.').map(|l| l.as_bytes().to_vec()).collect();
+        Name::from_labels(labels)
+    }
+
+    fn from_labels(labels: Vec<Vec<u8>>) -> Result<Name, NameError> {
+        for label in &labels {
+            if label.is_empty() {
+                return Err(NameError::EmptyLabel);
+            }
+            if label.len() > MAX_LABEL {
+                return Err(NameError::LabelTooLong(label.len()));
+            }
+        }
+        let name = Name { labels };
+        if name.wire_len() > MAX_NAME {
+            return Err(NameError::NameTooLong(name.wire_len()));
+        }
+        Ok(name)
+    }
+
+    /// The name to ask for the PTR record of an address:
+    /// `4.3.2.1.in-addr.arpa.`, or 32 reversed nibbles and `ip6.arpa.`.
+    pub fn reverse(addr: IpAddr) -> Name {
+        let labels: Vec<String> = match addr {
+            IpAddr::V4(v4) => v4
+                .octets()
+                .iter()
+                .rev()
+                .map(|b| b.to_string())
+                .chain(["in-addr".into(), "arpa".into()])
+                .collect(),
+            IpAddr::V6(v6) => v6
+                .octets()
+                .iter()
+                .rev()
+                .flat_map(|b| [b & 0xf, b >> 4])
+                .map(|nibble| format!("{nibble:x}"))
+                .chain(["ip6".into(), "arpa".into()])
+                .collect(),
+        };
+        Name {
+            labels: labels.into_iter().map(String::into_bytes).collect(),
+        }
+    }
+
+    /// Its length on the wire: a length byte per label, the label, and the
+    /// root's zero byte.
+    pub fn wire_len(&self) -> usize {
+        self.labels.iter().map(|l| l.len() + 1).sum::<usize>() + 1
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        for label in &self.labels {
+            out.push(label.len() as u8);
+            out.extend_from_slice(label);
+        }
+        out.push(0);
+    }
+
+    /// Names compare without regard to ASCII case (RFC 4343).
+    pub fn same_as(&self, other: &Name) -> bool {
+        self.labels.len() == other.labels.len()
+            && self
+                .labels
+                .iter()
+                .zip(&other.labels)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
+    }
+}
+
+impl fmt::Display for Name {
+    /// The absolute form with its final dot, as dig prints it. A byte that
+    /// would be ambiguous in text (a dot, a backslash, a space, anything
+    /// not printable) is escaped as `\DDD` or `\.`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.labels.is_empty() {
+            return f.write_str(".");
+        }
+        for label in &self.labels {
+            for &b in label {
+                match b {
+                    b'.' | b'\\' => write!(f, "\\{}", b as char)?,
+                    b'!'..=b'~' => write!(f, "{}", b as char)?,
+                    _ => write!(f, "\\{b:03}")?,
+                }
+            }
+            f.write_str(".")?;
+        }
+        Ok(())
+    }
+}
+
+/// A response code (RCODE), the low four bits of the flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rcode {
+    NoError,
+    FormErr,
+    ServFail,
+    NxDomain,
+    NotImp,
+    Refused,
+    Other(u8),
+}
+
+impl Rcode {
+    fn from_bits(bits: u8) -> Rcode {
+        match bits {
+            0 => Rcode::NoError,
+            1 => Rcode::FormErr,
+            2 => Rcode::ServFail,
+            3 => Rcode::NxDomain,
+            4 => Rcode::NotImp,
+            5 => Rcode::Refused,
+            other => Rcode::Other(other),
+        }
+    }
+}
+
+impl fmt::Display for Rcode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rcode::NoError => f.write_str("NOERROR"),
+            Rcode::FormErr => f.write_str("FORMERR"),
+            Rcode::ServFail => f.write_str("SERVFAIL"),
+            Rcode::NxDomain => f.write_str("NXDOMAIN"),
+            Rcode::NotImp => f.write_str("NOTIMP"),
+            Rcode::Refused => f.write_str("REFUSED"),
+            Rcode::Other(n) => write!(f, "RCODE{n}"),
+        }
+    }
+}
+
+/// The fixed 12 bytes at the start of every message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub id: u16,
+    /// A response (QR set), not a query.
+    pub response: bool,
+    /// Truncated (TC): the answer did not fit; ask again over TCP.
+    pub truncated: bool,
+    pub rcode: Rcode,
+    pub qdcount: u16,
+    pub ancount: u16,
+    pub nscount: u16,
+    pub arcount: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Question {
+    pub name: Name,
+    pub qtype: Type,
+    pub qclass: u16,
+}
+
+/// What a record holds, read according to its type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Data {
+    A(Ipv4Addr),
+    Aaaa(Ipv6Addr),
+    /// NS, CNAME and PTR: one name.
+    Name(Name),
+    Mx {
+        preference: u16,
+        exchange: Name,
+    },
+    /// One or more character strings.
+    Txt(Vec<Vec<u8>>),
+    /// A type this lesson does not read: its raw bytes.
+    Raw(Vec<u8>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub name: Name,
+    pub rtype: Type,
+    pub class: u16,
+    pub ttl: u32,
+    pub data: Data,
+}
+
+impl fmt::Display for Record {
+    /// One line, as in dig's answer section:
+    /// `example.com. 300 IN A 93.184.216.34`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let class = if self.class == CLASS_IN {
+            "IN".to_string()
+        } else {
+            format!("CLASS{}", self.class)
+        };
+        write!(f, "{} {} {class} {} ", self.name, self.ttl, self.rtype)?;
+        match &self.data {
+            Data::A(a) => write!(f, "{a}"),
+            // Rust prints IPv6 in RFC 5952's canonical form.
+            Data::Aaaa(a) => write!(f, "{a}"),
+            Data::Name(name) => write!(f, "{name}"),
+            Data::Mx {
+                preference,
+                exchange,
+            } => write!(f, "{preference} {exchange}"),
+            Data::Txt(strings) => {
+                let quoted: Vec<String> = strings.iter().map(|s| quote(s)).collect();
+                f.write_str(&quoted.join(" "))
+            }
+            // RFC 3597's generic form: \# LENGTH HEX.
+            Data::Raw(bytes) => {
+                write!(f, "\\# {}", bytes.len())?;
+                if !bytes.is_empty() {
+                    f.write_str(" ")?;
+                }
+                bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
+            }
+        }
+    }
+}
+
+/// A TXT string in quotes, with `"` and `\` escaped and anything not
+/// printable as `\DDD`, as dig prints it.
+fn quote(bytes: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for &b in bytes {
+        match b {
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            b' '..=b'~' => out.push(b as char),
+            _ => out.push_str(&format!("\\{b:03}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A whole message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub header: Header,
+    pub questions: Vec<Question>,
+    pub answers: Vec<Record>,
+    pub authority: Vec<Record>,
+    pub additional: Vec<Record>,
+}
+
+/// A query for `name` and `qtype`, with the given ID and RD set (please
+/// recurse): 12 bytes of header, then the one question.
+pub fn encode_query(id: u16, name: &Name, qtype: Type) -> Vec<u8> {
+    let mut out = Vec::with_capacity(12 + name.wire_len() + 4);
+    out.extend_from_slice(&id.to_be_bytes());
+    // Flags: QR=0 (query), OPCODE=0, RD=1. Counts: one question.
+    out.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+    name.write(&mut out);
+    out.extend_from_slice(&qtype.code().to_be_bytes());
+    out.extend_from_slice(&CLASS_IN.to_be_bytes());
+    out
+}
+
+/// Why a message could not be read, and where.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Malformed {
+    /// The byte offset where reading failed.
+    pub at: usize,
+    pub what: String,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "malformed message at byte {}: {}", self.at, self.what)
+    }
+}
+
+impl std::error::Error for Malformed {}
+
+/// Reads a message. Every section must be whole, and nothing may follow
+/// the last one.
+pub fn parse(bytes: &[u8]) -> Result<Message, Malformed> {
+    let mut r = Reader { bytes, at: 0 };
+    let id = r.u16("the header")?;
+    let flags = r.u16("the header")?;
+    let header = Header {
+        id,
+        response: flags & 0x8000 != 0,
+        truncated: flags & 0x0200 != 0,
+        rcode: Rcode::from_bits((flags & 0x000f) as u8),
+        qdcount: r.u16("the header")?,
+        ancount: r.u16("the header")?,
+        nscount: r.u16("the header")?,
+        arcount: r.u16("the header")?,
+    };
+    // The counts are claims: no allocation trusts them. Each item read
+    // takes bytes that really are there, so the message's own size bounds
+    // what we hold.
+    let mut questions = Vec::new();
+    for _ in 0..header.qdcount {
+        let name = r.name()?;
+        let qtype = Type::from_code(r.u16("a question")?);
+        let qclass = r.u16("a question")?;
+        questions.push(Question {
+            name,
+            qtype,
+            qclass,
+        });
+    }
+    let answers = r.records(header.ancount)?;
+    let authority = r.records(header.nscount)?;
+    let additional = r.records(header.arcount)?;
+    if r.at != bytes.len() {
+        return Err(r.malformed(format!(
+            "{} bytes left after the last record",
+            bytes.len() - r.at
+        )));
+    }
+    Ok(Message {
+        header,
+        questions,
+        answers,
+        authority,
+        additional,
+    })
+}
+
+/// A cursor over the message, which is also where compression pointers
+/// point into.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn malformed(&self, what: impl Into<String>) -> Malformed {
+        Malformed {
+            at: self.at,
+            what: what.into(),
+        }
+    }
+
+    fn take(&mut self, n: usize, what: &str) -> Result<&[u8], Malformed> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len());
+        let Some(end) = end else {
+            return Err(self.malformed(format!(
+                "the message ends inside {what} ({n} bytes needed, {} left)",
+                self.bytes.len().saturating_sub(self.at)
+            )));
+        };
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn u16(&mut self, what: &str) -> Result<u16, Malformed> {
+        let b = self.take(2, what)?;
+        Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    fn u32(&mut self, what: &str) -> Result<u32, Malformed> {
+        let b = self.take(4, what)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// A name at the cursor, following compression pointers. The cursor
+    /// moves past the name as it stands here (a pointer is 2 bytes).
+    fn name(&mut self) -> Result<Name, Malformed> {
+        let (name, end) = read_name(self.bytes, self.at)?;
+        self.at = end;
+        Ok(name)
+    }
+
+    fn records(&mut self, count: u16) -> Result<Vec<Record>, Malformed> {
+        let mut records = Vec::new();
+        for _ in 0..count {
+            records.push(self.record()?);
+        }
+        Ok(records)
+    }
+
+    fn record(&mut self) -> Result<Record, Malformed> {
+        let name = self.name()?;
+        let rtype = Type::from_code(self.u16("a record")?);
+        let class = self.u16("a record")?;
+        let ttl = self.u32("a record")?;
+        let rdlength = self.u16("a record")? as usize;
+        let start = self.at;
+        // RDATA must be there whole before we look inside it.
+        self.take(rdlength, "a record's data")?;
+        let data = self.data(rtype, start, rdlength)?;
+        Ok(Record {
+            name,
+            rtype,
+            class,
+            ttl,
+            data,
+        })
+    }
+
+    /// Reads RDATA of `len` bytes at `start` (already known to be there).
+    fn data(&self, rtype: Type, start: usize, len: usize) -> Result<Data, Malformed> {
+        let end = start + len;
+        let rdata = &self.bytes[start..end];
+        let wrong_length = |want: usize| Malformed {
+            at: start,
+            what: format!("{rtype} data is {want} bytes, but RDLENGTH says {len}"),
+        };
+        // A name inside RDATA must end exactly where RDATA ends (or, for MX,
+        // where the name should).
+        let name_at = |at: usize| -> Result<Name, Malformed> {
+            let (name, name_end) = read_name(self.bytes, at)?;
+            if name_end != end {
+                return Err(Malformed {
+                    at,
+                    what: format!("the {rtype} name does not end where RDLENGTH says"),
+                });
+            }
+            Ok(name)
+        };
+        Ok(match rtype {
+            Type::A => {
+                let octets: [u8; 4] = rdata.try_into().map_err(|_| wrong_length(4))?;
+                Data::A(Ipv4Addr::from(octets))
+            }
+            Type::Aaaa => {
+                let octets: [u8; 16] = rdata.try_into().map_err(|_| wrong_length(16))?;
+                Data::Aaaa(Ipv6Addr::from(octets))
+            }
+            Type::Ns | Type::Cname | Type::Ptr => Data::Name(name_at(start)?),
+            Type::Mx => {
+                if len < 3 {
+                    return Err(wrong_length(3));
+                }
+                Data::Mx {
+                    preference: u16::from_be_bytes([rdata[0], rdata[1]]),
+                    exchange: name_at(start + 2)?,
+                }
+            }
+            Type::Txt => {
+                let mut strings = Vec::new();
+                let mut rest = rdata;
+                while let Some((&n, tail)) = rest.split_first() {
+                    let n = n as usize;
+                    if n > tail.len() {
+                        return Err(Malformed {
+                            at: end - rest.len(),
+                            what: "a TXT string runs past the record's data".into(),
+                        });
+                    }
+                    strings.push(tail[..n].to_vec());
+                    rest = &tail[n..];
+                }
+                if strings.is_empty() {
+                    return Err(wrong_length(1));
+                }
+                Data::Txt(strings)
+            }
+            Type::Other(_) => Data::Raw(rdata.to_vec()),
+        })
+    }
+}
+
+/// Reads a name at `start` in `msg`. Returns it, and the offset just past
+/// it where it stands (past its first pointer, if it has one).
+///
+/// Compression (RFC 1035, 4.1.4): a length byte with its top two bits set
+/// is a pointer: the other 14 bits are an offset in the message where the
+/// name goes on. Every pointer must point *before* the place it was read
+/// from, so a chain of them always ends; a pointer loop, or one that
+/// points forward, is refused. The name may not grow past 255 bytes.
+pub fn read_name(msg: &[u8], start: usize) -> Result<(Name, usize), Malformed> {
+    let mut labels = Vec::new();
+    let mut wire_len = 1; // the root's zero byte
+    let mut at = start;
+    // Where the caller's cursor goes: past the first pointer, or the end.
+    let mut end = None;
+    loop {
+        let Some(&len) = msg.get(at) else {
+            return Err(Malformed {
+                at,
+                what: "the message ends inside a name".into(),
+            });
+        };
+        match len & 0xc0 {
+            0x00 if len == 0 => {
+                let end = end.unwrap_or(at + 1);
+                return Ok((Name { labels }, end));
+            }
+            0x00 => {
+                let len = len as usize;
+                let label = msg.get(at + 1..at + 1 + len).ok_or(Malformed {
+                    at,
+                    what: "the message ends inside a label".into(),
+                })?;
+                wire_len += len + 1;
+                if wire_len > MAX_NAME {
+                    return Err(Malformed {
+                        at,
+                        what: format!("a name longer than {MAX_NAME} bytes"),
+                    });
+                }
+                labels.push(label.to_vec());
+                at += 1 + len;
+            }
+            0xc0 => {
+                let Some(&low) = msg.get(at + 1) else {
+                    return Err(Malformed {
+                        at,
+                        what: "the message ends inside a compression pointer".into(),
+                    });
+                };
+                let target = (usize::from(len & 0x3f) << 8) | usize::from(low);
+                if target >= at {
+                    return Err(Malformed {
+                        at,
+                        what: format!(
+                            "a compression pointer to byte {target}, not before itself: a loop, or a pointer forward"
+                        ),
+                    });
+                }
+                end.get_or_insert(at + 2);
+                at = target;
+            }
+            _ => {
+                return Err(Malformed {
+                    at,
+                    what: format!("a label type {:#04x} that does not exist", len & 0xc0),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reply to "A example.com." with one answer that points back at the
+    /// question's name (the usual compression).
+    fn reply_a() -> Vec<u8> {
+        let mut m = vec![0x1a, 0x2b, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+        m.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+        m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4, 93, 184, 216, 34]);
+        m
+    }
+
+    #[test]
+    fn a_query_is_built_by_the_book() {
+        let q = encode_query(0x1a2b, &Name::parse("example.com").unwrap(), Type::A);
+        assert_eq!(
+            q,
+            b"\x1a\x2b\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01"
+        );
+    }
+
+    #[test]
+    fn a_reply_is_read_with_its_compressed_name() {
+        let m = parse(&reply_a()).unwrap();
+        assert_eq!(m.header.id, 0x1a2b);
+        assert!(m.header.response && !m.header.truncated);
+        assert_eq!(m.answers.len(), 1);
+        assert_eq!(
+            m.answers[0].to_string(),
+            "example.com. 300 IN A 93.184.216.34"
+        );
+    }
+
+    #[test]
+    fn names_are_checked_when_written_by_a_person() {
+        assert_eq!(Name::parse("a..b"), Err(NameError::EmptyLabel));
+        assert_eq!(
+            Name::parse(&"x".repeat(64)),
+            Err(NameError::LabelTooLong(64))
+        );
+        let long = vec!["y".repeat(63); 4].join(".");
+        assert_eq!(Name::parse(&long), Err(NameError::NameTooLong(257)));
+        assert_eq!(Name::parse(".").unwrap().to_string(), ".");
+        assert_eq!(
+            Name::parse("Example.COM").unwrap().to_string(),
+            "Example.COM."
+        );
+    }
+
+    #[test]
+    fn reverse_names_for_both_families() {
+        let v4 = Name::reverse("128.119.40.12".parse().unwrap());
+        assert_eq!(v4.to_string(), "12.40.119.128.in-addr.arpa.");
+        let v6 = Name::reverse("2001:db8::1".parse().unwrap());
+        assert_eq!(
+            v6.to_string(),
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa."
+        );
+    }
+
+    #[test]
+    fn records_print_as_dig_prints_them() {
+        let name = Name::parse("example.com").unwrap();
+        let record = |rtype, data| Record {
+            name: name.clone(),
+            rtype,
+            class: CLASS_IN,
+            ttl: 60,
+            data,
+        };
+        let mx = record(
+            Type::Mx,
+            Data::Mx {
+                preference: 10,
+                exchange: Name::parse("mail.example.com").unwrap(),
+            },
+        );
+        assert_eq!(mx.to_string(), "example.com. 60 IN MX 10 mail.example.com.");
+        let txt = record(
+            Type::Txt,
+            Data::Txt(vec![b"say \"hi\"".to_vec(), b"\x01".to_vec()]),
+        );
+        assert_eq!(
+            txt.to_string(),
+            r#"example.com. 60 IN TXT "say \"hi\"" "\001""#
+        );
+        let aaaa = record(
+            Type::Aaaa,
+            Data::Aaaa("2001:db8:0:0:0:0:0:1".parse().unwrap()),
+        );
+        assert_eq!(aaaa.to_string(), "example.com. 60 IN AAAA 2001:db8::1");
+    }
+
+    /// Each malformed reply is an error at the right place, never a panic.
+    #[test]
+    fn malformed_replies_are_errors() {
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("pointer loop", {
+                let mut m = reply_a();
+                // The answer's name points at itself.
+                let at = 29;
+                m[at] = 0xc0;
+                m[at + 1] = at as u8;
+                m
+            }),
+            ("forward pointer", {
+                let mut m = reply_a();
+                m[29 + 1] = 40;
+                m
+            }),
+            ("pointer past the end", {
+                let mut m = reply_a();
+                m[29] = 0xff;
+                m[30] = 0xff;
+                m
+            }),
+            ("counts larger than the records", {
+                let mut m = reply_a();
+                m[7] = 2; // ANCOUNT 2, one record present
+                m
+            }),
+            ("RDLENGTH past the end", {
+                let mut m = reply_a();
+                m[40] = 200;
+                m
+            }),
+            ("A record of 3 bytes", {
+                let mut m = reply_a();
+                m[40] = 3;
+                m.pop();
+                m
+            }),
+            ("trailing garbage", {
+                let mut m = reply_a();
+                m.push(0);
+                m
+            }),
+            ("cut inside the header", reply_a()[..7].to_vec()),
+            ("reserved label type", {
+                let mut m = reply_a();
+                m[12] = 0x47;
+                m
+            }),
+        ];
+        for (what, bytes) in cases {
+            assert!(parse(&bytes).is_err(), "{what} was accepted");
+        }
+    }
+
+    #[test]
+    fn a_name_longer_than_255_bytes_after_expansion_is_refused() {
+        // 4 labels of 63 bytes (256 bytes of wire form, with the root).
+        let mut m = vec![0, 0, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0];
+        for _ in 0..4 {
+            m.push(63);
+            m.extend_from_slice(&[b'a'; 63]);
+        }
+        m.extend_from_slice(&[0, 0, 1, 0, 1]);
+        let err = parse(&m).unwrap_err();
+        assert!(err.what.contains("longer than 255"), "{err}");
+    }
+
+    /// Random bytes and random changes to a real reply: always an answer
+    /// or an error, quickly, never a panic. (A longer run: raise ROUNDS.)
+    #[test]
+    fn random_and_mutated_replies_never_panic() {
+        const ROUNDS: u32 = 20_000;
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            // xorshift64*: small, and the same every run.
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            seed.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        };
+        let real = reply_a();
+        for round in 0..ROUNDS {
+            let bytes: Vec<u8> = if round % 2 == 0 {
+                let len = (next() % 96) as usize;
+                (0..len).map(|_| next() as u8).collect()
+            } else {
+                let mut m = real.clone();
+                for _ in 0..1 + next() % 4 {
+                    let at = (next() as usize) % m.len();
+                    m[at] = next() as u8;
+                }
+                m
+            };
+            let _ = parse(&bytes);
+        }
+    }
+}

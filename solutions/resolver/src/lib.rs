@@ -1,0 +1,10 @@
+//! Lesson 4, the name resolver (reference solution): from bytes, to
+//! addresses, to names, to a DNS query made by hand.
+//!
+//! - [`inet`]: addresses as text and as bytes, the lenient C way and the
+//!   strict Rust way;
+//! - [`dns`]: the DNS message on the wire (RFC 1035, section 4): building a
+//!   query, and reading a reply without trusting a byte of it.
+
+pub mod dns;
+pub mod inet;
