@@ -1,0 +1,286 @@
+//! Asking a DNS server: a query over UDP with a deadline and a bounded
+//! number of tries, and over TCP when the answer does not fit (or when
+//! asked to).
+//!
+//! A UDP socket receives whatever anybody sends to it, so a reply counts
+//! only if it comes from the server, carries our query's ID, and answers
+//! our question. Anything else is ignored, and we go on waiting until the
+//! attempt's deadline: a forged reply must not end the wait.
+
+use std::fmt;
+use std::hash::{BuildHasher, RandomState};
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+
+use crate::dns::{self, Malformed, Message, Name, Type};
+
+/// How to ask.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub server: SocketAddr,
+    /// How long each attempt waits for its reply.
+    pub timeout: Duration,
+    /// How many times to ask again after the first attempt timed out.
+    pub retries: u32,
+    /// Ask over TCP from the start.
+    pub tcp: bool,
+}
+
+/// Why no answer came.
+#[derive(Debug)]
+pub enum QueryError {
+    /// No matching reply to any attempt.
+    Timeout { attempts: u32, each: Duration },
+    /// A reply to our question that cannot be read.
+    Malformed(Malformed),
+    /// The network said no (refused, unreachable, ...).
+    Io(io::Error),
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QueryError::Timeout { attempts, each } => {
+                write!(f, "no reply after {attempts} attempt(s), {each:?} each")
+            }
+            QueryError::Malformed(m) => write!(f, "the reply is {m}"),
+            QueryError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<io::Error> for QueryError {
+    fn from(e: io::Error) -> Self {
+        QueryError::Io(e)
+    }
+}
+
+/// What a query is about, to recognise its reply.
+struct Asked {
+    id: u16,
+    name: Name,
+    qtype: Type,
+    bytes: Vec<u8>,
+}
+
+impl Asked {
+    fn new(name: &Name, qtype: Type) -> Asked {
+        // A random ID: a stranger who cannot guess it cannot forge a reply
+        // we would accept (RFC 5452). std's RandomState is seeded by the OS.
+        let id = RandomState::new().hash_one(Instant::now()) as u16;
+        Asked {
+            id,
+            name: name.clone(),
+            qtype,
+            bytes: dns::encode_query(id, name, qtype),
+        }
+    }
+
+    /// Whether `reply` answers this query (it is read whole only then).
+    fn answered_by(&self, reply: &[u8]) -> Result<Option<Message>, Malformed> {
+        // The ID first, from the raw bytes: someone else's datagram is
+        // ignored even if it is garbage.
+        if reply.len() < 2 || u16::from_be_bytes([reply[0], reply[1]]) != self.id {
+            return Ok(None);
+        }
+        let message = dns::parse(reply)?;
+        let ours = message.header.response
+            && message.questions.len() == 1
+            && message.questions[0].name.same_as(&self.name)
+            && message.questions[0].qtype == self.qtype;
+        Ok(ours.then_some(message))
+    }
+}
+
+/// Asks `server` for `name` and `qtype`: over UDP, then over TCP if the
+/// reply says it was truncated (TC), or over TCP at once with `tcp`.
+pub fn ask(name: &Name, qtype: Type, options: &Options) -> Result<Message, QueryError> {
+    let asked = Asked::new(name, qtype);
+    if options.tcp {
+        return over_tcp(&asked, options);
+    }
+    let reply = over_udp(&asked, options)?;
+    if reply.header.truncated {
+        eprintln!("the reply was truncated (TC): asking again over TCP");
+        return over_tcp(&asked, options);
+    }
+    Ok(reply)
+}
+
+fn over_udp(asked: &Asked, options: &Options) -> Result<Message, QueryError> {
+    let server = options.server;
+    // Port 0 on the server's side of loopback, or anywhere of its family.
+    let local: IpAddr = match server.ip() {
+        ip if ip.is_loopback() => ip,
+        IpAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+        IpAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+    };
+    let socket = UdpSocket::bind(SocketAddr::new(local, 0))?;
+    // Room for any datagram: a reply bigger than 512 bytes is still read
+    // whole, so its TC flag (not a cut) is what sends us to TCP.
+    let mut buf = vec![0u8; 65_535];
+    let attempts = options.retries + 1;
+    for _ in 0..attempts {
+        socket.send_to(&asked.bytes, server)?;
+        let deadline = Instant::now() + options.timeout;
+        // Wait for *our* reply until this attempt's deadline.
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            if left.is_zero() {
+                break;
+            }
+            socket.set_read_timeout(Some(left))?;
+            let (n, from) = match socket.recv_from(&mut buf) {
+                Ok(received) => received,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    break;
+                }
+                // An ICMP error for an earlier datagram: keep waiting.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if from != server {
+                eprintln!("ignored a datagram from {from}, not the server");
+                continue;
+            }
+            match asked.answered_by(&buf[..n]) {
+                Ok(Some(message)) => return Ok(message),
+                Ok(None) => eprintln!("ignored a reply that does not answer our query"),
+                Err(malformed) => return Err(QueryError::Malformed(malformed)),
+            }
+        }
+    }
+    Err(QueryError::Timeout {
+        attempts,
+        each: options.timeout,
+    })
+}
+
+/// Over TCP a message is preceded by its length in two bytes (RFC 1035,
+/// 4.2.2): the stream keeps no boundaries of its own.
+fn over_tcp(asked: &Asked, options: &Options) -> Result<Message, QueryError> {
+    let mut stream = TcpStream::connect_timeout(&options.server, options.timeout)?;
+    stream.set_read_timeout(Some(options.timeout))?;
+    stream.set_write_timeout(Some(options.timeout))?;
+    let mut framed = (asked.bytes.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&asked.bytes);
+    // One write: the length and the query in the same segment.
+    stream.write_all(&framed)?;
+    let mut length = [0u8; 2];
+    let timed_out = |e: io::Error| match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => QueryError::Timeout {
+            attempts: 1,
+            each: options.timeout,
+        },
+        _ => QueryError::Io(e),
+    };
+    stream.read_exact(&mut length).map_err(timed_out)?;
+    // At most 65,535 bytes, so this allocation is bounded whatever it says.
+    let mut reply = vec![0u8; u16::from_be_bytes(length) as usize];
+    stream.read_exact(&mut reply).map_err(timed_out)?;
+    match asked.answered_by(&reply) {
+        Ok(Some(message)) => Ok(message),
+        Ok(None) => Err(QueryError::Malformed(Malformed {
+            at: 0,
+            what: "the TCP reply does not answer our query".into(),
+        })),
+        Err(malformed) => Err(QueryError::Malformed(malformed)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::thread;
+
+    /// A reply to `query` with one A record, its ID changed by `id_xor`.
+    fn reply_to(query: &[u8], id_xor: u16, truncated: bool) -> Vec<u8> {
+        let mut reply = query.to_vec();
+        let id = u16::from_be_bytes([query[0], query[1]]) ^ id_xor;
+        reply[0..2].copy_from_slice(&id.to_be_bytes());
+        reply[2] = 0x81 | if truncated { 0x02 } else { 0 };
+        reply[3] = 0x80;
+        reply[7] = 1; // ANCOUNT
+        reply.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
+        reply
+    }
+
+    fn options(server: SocketAddr) -> Options {
+        Options {
+            server,
+            timeout: Duration::from_millis(300),
+            retries: 2,
+            tcp: false,
+        }
+    }
+
+    #[test]
+    fn a_wrong_id_is_ignored_and_a_lost_reply_asked_again() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let peer = thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            // First attempt: no answer (lost). Second: a wrong ID, then ours.
+            let _ = server.recv_from(&mut buf).unwrap();
+            let (n, from) = server.recv_from(&mut buf).unwrap();
+            server
+                .send_to(&reply_to(&buf[..n], 0xffff, false), from)
+                .unwrap();
+            server
+                .send_to(&reply_to(&buf[..n], 0, false), from)
+                .unwrap();
+        });
+        let name = Name::parse("example.test").unwrap();
+        let reply = ask(&name, Type::A, &options(addr)).unwrap();
+        assert_eq!(
+            reply.answers[0].to_string(),
+            "example.test. 60 IN A 192.0.2.1"
+        );
+        peer.join().unwrap();
+    }
+
+    #[test]
+    fn a_truncated_reply_is_asked_again_over_tcp() {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = udp.local_addr().unwrap();
+        let tcp = std::net::TcpListener::bind(addr).unwrap();
+        let peer = thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            let (n, from) = udp.recv_from(&mut buf).unwrap();
+            udp.send_to(&reply_to(&buf[..n], 0, true), from).unwrap();
+            let (mut conn, _) = tcp.accept().unwrap();
+            let mut len = [0u8; 2];
+            conn.read_exact(&mut len).unwrap();
+            let mut query = vec![0u8; u16::from_be_bytes(len) as usize];
+            conn.read_exact(&mut query).unwrap();
+            let reply = reply_to(&query, 0, false);
+            conn.write_all(&(reply.len() as u16).to_be_bytes()).unwrap();
+            conn.write_all(&reply).unwrap();
+        });
+        let name = Name::parse("example.test").unwrap();
+        let reply = ask(&name, Type::A, &options(addr)).unwrap();
+        assert!(!reply.header.truncated);
+        assert_eq!(reply.answers.len(), 1);
+        peer.join().unwrap();
+    }
+
+    #[test]
+    fn a_silent_server_is_a_timeout_after_every_attempt() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let name = Name::parse("example.test").unwrap();
+        let mut opts = options(server.local_addr().unwrap());
+        opts.timeout = Duration::from_millis(50);
+        let started = Instant::now();
+        let err = ask(&name, Type::A, &opts).unwrap_err();
+        assert!(
+            matches!(err, QueryError::Timeout { attempts: 3, .. }),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
+}
