@@ -9,6 +9,7 @@
 
 pub mod echo;
 pub mod framing;
+pub mod resolver;
 pub mod udp_upper;
 
 use crate::stage::{Stage, Verdict};
