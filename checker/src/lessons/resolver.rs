@@ -22,7 +22,7 @@ use crate::wire::{self, Udp};
 
 pub const LESSON: Lesson = Lesson {
     id: "resolver",
-    title: "Name resolver: byte order, addresses, DNS by hand",
+    title: "Name resolver and DNS by hand",
     level: 2,
     package: "resolver",
     roles: &[Role {

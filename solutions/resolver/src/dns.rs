@@ -194,7 +194,8 @@ impl Name {
         self.labels.iter().map(|l| l.len() + 1).sum::<usize>() + 1
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
+    /// Appends the wire form: each label after its length byte, then 0.
+    pub fn write(&self, out: &mut Vec<u8>) {
         for label in &self.labels {
             out.push(label.len() as u8);
             out.extend_from_slice(label);
@@ -248,7 +249,7 @@ pub enum Rcode {
 }
 
 impl Rcode {
-    fn from_bits(bits: u8) -> Rcode {
+    pub fn from_bits(bits: u8) -> Rcode {
         match bits {
             0 => Rcode::NoError,
             1 => Rcode::FormErr,

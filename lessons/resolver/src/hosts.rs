@@ -1,0 +1,66 @@
+//! The hosts file (`/etc/hosts`): the oldest name service, a text file.
+//!
+//! ```text
+//! # address      canonical name     aliases...
+//! 127.0.0.1      localhost
+//! 192.0.2.10     www.example.test   www
+//! ::1            localhost ip6-localhost
+//! ```
+//!
+//! `#` starts a comment; fields are separated by spaces or tabs; names
+//! match without regard to case. A line that does not make sense is
+//! skipped with a warning, never fatal: one typo must not hide every other
+//! name.
+
+use std::net::IpAddr;
+
+/// One line: an address and its names (the first is the canonical one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub addr: IpAddr,
+    pub names: Vec<String>,
+}
+
+/// What `gethostbyname_ex` and `gethostbyaddr` answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostInfo {
+    pub canonical: String,
+    pub aliases: Vec<String>,
+    pub addrs: Vec<IpAddr>,
+}
+
+/// A parsed hosts file, and what was wrong with it.
+#[derive(Clone, Debug, Default)]
+pub struct Hosts {
+    pub entries: Vec<Entry>,
+    /// One line per skipped line: `line 7: "300.1.1.1" is not an address`.
+    pub warnings: Vec<String>,
+}
+
+impl Hosts {
+    pub fn parse(text: &str) -> Hosts {
+        todo!(
+            "read {} lines of a hosts file: skip comments, warn about bad lines",
+            text.lines().count()
+        )
+    }
+
+    /// As `gethostbyname_ex` (IPv4 only, as it is): the canonical name is
+    /// the first name of the first line that names `name`; the aliases are
+    /// every other name of every such line; the addresses, every such
+    /// line's, in file order.
+    pub fn by_name(&self, name: &str) -> Option<HostInfo> {
+        todo!(
+            "find {name:?} among {} lines, as gethostbyname_ex does",
+            self.entries.len()
+        )
+    }
+
+    /// As `gethostbyaddr`: the first line with this address (IPv4 or IPv6).
+    pub fn by_addr(&self, addr: IpAddr) -> Option<HostInfo> {
+        todo!(
+            "find the first line with {addr} among {}",
+            self.entries.len()
+        )
+    }
+}
