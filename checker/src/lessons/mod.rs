@@ -136,7 +136,12 @@ impl Lesson {
 }
 
 /// Every lesson, in the order the course teaches them.
-pub const LESSONS: &[&Lesson] = &[&echo::LESSON, &udp_upper::LESSON, &framing::LESSON];
+pub const LESSONS: &[&Lesson] = &[
+    &echo::LESSON,
+    &udp_upper::LESSON,
+    &framing::LESSON,
+    &resolver::LESSON,
+];
 
 /// Finds a lesson by id.
 pub fn find(id: &str) -> Option<&'static Lesson> {

@@ -122,7 +122,7 @@ const STAGES: &[Stage] = &[
     ),
     stage(
         "rcodes",
-        "NXDOMAIN, no data, REFUSED, SERVFAIL: their exit codes",
+        "NXDOMAIN, no data, REFUSED, SERVFAIL: exit codes",
         "Exit 3 for NXDOMAIN; 4 when the answer holds no record of the type asked; 5 for REFUSED, SERVFAIL, NOTIMP, FORMERR, with the code named.",
         rcodes,
     ),
@@ -134,7 +134,7 @@ const STAGES: &[Stage] = &[
     ),
     stage(
         "forged-replies",
-        "Replies with the wrong ID, or from elsewhere, are ignored",
+        "Replies with a wrong ID or from elsewhere: ignored",
         "A reply counts only if it comes from the server's address and port and carries your query's ID (and question). Ignore the rest and keep waiting.",
         forged_replies,
     ),
@@ -196,7 +196,7 @@ const MISTAKES: &[Mistake] = &[
         fails: "forged-replies",
         verdict: Verdict::Failed,
         says: "the forged reply",
-        golden: true,
+        golden: false,
     },
     Mistake {
         what: "A 512-byte buffer, and the TC flag ignored",
@@ -216,7 +216,7 @@ const MISTAKES: &[Mistake] = &[
         fails: "pointer-loop",
         verdict: Verdict::TimedOut,
         says: "was still running after",
-        golden: false,
+        golden: true,
     },
 ];
 
