@@ -36,3 +36,7 @@ ci:
 # How fast grading and the tests are, warm (figures only)
 bench-grade *ARGS:
     bash .ci/bench-grade {{ARGS}}
+
+# A long run of random and mutated DNS replies against the resolver's parser
+fuzz-dns ROUNDS="5000000":
+    DNS_FUZZ_ROUNDS={{ROUNDS}} cargo test -p resolver-solution --release fuzz

@@ -62,6 +62,17 @@ fn unknown_lesson_or_stage_is_a_usage_error() {
 }
 
 #[test]
+fn an_unknown_peer_is_a_usage_error_that_lists_the_peers() {
+    grade()
+        .args(["peer", "nosuch"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the peers are: dns (lesson resolver)",
+        ));
+}
+
+#[test]
 fn list_shows_lessons_and_stages() {
     grade()
         .arg("--list")

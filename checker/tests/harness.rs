@@ -231,6 +231,7 @@ static HARNESS: Lesson = Lesson {
     chapter: "echo.md",
     stages: HARNESS_STAGES,
     mistakes: &[],
+    peer: None,
 };
 
 fn echo_server() -> Binaries {

@@ -19,7 +19,7 @@ use checker::{builder, process, time};
     name = "cargo grade",
     bin_name = "cargo grade",
     about = "Builds the course's lessons, runs them on loopback, and grades them stage by stage.",
-    after_help = "Examples:\n  cargo grade                 grade every lesson\n  cargo grade echo            grade one lesson\n  cargo grade echo --stage binary\n  cargo grade --solutions     grade the reference solutions\n  cargo grade --list          list lessons and stages"
+    after_help = "Examples:\n  cargo grade                 grade every lesson\n  cargo grade echo            grade one lesson\n  cargo grade echo --stage binary\n  cargo grade --solutions     grade the reference solutions\n  cargo grade --list          list lessons and stages\n  cargo grade peer dns        start the checker's DNS server by hand"
 )]
 struct Args {
     /// Lessons to grade, by id (default: all, in course order).
@@ -76,6 +76,12 @@ fn main() -> ExitCode {
     });
     let _guard = StopAllOnExit;
 
+    // `cargo grade peer NAME`: one of the checker's peers, by hand.
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.first().map(String::as_str) == Some("peer") {
+        return peer(raw.get(1).map(String::as_str));
+    }
+
     let args = Args::parse();
     if let Some(scale) = args.time_scale {
         time::set_scale(scale);
@@ -114,6 +120,33 @@ fn main() -> ExitCode {
         );
     }
     exit_code(&run)
+}
+
+/// Starts the peer called `name`, or says which there are.
+fn peer(name: Option<&str>) -> ExitCode {
+    let peers: Vec<_> = lessons::LESSONS
+        .iter()
+        .filter_map(|l| l.peer.as_ref().map(|p| (l, p)))
+        .collect();
+    let Some((lesson, found)) = peers.iter().find(|(_, p)| Some(p.name) == name) else {
+        let names: Vec<String> = peers
+            .iter()
+            .map(|(l, p)| format!("{} (lesson {})", p.name, l.id))
+            .collect();
+        eprintln!(
+            "cargo grade: usage: cargo grade peer NAME; the peers are: {}",
+            names.join(", ")
+        );
+        return ExitCode::from(2);
+    };
+    println!("lesson {}: {}", lesson.id, lesson.title);
+    match (found.run)() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cargo grade: the {} peer stopped: {e}", found.name);
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn exit_code(run: &RunReport) -> ExitCode {

@@ -21,6 +21,7 @@ pub const LESSON: Lesson = Lesson {
     chapter: "echo.md",
     stages: STAGES,
     mistakes: MISTAKES,
+    peer: None,
 };
 
 const STAGES: &[Stage] = &[

@@ -20,6 +20,7 @@ pub const LESSON: Lesson = Lesson {
     chapter: "framing.md",
     stages: STAGES,
     mistakes: MISTAKES,
+    peer: None,
 };
 
 /// The protocol's payload limit: 8 MiB.

@@ -33,6 +33,16 @@ pub struct Lesson {
     /// Plausible wrong solutions, each a program in `checker/fixtures`: the
     /// checker's tests prove each is caught, and the chapter lists them.
     pub mistakes: &'static [Mistake],
+    /// The checker's peer, to start by hand: `cargo grade peer NAME`.
+    pub peer: Option<HandPeer>,
+}
+
+/// A peer of the checker's that a student can start by hand, to try their
+/// program (or dig, curl, nc) against it.
+pub struct HandPeer {
+    pub name: &'static str,
+    /// Serves on loopback until the process is stopped.
+    pub run: fn() -> std::io::Result<()>,
 }
 
 /// One of a lesson's programs.

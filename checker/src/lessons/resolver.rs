@@ -13,7 +13,7 @@ use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, PTR, TXT};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 
 use crate::ctx::{Ctx, Finished};
-use crate::lessons::{Lesson, Mistake, Role};
+use crate::lessons::{HandPeer, Lesson, Mistake, Role};
 use crate::peer::{Datagram, TcpPeer, UdpPeer};
 use crate::process::Input;
 use crate::stage::{Failure, Outcome, Stage, Verdict};
@@ -32,6 +32,10 @@ pub const LESSON: Lesson = Lesson {
     chapter: "resolver.md",
     stages: STAGES,
     mistakes: MISTAKES,
+    peer: Some(HandPeer {
+        name: "dns",
+        run: serve_by_hand,
+    }),
 };
 
 const CLI: &[&str] = &["cli"];
@@ -1005,7 +1009,7 @@ fn pointer_loop(ctx: &mut Ctx) -> Outcome {
 
 fn malformed(ctx: &mut Ctx) -> Outcome {
     const GOOD: [u8; 16] = [0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1];
-    let cases: [(&str, Build); 5] = [
+    let cases: [(&str, Build); 6] = [
         ("ANCOUNT 2 and one record", |q| hand_built(q, 2, &GOOD, &[])),
         ("RDLENGTH past the end", |q| {
             let mut a = GOOD;
@@ -1026,6 +1030,18 @@ fn malformed(ctx: &mut Ctx) -> Outcome {
         }),
         ("bytes after the last record", |q| {
             hand_built(q, 1, &GOOD, &[0, 0, 0])
+        }),
+        ("a name of 256 bytes", |q| {
+            // Four labels of 63 bytes: 256 bytes with their lengths and
+            // the root, one over the limit.
+            let mut a = Vec::new();
+            for _ in 0..4 {
+                a.push(63);
+                a.extend_from_slice(&[b'a'; 63]);
+            }
+            a.push(0);
+            a.extend_from_slice(&GOOD[2..]);
+            hand_built(q, 1, &a, &[])
         }),
     ];
     for (what, build) in cases {
@@ -1053,28 +1069,80 @@ fn silent_server(ctx: &mut Ctx) -> Outcome {
     Ok(())
 }
 
-/// For `cargo grade peer dns`: the zone's names, for the chapter and the
-/// help text.
-pub const ZONE_NAMES: &[&str] = &[
-    "www.example.test A, AAAA",
-    "example.test MX, TXT, NS",
+/// The zone's names, as `cargo grade peer dns` lists them.
+const ZONE_NAMES: &[&str] = &[
+    "www.example.test       A, AAAA",
+    "example.test           MX, TXT, NS",
     "1.2.0.192.in-addr.arpa PTR",
-    "alias.example.test CNAME (a chain of two)",
-    "missing.example.test NXDOMAIN",
-    "refused.example.test REFUSED",
-    "servfail.example.test SERVFAIL",
+    "alias.example.test     CNAME (a chain of two)",
+    "missing.example.test   NXDOMAIN",
+    "refused.example.test   REFUSED",
+    "servfail.example.test  SERVFAIL",
 ];
 
-/// Answers one UDP or TCP message as the stages' zone does (for the DNS
-/// peer a student starts by hand).
-pub fn answer_from_zone(query: &[u8]) -> Option<Vec<u8>> {
-    let query = read_query(query).ok()?;
-    Some(zone_reply(&query))
-}
-
-/// What the peer prints of each message.
-pub fn describe(bytes: &[u8]) -> String {
-    decode(bytes).unwrap_or_else(|| wire::preview(bytes))
+/// `cargo grade peer dns`: the stages' DNS server, on UDP and TCP, for a
+/// person to try their resolver (or dig) against. Prints each message.
+fn serve_by_hand() -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let (udp, tcp) = loop {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
+        if let Ok(tcp) = std::net::TcpListener::bind(udp.local_addr()?) {
+            break (udp, tcp);
+        }
+    };
+    let addr = udp.local_addr()?;
+    println!("the checker's DNS server listens on {addr}, UDP and TCP (Ctrl-C stops it)");
+    println!("it knows:");
+    for name in ZONE_NAMES {
+        println!("  {name}");
+    }
+    println!(
+        "try:  cargo run -q -p resolver --bin resolver-cli -- query www.example.test --server {addr}"
+    );
+    println!(
+        "      dig @{} -p {} alias.example.test",
+        addr.ip(),
+        addr.port()
+    );
+    let show = |arrow: &str, bytes: &[u8]| {
+        println!(
+            "{arrow} {}",
+            decode(bytes).unwrap_or_else(|| wire::preview(bytes))
+        );
+    };
+    std::thread::spawn(move || {
+        for mut stream in tcp.incoming().flatten() {
+            let mut length = [0u8; 2];
+            let mut query = Vec::new();
+            let read = stream.read_exact(&mut length).and_then(|()| {
+                query.resize(u16::from_be_bytes(length) as usize, 0);
+                stream.read_exact(&mut query)
+            });
+            if read.is_err() {
+                continue;
+            }
+            show("TCP ←", &query);
+            if let Ok(q) = read_query(&query) {
+                let reply = zone_reply(&q);
+                show("TCP →", &reply);
+                let _ =
+                    stream.write_all(&[&(reply.len() as u16).to_be_bytes()[..], &reply].concat());
+            }
+        }
+    });
+    let mut buf = vec![0u8; 65_535];
+    loop {
+        let (n, from) = udp.recv_from(&mut buf)?;
+        show(&format!("UDP ← {from}"), &buf[..n]);
+        match read_query(&buf[..n]) {
+            Ok(q) => {
+                let reply = zone_reply(&q);
+                show(&format!("UDP → {from}"), &reply);
+                udp.send_to(&reply, from)?;
+            }
+            Err(f) => println!("   (not answered: {})", f.summary),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1091,7 +1159,7 @@ mod tests {
             m.to_vec().unwrap()
         };
         assert_eq!(decode(&q).unwrap(), "query id=0x1a2b A www.example.test.");
-        let reply = answer_from_zone(&q).unwrap();
+        let reply = zone_reply(&read_query(&q).unwrap());
         let line = decode(&reply).unwrap();
         assert!(line.starts_with("reply id=0x1a2b NOERROR"), "{line}");
         assert!(line.contains("192.0.2.1"), "{line}");

@@ -23,6 +23,7 @@ pub const LESSON: Lesson = Lesson {
     chapter: "udp-upper.md",
     stages: STAGES,
     mistakes: MISTAKES,
+    peer: None,
 };
 
 /// The largest UDP payload over IPv4.

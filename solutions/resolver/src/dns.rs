@@ -838,10 +838,15 @@ mod tests {
     }
 
     /// Random bytes and random changes to a real reply: always an answer
-    /// or an error, quickly, never a panic. (A longer run: raise ROUNDS.)
+    /// or an error, quickly, never a panic. A longer run:
+    /// `DNS_FUZZ_ROUNDS=5000000 cargo test -p resolver-solution --release fuzz`
+    /// (or `just fuzz-dns`).
     #[test]
-    fn random_and_mutated_replies_never_panic() {
-        const ROUNDS: u32 = 20_000;
+    fn fuzz_random_and_mutated_replies_never_panic() {
+        let rounds: u32 = std::env::var("DNS_FUZZ_ROUNDS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(20_000);
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
             // xorshift64*: small, and the same every run.
@@ -851,7 +856,7 @@ mod tests {
             seed.wrapping_mul(0x2545_f491_4f6c_dd1d)
         };
         let real = reply_a();
-        for round in 0..ROUNDS {
+        for round in 0..rounds {
             let bytes: Vec<u8> = if round % 2 == 0 {
                 let len = (next() % 96) as usize;
                 (0..len).map(|_| next() as u8).collect()
