@@ -102,7 +102,7 @@ const STAGES: &[Stage] = &[
     ),
     stage(
         "lookup",
-        "The system's resolver finds localhost",
+        "The system's resolver: lookup and fqdn localhost",
         "(\"localhost\", 0).to_socket_addrs() calls getaddrinfo; print each address once, one per line.",
         lookup,
     ),
@@ -492,7 +492,8 @@ fn lookup(ctx: &mut Ctx) -> Outcome {
         .expected("127.0.0.1 (and ::1 where the system has it), each once")
         .got(wire::show(&finished.stdout)));
     }
-    Ok(())
+    let finished = run(ctx, &["fqdn", "localhost"])?;
+    expect(&finished, "fqdn localhost", 0, &["localhost"])
 }
 
 // ---------------------------------------------------------------------
@@ -668,8 +669,17 @@ fn dns_udp(
     ctx: &Ctx,
     answer: impl Fn(&Udp, &Datagram, &Message) -> Outcome + Send + 'static,
 ) -> Result<UdpPeer<Seen>, Failure> {
+    dns_udp_at(ctx, "127.0.0.1:0", answer)
+}
+
+/// [`dns_udp`] on a given address.
+fn dns_udp_at(
+    ctx: &Ctx,
+    addr: &str,
+    answer: impl Fn(&Udp, &Datagram, &Message) -> Outcome + Send + 'static,
+) -> Result<UdpPeer<Seen>, Failure> {
     ctx.udp_peer_at(
-        "127.0.0.1:0",
+        addr,
         "the checker's DNS server",
         Some(decode),
         Vec::new(),
@@ -873,19 +883,22 @@ fn udp_and_tcp(
     ctx: &Ctx,
     answer: impl Fn(&Udp, &Datagram, &Message) -> Outcome + Send + Clone + 'static,
 ) -> Result<(UdpPeer<Seen>, TcpPeer<Message>), Failure> {
-    // The UDP port may be taken on TCP by another program: try a few.
-    let mut last = None;
-    for _ in 0..5 {
-        let udp = dns_udp(ctx, answer.clone())?;
-        match dns_tcp(ctx, udp.addr().port()) {
-            Ok(tcp) => return Ok((udp, tcp)),
-            Err(f) => {
-                let _ = udp.finish();
-                last = Some(f);
-            }
-        }
+    // A port free on both UDP and TCP, found quietly first, so that the
+    // transcript reads the same whatever was tried.
+    for _ in 0..20 {
+        let probe = std::net::UdpSocket::bind("127.0.0.1:0")
+            .and_then(|u| Ok((u.local_addr()?, u)))
+            .map_err(|e| Failure::checker_error(e.to_string()))?;
+        let (addr, udp_probe) = probe;
+        let Ok(tcp_probe) = std::net::TcpListener::bind(addr) else {
+            continue;
+        };
+        drop((udp_probe, tcp_probe));
+        let udp = dns_udp_at(ctx, &addr.to_string(), answer.clone())?;
+        let tcp = dns_tcp(ctx, addr.port())?;
+        return Ok((udp, tcp));
     }
-    Err(last.unwrap_or_else(|| Failure::checker_error("no port for UDP and TCP both")))
+    Err(Failure::checker_error("no port free for UDP and TCP both"))
 }
 
 fn truncated(ctx: &mut Ctx) -> Outcome {

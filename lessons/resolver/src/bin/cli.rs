@@ -6,7 +6,7 @@
 //! resolver-cli aton ADDR | pton ADDR | ntoa HEX8
 //! resolver-cli hosts NAME [--file PATH]
 //! resolver-cli hosts --reverse ADDR [--file PATH]
-//! resolver-cli lookup NAME
+//! resolver-cli lookup NAME | fqdn [HOST]
 //! resolver-cli query NAME [TYPE] --server ADDR:PORT [--timeout SECS] [--retries N] [--tcp]
 //! ```
 //!
@@ -64,6 +64,7 @@ fn run(args: &[String]) -> Result<(), Stop> {
         "ntoa" => address(rest, |hex| inet::ntoa(hex).map(IpAddr::V4)),
         "hosts" => hosts(rest),
         "lookup" => lookup(rest),
+        "fqdn" => fqdn(rest),
         "query" => query(rest),
         other => Err(usage(format!("no command {other:?}"))),
     }
@@ -140,6 +141,56 @@ fn hosts(rest: &[String]) -> Result<(), Stop> {
 /// the hosts file, asks DNS, and whatever else the system is set up for.
 fn lookup(rest: &[String]) -> Result<(), Stop> {
     todo!("ask the system's resolver (ToSocketAddrs) for {rest:?}; print each address once")
+}
+
+/// `fqdn [HOST]`: the fully qualified name of HOST (this machine when
+/// none), as the system's resolver gives it: getaddrinfo with
+/// AI_CANONNAME. std has no call for this, so it goes through libc.
+fn fqdn(rest: &[String]) -> Result<(), Stop> {
+    let host = match rest {
+        [] => hostname().map_err(|e| Stop(1, format!("cannot read this machine's name: {e}")))?,
+        [host] => host.clone(),
+        _ => return Err(usage("fqdn takes at most one HOST")),
+    };
+    let name = canonical_name(&host).unwrap_or(host);
+    println!("{name}");
+    Ok(())
+}
+
+/// This machine's name (gethostname).
+fn hostname() -> std::io::Result<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its whole length, and gethostname
+    // writes at most that much.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    Ok(String::from_utf8_lossy(&buf[..end]).into_owned())
+}
+
+/// The canonical name getaddrinfo gives `host`, if it gives one.
+fn canonical_name(host: &str) -> Option<String> {
+    let c_host = std::ffi::CString::new(host).ok()?;
+    // SAFETY: hints is zeroed (a valid addrinfo), the pointers passed are
+    // valid, and the list getaddrinfo returns is freed exactly once.
+    unsafe {
+        let mut hints: libc::addrinfo = std::mem::zeroed();
+        hints.ai_flags = libc::AI_CANONNAME;
+        let mut list: *mut libc::addrinfo = std::ptr::null_mut();
+        if libc::getaddrinfo(c_host.as_ptr(), std::ptr::null(), &hints, &mut list) != 0 {
+            return None;
+        }
+        let first = &*list;
+        let name = (!first.ai_canonname.is_null()).then(|| {
+            std::ffi::CStr::from_ptr(first.ai_canonname)
+                .to_string_lossy()
+                .into_owned()
+        });
+        libc::freeaddrinfo(list);
+        name
+    }
 }
 
 /// The most CNAME records followed for one question.
