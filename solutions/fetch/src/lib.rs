@@ -3,5 +3,8 @@
 //!
 //! - [`url`]: what a URL says (scheme, host, port, path), and how a
 //!   redirect's `Location` is resolved against the current URL (RFC 3986).
+//! - [`response`]: reading a response: the head within a limit, and a body
+//!   that ends by length, by chunks or by close, streamed.
 
+pub mod response;
 pub mod url;

@@ -1,0 +1,430 @@
+//! Reading an HTTP/1.1 response: the head (status line and headers), then
+//! a body that ends in one of three ways.
+//!
+//! ```text
+//! HTTP/1.1 200 OK\r\n                 status line
+//! Content-Type: text/plain\r\n        headers, one per line
+//! Content-Length: 5\r\n
+//! \r\n                                an empty line ends the head
+//! hello                               the body
+//! ```
+//!
+//! A body ends after `Content-Length` bytes; or in chunks
+//! (`Transfer-Encoding: chunked`: each chunk's size in hex, the last of
+//! size 0); or when the server closes the connection. If both headers are
+//! present, Transfer-Encoding wins (RFC 9112, 6.3): a message that can be
+//! read two ways is how request smuggling starts. A body cut short is an
+//! error, never handed over as if whole. The body is streamed: it is never
+//! held in memory.
+
+use std::fmt;
+use std::io::{self, BufRead, Read};
+
+/// The longest head (status line and headers) accepted.
+pub const MAX_HEAD: usize = 64 * 1024;
+
+/// A status line and headers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// `HTTP/1.1` or `HTTP/1.0`.
+    pub version: String,
+    pub status: u16,
+    /// May be empty: the reason phrase is optional.
+    pub reason: String,
+    /// In the order received; repeated names kept.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Head {
+    /// The first value of header `name`, whatever its case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of header `name`, in order.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A response the client refuses to believe.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ProtocolError(pub String);
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ProtocolError {}
+
+fn protocol(what: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, ProtocolError(what.into()))
+}
+
+/// Reads one line, up to CRLF (a bare LF is taken too), counting it
+/// against `budget`. `None` at a clean end of stream.
+fn read_line(r: &mut impl BufRead, budget: &mut usize) -> io::Result<Option<String>> {
+    let mut line = Vec::new();
+    // take() bounds the read: a server cannot make us hold more than the
+    // budget, however long its line.
+    let n = r
+        .by_ref()
+        .take(*budget as u64 + 1)
+        .read_until(b'\n', &mut line)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if n > *budget {
+        return Err(protocol(format!(
+            "the response head is longer than {MAX_HEAD} bytes"
+        )));
+    }
+    *budget -= n;
+    if line.last() != Some(&b'\n') {
+        return Err(protocol(
+            "the connection closed in the middle of the response head",
+        ));
+    }
+    line.pop();
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    String::from_utf8(line)
+        .map(Some)
+        .map_err(|_| protocol("the response head is not text"))
+}
+
+/// Reads a head. `1xx` interim responses (100 Continue, ...) are skipped:
+/// the real one follows.
+pub fn read_head(r: &mut impl BufRead) -> io::Result<Head> {
+    loop {
+        let head = read_one_head(r)?;
+        if !(100..200).contains(&head.status) {
+            return Ok(head);
+        }
+    }
+}
+
+fn read_one_head(r: &mut impl BufRead) -> io::Result<Head> {
+    let mut budget = MAX_HEAD;
+    let line = read_line(r, &mut budget)?
+        .ok_or_else(|| protocol("the server closed the connection without a response"))?;
+    let mut parts = line.splitn(3, ' ');
+    let version = parts.next().unwrap_or_default().to_string();
+    if version != "HTTP/1.1" && version != "HTTP/1.0" {
+        return Err(protocol(format!("not an HTTP/1.x status line: {line:?}")));
+    }
+    let status = parts
+        .next()
+        .filter(|s| s.len() == 3)
+        .and_then(|s| s.parse::<u16>().ok())
+        .filter(|s| (100..1000).contains(s))
+        .ok_or_else(|| protocol(format!("no three-digit status in {line:?}")))?;
+    let reason = parts.next().unwrap_or_default().to_string();
+    let mut headers = Vec::new();
+    loop {
+        let line = read_line(r, &mut budget)?
+            .ok_or_else(|| protocol("the connection closed in the middle of the headers"))?;
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .filter(|(n, _)| !n.is_empty() && !n.contains([' ', '\t']))
+            .ok_or_else(|| protocol(format!("a header line without a name: {line:?}")))?;
+        headers.push((name.to_string(), value.trim().to_string()));
+    }
+    Ok(Head {
+        version,
+        status,
+        reason,
+        headers,
+    })
+}
+
+/// How the body ends.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// No body at all: a response to HEAD, 204 No Content, 304 Not Modified.
+    Empty,
+    Length(u64),
+    Chunked,
+    /// Until the server closes.
+    Close,
+}
+
+/// Works out how the body of `head` ends, refusing what could be read two
+/// ways.
+pub fn framing(head: &Head) -> io::Result<Framing> {
+    if head.status == 204 || head.status == 304 {
+        return Ok(Framing::Empty);
+    }
+    if let Some(te) = head.header("transfer-encoding") {
+        // Transfer-Encoding wins over Content-Length. Only chunked is
+        // understood: it must come last.
+        let last = te.rsplit(',').next().unwrap_or_default().trim();
+        if last.eq_ignore_ascii_case("chunked") {
+            return Ok(Framing::Chunked);
+        }
+        return Err(protocol(format!(
+            "a Transfer-Encoding this client cannot read: {te:?}"
+        )));
+    }
+    let mut length: Option<u64> = None;
+    for value in head.headers_named("content-length") {
+        // "5, 5" is allowed if every value is the same number.
+        for part in value.split(',') {
+            let part = part.trim();
+            let n = part
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| part.parse::<u64>().ok())
+                .flatten()
+                .ok_or_else(|| {
+                    protocol(format!("a Content-Length that is not a number: {value:?}"))
+                })?;
+            match length {
+                Some(seen) if seen != n => {
+                    return Err(protocol(format!(
+                        "two different Content-Lengths, {seen} and {n}: the body cannot be trusted"
+                    )));
+                }
+                _ => length = Some(n),
+            }
+        }
+    }
+    Ok(length.map_or(Framing::Close, Framing::Length))
+}
+
+/// A response body, read as it arrives: `Read` for bytes, `BufRead` for
+/// lines. It ends where its framing says, and a body cut short is an
+/// `UnexpectedEof` error, not an end.
+pub struct Body<R> {
+    inner: R,
+    state: State,
+}
+
+#[derive(Debug)]
+enum State {
+    /// This many bytes are left (of the body, or of the current chunk).
+    Left {
+        left: u64,
+        chunked: bool,
+    },
+    /// Chunked: the next thing is a chunk-size line.
+    ChunkStart {
+        first: bool,
+    },
+    UntilClose,
+    Done,
+}
+
+/// The longest chunk-size line accepted (16 hex digits and extensions).
+const MAX_CHUNK_LINE: usize = 4096;
+
+impl<R: BufRead> Body<R> {
+    pub fn new(inner: R, framing: Framing) -> Body<R> {
+        let state = match framing {
+            Framing::Empty | Framing::Length(0) => State::Done,
+            Framing::Length(n) => State::Left {
+                left: n,
+                chunked: false,
+            },
+            Framing::Chunked => State::ChunkStart { first: true },
+            Framing::Close => State::UntilClose,
+        };
+        Body { inner, state }
+    }
+
+    /// Reads a chunk-size line (`1a;ext=1`): the size, or the end.
+    fn next_chunk(&mut self, first: bool) -> io::Result<()> {
+        let mut budget = MAX_CHUNK_LINE;
+        if !first {
+            // The CRLF after the previous chunk's data.
+            let line = read_line(&mut self.inner, &mut budget)?.ok_or_else(cut)?;
+            if !line.is_empty() {
+                return Err(protocol("a chunk's data is longer than its size says"));
+            }
+        }
+        let line = read_line(&mut self.inner, &mut budget)?.ok_or_else(cut)?;
+        let digits = line.split(';').next().unwrap_or_default().trim();
+        if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(protocol(format!("a chunk size that is not hex: {line:?}")));
+        }
+        let size =
+            u64::from_str_radix(digits, 16).map_err(|_| protocol("a chunk size too large"))?;
+        if size == 0 {
+            // Trailers, if any, then an empty line: read and dropped.
+            loop {
+                let line = read_line(&mut self.inner, &mut budget)?.ok_or_else(cut)?;
+                if line.is_empty() {
+                    break;
+                }
+            }
+            self.state = State::Done;
+        } else {
+            self.state = State::Left {
+                left: size,
+                chunked: true,
+            };
+        }
+        Ok(())
+    }
+}
+
+fn cut() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the connection closed before the body was complete",
+    )
+}
+
+impl<R: BufRead> BufRead for Body<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        loop {
+            match self.state {
+                State::Done => return Ok(&[]),
+                State::ChunkStart { first } => self.next_chunk(first)?,
+                State::UntilClose => return self.inner.fill_buf(),
+                State::Left { left, .. } => {
+                    let available = self.inner.fill_buf()?;
+                    if available.is_empty() {
+                        return Err(cut());
+                    }
+                    let n = available
+                        .len()
+                        .min(usize::try_from(left).unwrap_or(usize::MAX));
+                    return Ok(&self.inner.fill_buf()?[..n]);
+                }
+            }
+        }
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.inner.consume(amount);
+        if let State::Left { left, chunked } = self.state {
+            let left = left - amount as u64;
+            self.state = match (left, chunked) {
+                (0, true) => State::ChunkStart { first: false },
+                (0, false) => State::Done,
+                (left, chunked) => State::Left { left, chunked },
+            };
+        }
+    }
+}
+
+impl<R: BufRead> Read for Body<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// The body of `raw` (a whole response), read whole.
+    fn body_of(raw: &[u8]) -> io::Result<Vec<u8>> {
+        let mut r = Cursor::new(raw.to_vec());
+        let head = read_head(&mut r)?;
+        let mut body = Vec::new();
+        Body::new(r, framing(&head)?).read_to_end(&mut body)?;
+        Ok(body)
+    }
+
+    #[test]
+    fn the_three_ways_a_body_ends() {
+        assert_eq!(
+            body_of(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloEXTRA").unwrap(),
+            b"hello"
+        );
+        assert_eq!(
+            body_of(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n")
+                .unwrap(),
+            b"hello world"
+        );
+        assert_eq!(
+            body_of(b"HTTP/1.0 200\r\n\r\nuntil the end").unwrap(),
+            b"until the end"
+        );
+    }
+
+    #[test]
+    fn transfer_encoding_wins_and_interim_responses_are_skipped() {
+        let raw = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+        assert_eq!(body_of(raw).unwrap(), b"abc");
+        assert_eq!(
+            body_of(b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n").unwrap(),
+            b""
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_trusted_is_refused() {
+        let refused = [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"[..],
+            b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: five\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n11111111111111111\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\ncut",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello",
+            b"HTTP/1.1 2000 OK\r\n\r\n",
+            b"SPDY/3 200 OK\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+        ];
+        for raw in refused {
+            assert!(
+                body_of(raw).is_err(),
+                "accepted {:?}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
+
+    #[test]
+    fn a_head_over_the_limit_is_refused_without_holding_it() {
+        let mut raw = b"HTTP/1.1 200 OK\r\nX-Long: ".to_vec();
+        raw.extend(std::iter::repeat_n(b'a', MAX_HEAD + 10));
+        raw.extend_from_slice(b"\r\n\r\n");
+        let err = read_head(&mut Cursor::new(raw)).unwrap_err();
+        assert!(err.to_string().contains("longer than"), "{err}");
+    }
+
+    #[test]
+    fn headers_keep_their_order_and_repeats_and_ignore_case() {
+        let mut r =
+            Cursor::new(b"HTTP/1.1 200\r\nSet-Cookie: a=1\r\nset-cookie:  b=2 \r\n\r\n".to_vec());
+        let head = read_head(&mut r).unwrap();
+        assert_eq!(head.reason, "");
+        assert_eq!(
+            head.headers_named("SET-COOKIE").collect::<Vec<_>>(),
+            ["a=1", "b=2"]
+        );
+    }
+
+    #[test]
+    fn a_body_reads_by_lines_too() {
+        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\none\n\r\n4\r\ntwo\n\r\n0\r\n\r\n";
+        let mut r = Cursor::new(raw.to_vec());
+        let head = read_head(&mut r).unwrap();
+        let body = Body::new(r, framing(&head).unwrap());
+        let lines: Vec<String> = body.lines().map(Result::unwrap).collect();
+        assert_eq!(lines, ["one", "two"]);
+    }
+}
