@@ -5,6 +5,9 @@
 //!   redirect's `Location` is resolved against the current URL (RFC 3986).
 //! - [`response`]: reading a response: the head within a limit, and a body
 //!   that ends by length, by chunks or by close, streamed.
+//! - [`client`]: `urlopen`: connect, one legal request, the head checked,
+//!   redirects followed, and the body streamed to whoever reads it.
 
+pub mod client;
 pub mod response;
 pub mod url;

@@ -1,0 +1,291 @@
+//! `urlopen`: what a protocol module does for its users. It takes a URL
+//! apart, connects (address by address), sends one legal request, reads
+//! and checks the response head, follows redirects, and hands back a
+//! [`Response`] whose body is read as the bytes arrive: whole, or line by
+//! line, as with a file.
+
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use crate::response::{self, Body, Head};
+use crate::url::{Url, UrlError};
+
+/// How to fetch.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The deadline for connecting, and for every read.
+    pub timeout: Duration,
+    pub max_redirects: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeout: Duration::from_secs(30),
+            max_redirects: 10,
+        }
+    }
+}
+
+/// Which step failed. Errors from the network keep their `io::ErrorKind`.
+#[derive(Debug)]
+pub enum FetchError {
+    Url(UrlError),
+    Connect { addr: String, source: io::Error },
+    Timeout(String),
+    Protocol(String),
+    TooManyRedirects { limit: u32 },
+    RedirectLoop(String),
+    Io(io::Error),
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FetchError::Url(e) => write!(f, "bad URL: {e}"),
+            FetchError::Connect { addr, source } => write!(f, "cannot connect to {addr}: {source}"),
+            FetchError::Timeout(what) => write!(f, "timed out {what}"),
+            FetchError::Protocol(what) => write!(f, "the server broke the protocol: {what}"),
+            FetchError::TooManyRedirects { limit } => write!(f, "more than {limit} redirects"),
+            FetchError::RedirectLoop(url) => write!(f, "a redirect loop: {url} again"),
+            FetchError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for FetchError {}
+
+impl From<UrlError> for FetchError {
+    fn from(e: UrlError) -> Self {
+        FetchError::Url(e)
+    }
+}
+
+/// Sorts an I/O error into the step it belongs to.
+fn classify(e: io::Error, doing: &str) -> FetchError {
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+            FetchError::Timeout(doing.to_string())
+        }
+        io::ErrorKind::InvalidData => FetchError::Protocol(e.to_string()),
+        io::ErrorKind::UnexpectedEof => FetchError::Protocol(e.to_string()),
+        _ => FetchError::Io(e),
+    }
+}
+
+/// A response: its head, where it came from after redirects, and its body.
+pub struct Response {
+    pub head: Head,
+    /// The URL the response came from, after any redirects.
+    pub url: Url,
+    body: Body<BufReader<TcpStream>>,
+}
+
+impl Response {
+    pub fn status(&self) -> u16 {
+        self.head.status
+    }
+}
+
+impl Read for Response {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.body.read(buf)
+    }
+}
+
+impl BufRead for Response {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.body.fill_buf()
+    }
+    fn consume(&mut self, amount: usize) {
+        self.body.consume(amount)
+    }
+}
+
+/// Fetches `url`, following redirects.
+pub fn urlopen(url: &str, options: &Options) -> Result<Response, FetchError> {
+    let mut url = Url::parse(url)?;
+    let mut seen = vec![url.to_string()];
+    loop {
+        let (head, body) = get(&url, options)?;
+        let redirect = matches!(head.status, 301 | 302 | 303 | 307 | 308);
+        // A 3xx without Location is an answer in itself.
+        match head.header("location").filter(|_| redirect) {
+            None => return Ok(Response { head, url, body }),
+            Some(location) => {
+                if seen.len() > options.max_redirects as usize {
+                    return Err(FetchError::TooManyRedirects {
+                        limit: options.max_redirects,
+                    });
+                }
+                let next = url.join(location)?;
+                if seen.contains(&next.to_string()) {
+                    return Err(FetchError::RedirectLoop(next.to_string()));
+                }
+                eprintln!("fetch: {} {} → {next}", head.status, head.reason);
+                seen.push(next.to_string());
+                url = next;
+            }
+        }
+    }
+}
+
+/// One GET: connect, send, read the head.
+fn get(url: &Url, options: &Options) -> Result<(Head, Body<BufReader<TcpStream>>), FetchError> {
+    let mut stream = connect(url, options.timeout)?;
+    stream
+        .set_read_timeout(Some(options.timeout))
+        .map_err(FetchError::Io)?;
+    stream
+        .set_write_timeout(Some(options.timeout))
+        .map_err(FetchError::Io)?;
+    // The whole request in one write: no partial request on the wire, and
+    // no Nagle delay between its pieces.
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: course-fetch/0.1\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n",
+        url.target,
+        url.host_header()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| classify(e, "sending the request"))?;
+    let mut reader = BufReader::new(stream);
+    let head =
+        response::read_head(&mut reader).map_err(|e| classify(e, "waiting for the response"))?;
+    let framing = response::framing(&head).map_err(|e| classify(e, "reading the headers"))?;
+    Ok((head, Body::new(reader, framing)))
+}
+
+/// Tries each address the host resolves to, each with the deadline: a
+/// name such as `localhost` may stand for ::1 and 127.0.0.1, and only
+/// one of them may be listening.
+fn connect(url: &Url, timeout: Duration) -> Result<TcpStream, FetchError> {
+    let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
+        .to_socket_addrs()
+        .map_err(|e| FetchError::Connect {
+            addr: url.host.clone(),
+            source: e,
+        })?
+        .collect();
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = Some((addr, e)),
+        }
+    }
+    Err(match last {
+        Some((addr, e))
+            if matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) =>
+        {
+            FetchError::Timeout(format!("connecting to {addr}"))
+        }
+        Some((addr, source)) => FetchError::Connect {
+            addr: addr.to_string(),
+            source,
+        },
+        None => FetchError::Connect {
+            addr: url.host.clone(),
+            source: io::Error::new(io::ErrorKind::NotFound, "the name has no address"),
+        },
+    })
+}
+
+/// Reads the body to its end into `out`, streaming: never all in memory.
+pub fn copy_body(response: &mut Response, out: &mut impl Write) -> Result<u64, FetchError> {
+    io::copy(response, out).map_err(|e| classify(e, "reading the body"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::thread;
+
+    /// A server that answers each connection with the next of `replies`,
+    /// and returns the requests it read.
+    fn serve(replies: Vec<Vec<u8>>) -> (String, thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let handle = thread::spawn(move || {
+            let mut requests = Vec::new();
+            for reply in replies {
+                let (mut conn, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut request = String::new();
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    request.push_str(&line);
+                    if line == "\r\n" || line.is_empty() {
+                        break;
+                    }
+                }
+                requests.push(request);
+                conn.write_all(&reply).unwrap();
+            }
+            requests
+        });
+        (addr, handle)
+    }
+
+    #[test]
+    fn a_get_follows_a_relative_redirect() {
+        let (addr, server) = serve(vec![
+            b"HTTP/1.1 302 Found\r\nLocation: ../b?x=1\r\nContent-Length: 0\r\n\r\n".to_vec(),
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+        ]);
+        let mut response = urlopen(&format!("http://{addr}/dir/a"), &Options::default()).unwrap();
+        let mut body = String::new();
+        response.read_to_string(&mut body).unwrap();
+        assert_eq!((response.status(), body.as_str()), (200, "ok"));
+        assert_eq!(response.url.target, "/b?x=1");
+        let requests = server.join().unwrap();
+        assert!(
+            requests[0].starts_with("GET /dir/a HTTP/1.1\r\n"),
+            "{}",
+            requests[0]
+        );
+        assert!(
+            requests[1].starts_with("GET /b?x=1 HTTP/1.1\r\n"),
+            "{}",
+            requests[1]
+        );
+        assert!(
+            requests[0].contains(&format!("\r\nHost: {addr}\r\n")),
+            "{}",
+            requests[0]
+        );
+        assert!(requests[0].contains("\r\nConnection: close\r\n"));
+    }
+
+    #[test]
+    fn a_redirect_loop_is_an_error() {
+        let (addr, _server) = serve(vec![
+            b"HTTP/1.1 301 Moved\r\nLocation: /b\r\n\r\n".to_vec(),
+            b"HTTP/1.1 301 Moved\r\nLocation: /a\r\n\r\n".to_vec(),
+        ]);
+        let err = urlopen(&format!("http://{addr}/a"), &Options::default())
+            .err()
+            .unwrap();
+        assert!(matches!(err, FetchError::RedirectLoop(_)), "{err}");
+    }
+
+    #[test]
+    fn a_silent_server_is_a_timeout() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let options = Options {
+            timeout: Duration::from_millis(100),
+            ..Options::default()
+        };
+        let err = urlopen(&format!("http://{addr}/"), &options).err().unwrap();
+        assert!(matches!(err, FetchError::Timeout(_)), "{err}");
+        drop(listener);
+    }
+}
