@@ -246,9 +246,15 @@ mod tests {
 
     #[test]
     fn a_truncated_reply_is_asked_again_over_tcp() {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        // A port free on both UDP and TCP (another program may hold the
+        // TCP side of a free UDP port).
+        let (udp, tcp) = loop {
+            let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+            if let Ok(tcp) = std::net::TcpListener::bind(udp.local_addr().unwrap()) {
+                break (udp, tcp);
+            }
+        };
         let addr = udp.local_addr().unwrap();
-        let tcp = std::net::TcpListener::bind(addr).unwrap();
         let peer = thread::spawn(move || {
             let mut buf = [0u8; 512];
             let (n, from) = udp.recv_from(&mut buf).unwrap();
