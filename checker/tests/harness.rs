@@ -238,6 +238,18 @@ fn echo_server() -> Binaries {
     common::reference(&echo::LESSON)
 }
 
+/// Runs one of the harness's own stages with the echo reference; it must pass.
+fn passes(stage: &str) -> checker::stage::StageReport {
+    let report = common::run(&HARNESS, stage, echo_server());
+    assert_eq!(
+        report.verdict,
+        Verdict::Passed,
+        "{}",
+        common::explain(&report)
+    );
+    report
+}
+
 #[test]
 fn a_bug_in_a_stage_is_the_checkers_error_not_the_programs_crash() {
     let report = common::run(&HARNESS, "panics", echo_server());
@@ -282,37 +294,19 @@ fn a_timed_out_stage_is_cancelled_and_cannot_start_more() {
 
 #[test]
 fn a_stage_runs_two_programs_and_hands_one_address_to_the_other() {
-    let report = common::run(&HARNESS, "two-programs", echo_server());
-    assert_eq!(
-        report.verdict,
-        Verdict::Passed,
-        "{}",
-        common::explain(&report)
-    );
+    let report = passes("two-programs");
     assert_eq!(report.process_groups.len(), 2);
     common::assert_no_survivors(&report);
 }
 
 #[test]
 fn a_stage_can_script_several_peers() {
-    let report = common::run(&HARNESS, "two-peers", echo_server());
-    assert_eq!(
-        report.verdict,
-        Verdict::Passed,
-        "{}",
-        common::explain(&report)
-    );
+    let report = passes("two-peers");
     common::assert_no_survivors(&report);
 }
 
 #[test]
 fn a_program_started_on_a_helper_thread_lives_until_its_stage_ends() {
-    let report = common::run(&HARNESS, "helper-thread", echo_server());
-    assert_eq!(
-        report.verdict,
-        Verdict::Passed,
-        "{}",
-        common::explain(&report)
-    );
+    let report = passes("helper-thread");
     common::assert_no_survivors(&report);
 }
