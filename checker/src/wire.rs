@@ -274,6 +274,13 @@ impl Conn {
         self.log.note(text);
     }
 
+    /// Logs a whole message the caller read itself with
+    /// [`Conn::recv_some`], as one line and its decoded form.
+    pub fn log_received(&self, bytes: &[u8]) {
+        self.log.received(&self.name, bytes);
+        self.decode("←", bytes);
+    }
+
     fn decode(&self, arrow: &str, message: &[u8]) {
         if let Some(text) = self.decoder.and_then(|d| d(message)) {
             self.log.decoded(&self.name, arrow, &text);

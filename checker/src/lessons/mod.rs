@@ -8,6 +8,7 @@
 //! name whatever else is missing.
 
 pub mod echo;
+pub mod fetch;
 pub mod framing;
 pub mod resolver;
 pub mod udp_upper;
@@ -151,6 +152,7 @@ pub const LESSONS: &[&Lesson] = &[
     &udp_upper::LESSON,
     &framing::LESSON,
     &resolver::LESSON,
+    &fetch::LESSON,
 ];
 
 /// Finds a lesson by id.

@@ -33,11 +33,22 @@ impl Default for Options {
 #[derive(Debug)]
 pub enum FetchError {
     Url(UrlError),
-    Connect { addr: String, source: io::Error },
+    Connect {
+        addr: String,
+        source: io::Error,
+    },
     Timeout(String),
     Protocol(String),
-    TooManyRedirects { limit: u32 },
+    TooManyRedirects {
+        limit: u32,
+    },
     RedirectLoop(String),
+    /// The response came whole, with a status of 400 or more: see
+    /// [`Response::error_for_status`].
+    Status {
+        status: u16,
+        reason: String,
+    },
     Io(io::Error),
 }
 
@@ -50,6 +61,9 @@ impl fmt::Display for FetchError {
             FetchError::Protocol(what) => write!(f, "the server broke the protocol: {what}"),
             FetchError::TooManyRedirects { limit } => write!(f, "more than {limit} redirects"),
             FetchError::RedirectLoop(url) => write!(f, "a redirect loop: {url} again"),
+            FetchError::Status { status, reason } => {
+                write!(f, "the server answered {status} {reason}")
+            }
             FetchError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -86,6 +100,19 @@ pub struct Response {
 impl Response {
     pub fn status(&self) -> u16 {
         self.head.status
+    }
+
+    /// The response, or an error if its status is 400 or more: for
+    /// callers that want the body of a success only. (The fetch program
+    /// prints the body of an error too, so it does not use this.)
+    pub fn error_for_status(self) -> Result<Response, FetchError> {
+        if self.head.status >= 400 {
+            return Err(FetchError::Status {
+                status: self.head.status,
+                reason: self.head.reason.clone(),
+            });
+        }
+        Ok(self)
     }
 }
 
@@ -124,7 +151,6 @@ pub fn urlopen(url: &str, options: &Options) -> Result<Response, FetchError> {
                 if seen.contains(&next.to_string()) {
                     return Err(FetchError::RedirectLoop(next.to_string()));
                 }
-                eprintln!("fetch: {} {} → {next}", head.status, head.reason);
                 seen.push(next.to_string());
                 url = next;
             }
@@ -287,5 +313,19 @@ mod tests {
         let err = urlopen(&format!("http://{addr}/"), &options).err().unwrap();
         assert!(matches!(err, FetchError::Timeout(_)), "{err}");
         drop(listener);
+    }
+
+    #[test]
+    fn an_error_status_is_an_error_only_when_asked() {
+        let (addr, _server) = serve(vec![
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\ngone".to_vec(),
+        ]);
+        let response = urlopen(&format!("http://{addr}/x"), &Options::default()).unwrap();
+        assert_eq!(response.status(), 404);
+        let err = response.error_for_status().err().unwrap();
+        assert!(
+            matches!(err, FetchError::Status { status: 404, .. }),
+            "{err}"
+        );
     }
 }

@@ -212,8 +212,9 @@ pub struct Body<R> {
     state: State,
 }
 
+/// Where a [`Body`] is in its body.
 #[derive(Debug)]
-enum State {
+pub enum State {
     /// This many bytes are left (of the body, or of the current chunk).
     Left {
         left: u64,
@@ -229,6 +230,13 @@ enum State {
 
 /// The longest chunk-size line accepted (16 hex digits and extensions).
 const MAX_CHUNK_LINE: usize = 4096;
+
+impl<R> Body<R> {
+    /// The connection underneath, as `BufReader::get_ref` gives it.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+}
 
 impl<R: BufRead> Body<R> {
     pub fn new(inner: R, framing: Framing) -> Body<R> {
