@@ -37,6 +37,10 @@ ci:
 bench-grade *ARGS:
     bash .ci/bench-grade {{ARGS}}
 
+# The fetch reference beside curl: throughput and peak memory (figures only)
+bench-fetch *ROUNDS:
+    bash .ci/bench-fetch {{ROUNDS}}
+
 # A long run of random and mutated DNS replies against the resolver's parser
 fuzz-dns ROUNDS="5000000":
     DNS_FUZZ_ROUNDS={{ROUNDS}} cargo test -p resolver-solution --release fuzz

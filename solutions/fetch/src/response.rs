@@ -435,4 +435,145 @@ mod tests {
         let lines: Vec<String> = body.lines().map(Result::unwrap).collect();
         assert_eq!(lines, ["one", "two"]);
     }
+
+    /// A reader that hands out its bytes in pieces of the sizes given, as
+    /// a network might.
+    struct Pieces {
+        bytes: Vec<u8>,
+        at: usize,
+        sizes: Vec<usize>,
+        turn: usize,
+    }
+
+    impl Read for Pieces {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let size = self.sizes[self.turn % self.sizes.len()].max(1);
+            self.turn += 1;
+            let n = size.min(out.len()).min(self.bytes.len() - self.at);
+            out[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// The body of `raw` read through small pieces and a small buffer.
+    fn body_in_pieces(raw: Vec<u8>, sizes: Vec<usize>) -> io::Result<Vec<u8>> {
+        let pieces = Pieces {
+            bytes: raw,
+            at: 0,
+            sizes,
+            turn: 0,
+        };
+        let mut r = io::BufReader::with_capacity(16, pieces);
+        let head = read_head(&mut r)?;
+        let mut body = Vec::new();
+        Body::new(r, framing(&head)?).read_to_end(&mut body)?;
+        Ok(body)
+    }
+
+    /// `body` as chunks of the sizes given, each with an extension, then
+    /// a trailer.
+    fn chunked_response(body: &[u8], sizes: &[usize]) -> Vec<u8> {
+        let mut raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        let (mut rest, mut i) = (body, 0);
+        while !rest.is_empty() {
+            let n = sizes[i % sizes.len()].clamp(1, rest.len());
+            raw.extend_from_slice(format!("{n:x};i={i}\r\n").as_bytes());
+            raw.extend_from_slice(&rest[..n]);
+            raw.extend_from_slice(b"\r\n");
+            rest = &rest[n..];
+            i += 1;
+        }
+        raw.extend_from_slice(b"0\r\nX-Trailer: yes\r\n\r\n");
+        raw
+    }
+
+    fn length_response(body: &[u8]) -> Vec<u8> {
+        let mut raw =
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+        raw.extend_from_slice(body);
+        raw
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any bytes at all: an answer or an error, never a panic, and
+            /// never a body longer than the input.
+            #[test]
+            fn any_input_ends_in_a_body_or_an_error(
+                raw in proptest::collection::vec(any::<u8>(), 0..512),
+                sizes in proptest::collection::vec(1usize..40, 1..8),
+            ) {
+                let len = raw.len();
+                if let Ok(body) = body_in_pieces(raw, sizes) {
+                    prop_assert!(body.len() <= len);
+                }
+            }
+
+            /// Valid responses with a byte changed: never a panic.
+            #[test]
+            fn a_damaged_response_never_panics(
+                body in proptest::collection::vec(any::<u8>(), 0..300),
+                chunks in proptest::collection::vec(1usize..64, 1..6),
+                at in any::<proptest::sample::Index>(),
+                byte in any::<u8>(),
+            ) {
+                let mut raw = chunked_response(&body, &chunks);
+                let i = at.index(raw.len());
+                raw[i] = byte;
+                let _ = body_in_pieces(raw, chunks);
+            }
+
+            /// A chunked body, cut into any chunks and read in any pieces,
+            /// comes back whole and exact.
+            #[test]
+            fn chunked_bodies_come_back_exact(
+                body in proptest::collection::vec(any::<u8>(), 0..2000),
+                chunks in proptest::collection::vec(1usize..300, 1..8),
+                sizes in proptest::collection::vec(1usize..50, 1..8),
+            ) {
+                let raw = chunked_response(&body, &chunks);
+                prop_assert_eq!(body_in_pieces(raw, sizes).unwrap(), body);
+            }
+
+            /// A body cut anywhere before its end is an error, whichever
+            /// way it is framed: never a shorter body taken as whole.
+            #[test]
+            fn a_body_cut_anywhere_is_an_error(
+                body in proptest::collection::vec(any::<u8>(), 1..500),
+                chunks in proptest::collection::vec(1usize..100, 1..6),
+                cut in any::<proptest::sample::Index>(),
+                chunked in any::<bool>(),
+            ) {
+                let raw = if chunked { chunked_response(&body, &chunks) } else { length_response(&body) };
+                let head_len = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                let keep = head_len + cut.index(raw.len() - head_len);
+                prop_assert!(body_in_pieces(raw[..keep].to_vec(), vec![7]).is_err());
+            }
+        }
+    }
+
+    /// An endless head is refused after at most the limit (and a buffer),
+    /// however much the server would send: memory stays bounded.
+    #[test]
+    fn an_endless_head_is_refused_within_the_limit() {
+        struct Endless(u64);
+        impl Read for Endless {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                out.fill(b'a');
+                self.0 += out.len() as u64;
+                Ok(out.len())
+            }
+        }
+        let mut r = io::BufReader::new(Endless(0));
+        r.get_mut().0 = 0;
+        let mut raw = io::Cursor::new(b"HTTP/1.1 200 OK\r\nX: ".to_vec()).chain(r);
+        let mut buffered = io::BufReader::new(&mut raw);
+        assert!(read_head(&mut buffered).is_err());
+        let (_, endless) = raw.get_ref();
+        assert!(endless.get_ref().0 <= (MAX_HEAD + 3 * 8192) as u64);
+    }
 }
