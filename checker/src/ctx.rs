@@ -92,6 +92,29 @@ impl Finished {
 }
 
 impl Finished {
+    /// The program must exit with `code` and print exactly `stdout`;
+    /// `what` says what it was asked ("query www.example.test").
+    pub fn expect_exit(&self, what: &str, code: i32, stdout: &[u8]) -> Outcome {
+        let who = self.who;
+        if self.crashed {
+            return Err(Failure::crashed(format!("{what}: the {who} {}", self.how))
+                .got(format!("stderr: {}", wire::quote_text(self.stderr.trim()))));
+        }
+        if self.code != Some(code) {
+            return Err(Failure::failed(format!(
+                "{what}: the {who} {}, not with code {code}",
+                self.how
+            ))
+            .expected(format!("exit code {code}, stdout {}", wire::show(stdout)))
+            .got(format!(
+                "stdout {}, stderr {}",
+                wire::show(&self.stdout),
+                wire::quote_text(self.stderr.trim())
+            )));
+        }
+        wire::compare(&format!("{what}: what it printed"), stdout, &self.stdout)
+    }
+
     /// [`Finished::expect_one_line_error`], and the line must say `word`
     /// (such as "refused"): failing for some other reason is not enough.
     pub fn expect_error_saying(&self, word: &str) -> Outcome {

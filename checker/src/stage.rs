@@ -163,6 +163,29 @@ pub struct Stage {
     pub run: fn(&mut Ctx) -> Outcome,
 }
 
+impl Stage {
+    /// A stage worth 5 points that runs `roles` and is stopped after
+    /// `deadline`: most stages of a lesson with one program look so.
+    pub const fn five_points(
+        roles: &'static [&'static str],
+        deadline: Duration,
+        id: &'static str,
+        title: &'static str,
+        hint: &'static str,
+        run: fn(&mut Ctx) -> Outcome,
+    ) -> Stage {
+        Stage {
+            id,
+            title,
+            points: 5,
+            hint,
+            deadline,
+            roles,
+            run,
+        }
+    }
+}
+
 /// The programs a stage can start, by role id ("server", "client").
 #[derive(Clone, Debug, Default)]
 pub struct Binaries {

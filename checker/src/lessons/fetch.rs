@@ -45,15 +45,7 @@ const fn stage(
     hint: &'static str,
     run: fn(&mut Ctx) -> Outcome,
 ) -> Stage {
-    Stage {
-        id,
-        title,
-        points: 5,
-        hint,
-        deadline: secs(30),
-        roles: CLIENT,
-        run,
-    }
+    Stage::five_points(CLIENT, secs(30), id, title, hint, run)
 }
 
 const STAGES: &[Stage] = &[
@@ -534,31 +526,6 @@ fn fetch(ctx: &Ctx, url: &str, args: &[&str]) -> Result<Finished, Failure> {
     ctx.run_client("client", &all, Input::Nothing, secs(10))
 }
 
-/// The client must exit with `code` and print exactly `body`.
-fn expect_output(finished: &Finished, what: &str, code: i32, body: &[u8]) -> Outcome {
-    if finished.crashed {
-        return Err(
-            Failure::crashed(format!("{what}: the client {}", finished.how)).got(format!(
-                "stderr: {}",
-                wire::quote_text(finished.stderr.trim())
-            )),
-        );
-    }
-    if finished.code != Some(code) {
-        return Err(Failure::failed(format!(
-            "{what}: the client {}, not with code {code}",
-            finished.how
-        ))
-        .expected(format!("exit code {code}, stdout {}", wire::show(body)))
-        .got(format!(
-            "stdout {}, stderr {}",
-            wire::show(&finished.stdout),
-            wire::quote_text(finished.stderr.trim())
-        )));
-    }
-    wire::compare(&format!("{what}: what it printed"), body, &finished.stdout)
-}
-
 /// The client must refuse: exit 1, one line on stderr, no crash, and no
 /// body printed as if it were good.
 fn expect_refused(finished: &Finished, what: &str) -> Outcome {
@@ -598,7 +565,7 @@ const HELLO: &[u8] = b"Hello from the checker's HTTP server.\nThis is the second
 
 fn get(ctx: &mut Ctx) -> Outcome {
     let (finished, _) = one_get(ctx, "/hello.txt", &[], |conn, _, _| conn.send(&ok(HELLO)))?;
-    expect_output(&finished, "fetch /hello.txt", 0, HELLO)
+    finished.expect_exit("fetch /hello.txt", 0, HELLO)
 }
 
 fn request(ctx: &mut Ctx) -> Outcome {
@@ -661,7 +628,7 @@ fn request(ctx: &mut Ctx) -> Outcome {
         ))
         .hint("build the whole request in a String (format!) and send it with one write_all: each small write may become a packet of its own"));
     }
-    expect_output(&finished?, "fetch /request", 0, HELLO)
+    finished?.expect_exit("fetch /request", 0, HELLO)
 }
 
 fn url_parts(ctx: &mut Ctx) -> Outcome {
@@ -677,7 +644,7 @@ fn url_parts(ctx: &mut Ctx) -> Outcome {
         let finished = fetch(ctx, &url, &[]);
         let request = peer.finish_one("client")?;
         check_request(&request, target, &host).map_err(|f| f.context(format!("{url}: ")))?;
-        expect_output(&finished?, &format!("fetch {url}"), 0, HELLO)?;
+        finished?.expect_exit(&format!("fetch {url}"), 0, HELLO)?;
     }
     Ok(())
 }
@@ -693,7 +660,7 @@ fn ipv6(ctx: &mut Ctx) -> Outcome {
     let finished = fetch(ctx, &format!("http://{host}/v6"), &[]);
     let request = peer.finish_one("client")?;
     check_host(&request, "/v6", &host)?;
-    expect_output(&finished?, "fetch over IPv6", 0, HELLO)
+    finished?.expect_exit("fetch over IPv6", 0, HELLO)
 }
 
 fn localhost(ctx: &mut Ctx) -> Outcome {
@@ -745,7 +712,7 @@ fn localhost(ctx: &mut Ctx) -> Outcome {
         ))
     })?;
     check_host(&request, "/local", &host)?;
-    expect_output(&finished?, "fetch http://localhost:PORT/local", 0, HELLO)
+    finished?.expect_exit("fetch http://localhost:PORT/local", 0, HELLO)
 }
 
 fn byte_at_a_time(ctx: &mut Ctx) -> Outcome {
@@ -753,7 +720,7 @@ fn byte_at_a_time(ctx: &mut Ctx) -> Outcome {
     let (finished, _) = one_get(ctx, "/slowly", &[], |conn, _, _| {
         conn.send_slowly(&ok(body), ms(3))
     })?;
-    expect_output(&finished, "fetch /slowly", 0, body).map_err(|f| {
+    finished.expect_exit("fetch /slowly", 0, body).map_err(|f| {
         f.context("the response came one byte at a time. ")
             .hint("one read() returns what has arrived so far, maybe a single byte: read the head line by line with a BufReader, then the body to its length")
     })
@@ -775,7 +742,7 @@ fn split_head(ctx: &mut Ctx) -> Outcome {
             ms(40),
         )
     })?;
-    expect_output(&finished, "fetch /pieces", 0, body)
+    finished.expect_exit("fetch /pieces", 0, body)
 }
 
 /// A deterministic stream of bytes that looks random: the same seed gives
@@ -896,7 +863,7 @@ fn binary_body(ctx: &mut Ctx) -> Outcome {
             &small,
         ))
     })?;
-    expect_output(&finished, "fetch /bytes.bin (every byte value)", 0, &all)?;
+    finished.expect_exit("fetch /bytes.bin (every byte value)", 0, &all)?;
 
     // 32 MiB, with -o.
     let dir = scratch(ctx)?;
@@ -941,7 +908,7 @@ fn binary_body(ctx: &mut Ctx) -> Outcome {
     );
     let request = peer.finish_one("client")?;
     check_request(&request, "/big.bin", &addr.to_string())?;
-    expect_output(&finished?, "fetch /big.bin -o FILE", 0, b"")?;
+    finished?.expect_exit("fetch /big.bin -o FILE", 0, b"")?;
     let compared = compare_file(&file, seed, BIG);
     let _ = std::fs::remove_dir_all(&dir);
     compared
@@ -966,15 +933,17 @@ fn chunked(ctx: &mut Ctx) -> Outcome {
             ms(20),
         )
     })?;
-    expect_output(&finished, "fetch /chunked", 0, &body).map_err(|f| {
-        if finished.stdout.starts_with(b"f;name") || finished.stdout.starts_with(b"f\r\n") {
-            f.context(
+    finished
+        .expect_exit("fetch /chunked", 0, &body)
+        .map_err(|f| {
+            if finished.stdout.starts_with(b"f;name") || finished.stdout.starts_with(b"f\r\n") {
+                f.context(
                 "the client printed the chunk sizes and their \\r\\n as if they were the body. ",
             )
-        } else {
-            f
-        }
-    })
+            } else {
+                f
+            }
+        })
 }
 
 fn close_delimited(ctx: &mut Ctx) -> Outcome {
@@ -992,14 +961,14 @@ fn close_delimited(ctx: &mut Ctx) -> Outcome {
         conn.note("the checker's HTTP server closes the connection: the end of the body");
         Ok(())
     })?;
-    expect_output(&finished, "fetch /until-close", 0, body)
+    finished.expect_exit("fetch /until-close", 0, body)
 }
 
 fn te_over_cl(ctx: &mut Ctx) -> Outcome {
     let (finished, _) = one_get(ctx, "/both", &[], |conn, _, _| {
         conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
     })?;
-    expect_output(&finished, "fetch /both", 0, b"hello world").map_err(|f| {
+    finished.expect_exit("fetch /both", 0, b"hello world").map_err(|f| {
         f.context("the response had both Content-Length: 5 and Transfer-Encoding: chunked, and Transfer-Encoding wins. ")
             .hint("look at Transfer-Encoding first; use Content-Length only when there is none (RFC 9112, 6.3)")
     })
@@ -1014,7 +983,7 @@ fn status(ctx: &mut Ctx) -> Outcome {
             b"the checker has no page here\n",
         ))
     })?;
-    expect_output(&finished, "fetch /missing (a 404)", 22, missing)?;
+    finished.expect_exit("fetch /missing (a 404)", 22, missing)?;
     if !finished.stderr.contains("404") {
         return Err(
             Failure::failed("the client exited 22 but did not say the status")
@@ -1032,13 +1001,13 @@ fn status(ctx: &mut Ctx) -> Outcome {
         conn.hold_open(secs(3));
         Ok(())
     })?;
-    expect_output(&finished, "fetch /nothing (a 204)", 0, b"")?;
+    finished.expect_exit("fetch /nothing (a 204)", 0, b"")?;
 
     let (finished, _) = one_get(ctx, "/interim", &[], |conn, _, _| {
         conn.send(b"HTTP/1.1 100 Continue\r\n\r\n")?;
         conn.send(&ok(HELLO))
     })?;
-    expect_output(&finished, "fetch /interim (100, then 200)", 0, HELLO)?;
+    finished.expect_exit("fetch /interim (100, then 200)", 0, HELLO)?;
 
     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nContent-Length: 3\r\n\r\n";
     let (finished, _) = one_get(ctx, "/with-head", &["-i"], move |conn, _, _| {
@@ -1053,7 +1022,7 @@ fn status(ctx: &mut Ctx) -> Outcome {
         .copied()
         .collect();
     let want = format!("{}hi\n", head.replace('\r', ""));
-    expect_output(&finished, "fetch -i /with-head", 0, want.as_bytes())
+    finished.expect_exit("fetch -i /with-head", 0, want.as_bytes())
         .map_err(|f| f.hint("-i prints the status line and each header as received (repeats kept, in order), an empty line, then the body"))
 }
 
@@ -1312,7 +1281,7 @@ fn redirects(ctx: &mut Ctx) -> Outcome {
             .hint("resolve Location as RFC 3986 (5.2) says: `x` and `../x` replace the last segment of the current path, `/x` the whole path, `//host/x` all but the scheme, `?q` the query only"));
         }
     }
-    expect_output(&finished?, "fetch through six redirects", 0, ARRIVED)
+    finished?.expect_exit("fetch through six redirects", 0, ARRIVED)
 }
 
 fn redirect_limits(ctx: &mut Ctx) -> Outcome {
@@ -1377,7 +1346,7 @@ fn redirect_limits(ctx: &mut Ctx) -> Outcome {
             b"a redirect with nowhere to go\n",
         ))
     })?;
-    expect_output(&finished, "fetch /nowhere (302 without Location)", 0, body)
+    finished.expect_exit("fetch /nowhere (302 without Location)", 0, body)
 }
 
 fn bad_urls(ctx: &mut Ctx) -> Outcome {
@@ -1517,15 +1486,14 @@ fn real_server(ctx: &mut Ctx) -> Outcome {
             "with its length"
         };
         let finished = fetch(ctx, &format!("http://{addr}{path}"), &[]);
-        outcome =
-            finished.and_then(|f| expect_output(&f, &format!("fetch {path} ({how})"), 0, bytes));
+        outcome = finished.and_then(|f| f.expect_exit(&format!("fetch {path} ({how})"), 0, bytes));
         if outcome.is_err() {
             break;
         }
     }
     if outcome.is_ok() {
         outcome = fetch(ctx, &format!("http://{addr}/missing.txt"), &[])
-            .and_then(|f| expect_output(&f, "fetch /missing.txt (a 404)", 22, b"no such file\n"));
+            .and_then(|f| f.expect_exit("fetch /missing.txt (a 404)", 22, b"no such file\n"));
     }
     server.unblock();
     for line in log.lock().unwrap_or_else(|e| e.into_inner()).iter() {

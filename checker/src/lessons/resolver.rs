@@ -46,15 +46,7 @@ const fn stage(
     hint: &'static str,
     run: fn(&mut Ctx) -> Outcome,
 ) -> Stage {
-    Stage {
-        id,
-        title,
-        points: 5,
-        hint,
-        deadline: secs(20),
-        roles: CLI,
-        run,
-    }
+    Stage::five_points(CLI, secs(20), id, title, hint, run)
 }
 
 const STAGES: &[Stage] = &[
@@ -235,32 +227,7 @@ fn run(ctx: &Ctx, args: &[&str]) -> Result<Finished, Failure> {
 /// The program must exit with `code` and print exactly `lines`.
 fn expect(finished: &Finished, what: &str, code: i32, lines: &[&str]) -> Outcome {
     let want: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    if finished.crashed {
-        return Err(Failure::crashed(format!(
-            "{what}: the resolver {}",
-            finished.how
-        )));
-    }
-    if finished.code != Some(code) {
-        return Err(Failure::failed(format!(
-            "{what}: the resolver {}, not with code {code}",
-            finished.how
-        ))
-        .expected(format!(
-            "exit code {code}, stdout {}",
-            wire::show(want.as_bytes())
-        ))
-        .got(format!(
-            "stdout {}, stderr {}",
-            wire::show(&finished.stdout),
-            wire::quote_text(finished.stderr.trim())
-        )));
-    }
-    wire::compare(
-        &format!("{what}: what it printed"),
-        want.as_bytes(),
-        &finished.stdout,
-    )
+    finished.expect_exit(what, code, want.as_bytes())
 }
 
 /// The program must fail with `code` and one line on stderr.
