@@ -255,3 +255,67 @@ fn ctrl_c_stops_every_program_the_checker_started() {
         "processes {survivors:?} survived the interrupt"
     );
 }
+
+#[test]
+fn the_http_peer_started_by_hand_serves_what_the_chapter_says() {
+    use std::io::{Read, Write};
+    /// Stops the peer however the test ends.
+    struct Stopped(std::process::Child);
+    impl Drop for Stopped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut peer = Stopped(
+        Command::new(assert_cmd::cargo::cargo_bin!("grade"))
+            .args(["peer", "http"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("cargo grade peer http"),
+    );
+    // Kept open to the end: the peer prints each request it reads.
+    let mut out = BufReader::new(peer.0.stdout.take().expect("stdout"));
+    let listening = out
+        .by_ref()
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.contains("listens on http://"))
+        .expect("a line with its address");
+    let addr = listening
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("an address")
+        .to_string();
+    let get = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).expect("the reply");
+        reply
+    };
+    let hello = get("/hello.txt");
+    let chunked = get("/chunked");
+    let redirect = get("/redirect");
+    drop((peer, out));
+    assert!(hello.starts_with("HTTP/1.1 200 OK\r\n"), "{hello}");
+    assert!(hello.ends_with("second line.\n"), "{hello}");
+    assert!(chunked.contains("Transfer-Encoding: chunked"), "{chunked}");
+    assert!(
+        chunked.ends_with("0\r\nX-Trailer: read and dropped\r\n\r\n"),
+        "{chunked}"
+    );
+    assert!(redirect.starts_with("HTTP/1.1 301"), "{redirect}");
+    assert!(
+        redirect.contains("Location: /redirect/step\r\n"),
+        "{redirect}"
+    );
+}
