@@ -87,8 +87,8 @@ const STAGES: &[Stage] = &[
     ),
     stage(
         "split-head",
-        "A head split across writes in awkward places",
-        "A line ends only at \\r\\n; a piece may end in the middle of a line, or between \\r and \\n. Let BufReader put the pieces together.",
+        "A split head, header names in any case",
+        "A line ends only at \\r\\n; a piece may end in the middle of a line, or between \\r and \\n: let BufReader put the pieces together. Header names are case-insensitive (eq_ignore_ascii_case), values are trimmed.",
         split_head,
     ),
     Stage {
@@ -733,9 +733,9 @@ fn split_head(ctx: &mut Ctx) -> Outcome {
             conn,
             &[
                 b"HTTP/1.1 200 OK\r",
-                b"\nContent-Ty",
-                b"pe: text/plain\r\nContent-Le",
-                b"ngth: 20\r\n\r",
+                b"\ncontent-ty",
+                b"pe: text/plain\r\nCONTENT-le",
+                b"ngth:   20  \r\n\r",
                 b"\npieces put",
                 b" together\n",
             ],
