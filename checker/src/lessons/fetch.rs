@@ -231,6 +231,16 @@ const MISTAKES: &[Mistake] = &[
         says: "resolved against",
         golden: true,
     },
+    Mistake {
+        what: "No read timeout: a silent server is waited for for ever",
+        fixture: "fetch-no-timeout",
+        role: "client",
+        passes: Some("get"),
+        fails: "silent-server",
+        verdict: Verdict::TimedOut,
+        says: "set_read_timeout",
+        golden: false,
+    },
 ];
 
 // ---------------------------------------------------------------------
@@ -515,7 +525,8 @@ fn send_pieces(conn: &mut Conn, pieces: &[&[u8]], pause: Duration) -> Outcome {
 // Running the client
 
 /// Runs `fetch-client URL ARGS... --timeout T`, T being 2 s scaled unless
-/// ARGS give one.
+/// ARGS give one; the client must end within 10 s (3 s when ARGS give a
+/// --timeout).
 fn fetch(ctx: &Ctx, url: &str, args: &[&str]) -> Result<Finished, Failure> {
     let timeout = ctx.flag(secs(2));
     let mut all = vec![url];
@@ -523,7 +534,14 @@ fn fetch(ctx: &Ctx, url: &str, args: &[&str]) -> Result<Finished, Failure> {
     if !args.contains(&"--timeout") {
         all.extend(["--timeout", &timeout]);
     }
-    ctx.run_client("client", &all, Input::Nothing, secs(10))
+    // A stage that gives a short --timeout of its own wants the client to
+    // give up soon after it, well before the server stops waiting (8 s).
+    let limit = if args.contains(&"--timeout") {
+        secs(3)
+    } else {
+        secs(10)
+    };
+    ctx.run_client("client", &all, Input::Nothing, limit)
 }
 
 /// The client must refuse: exit 1, one line on stderr, no crash, and no
@@ -1496,8 +1514,15 @@ fn real_server(ctx: &mut Ctx) -> Outcome {
             .and_then(|f| f.expect_exit("fetch /missing.txt (a 404)", 22, b"no such file\n"));
     }
     server.unblock();
-    for line in log.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+    let log = log.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for line in &log {
         ctx.note(format!("tiny_http read: {line}"));
+    }
+    if log.is_empty() {
+        outcome = outcome.map_err(|f| {
+            f.then("; tiny_http never read a whole request from the client")
+                .hint("a real server answers only a whole request: the request line and headers, each line ending in \\r\\n, then an empty line")
+        });
     }
     let _ = std::fs::remove_dir_all(&dir);
     outcome
