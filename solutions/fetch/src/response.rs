@@ -105,17 +105,19 @@ fn read_line(r: &mut impl BufRead, budget: &mut usize) -> io::Result<Option<Stri
 /// Reads a head. `1xx` interim responses (100 Continue, ...) are skipped:
 /// the real one follows.
 pub fn read_head(r: &mut impl BufRead) -> io::Result<Head> {
+    // One budget for all the heads: a server that sends `100 Continue`
+    // for ever is refused like one that sends one endless head.
+    let mut budget = MAX_HEAD;
     loop {
-        let head = read_one_head(r)?;
+        let head = read_one_head(r, &mut budget)?;
         if !(100..200).contains(&head.status) {
             return Ok(head);
         }
     }
 }
 
-fn read_one_head(r: &mut impl BufRead) -> io::Result<Head> {
-    let mut budget = MAX_HEAD;
-    let line = read_line(r, &mut budget)?
+fn read_one_head(r: &mut impl BufRead, budget: &mut usize) -> io::Result<Head> {
+    let line = read_line(r, budget)?
         .ok_or_else(|| protocol("the server closed the connection without a response"))?;
     let mut parts = line.splitn(3, ' ');
     let version = parts.next().unwrap_or_default().to_string();
@@ -131,7 +133,7 @@ fn read_one_head(r: &mut impl BufRead) -> io::Result<Head> {
     let reason = parts.next().unwrap_or_default().to_string();
     let mut headers = Vec::new();
     loop {
-        let line = read_line(r, &mut budget)?
+        let line = read_line(r, budget)?
             .ok_or_else(|| protocol("the connection closed in the middle of the headers"))?;
         if line.is_empty() {
             break;
@@ -403,6 +405,13 @@ mod tests {
                 String::from_utf8_lossy(raw)
             );
         }
+    }
+
+    #[test]
+    fn endless_interim_heads_are_refused_within_the_limit() {
+        let raw = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(MAX_HEAD / 10);
+        let err = read_head(&mut Cursor::new(raw)).unwrap_err();
+        assert!(err.to_string().contains("longer than"), "{err}");
     }
 
     #[test]
