@@ -71,6 +71,20 @@ impl fmt::Display for FetchError {
 
 impl std::error::Error for FetchError {}
 
+impl FetchError {
+    /// The kind of I/O error behind it, if the network or a file failed:
+    /// `TimedOut` for a timeout, `InvalidData` for a broken response.
+    pub fn kind(&self) -> Option<io::ErrorKind> {
+        match self {
+            FetchError::Connect { source, .. } => Some(source.kind()),
+            FetchError::Io(e) => Some(e.kind()),
+            FetchError::Timeout(_) => Some(io::ErrorKind::TimedOut),
+            FetchError::Protocol(_) => Some(io::ErrorKind::InvalidData),
+            _ => None,
+        }
+    }
+}
+
 impl From<UrlError> for FetchError {
     fn from(e: UrlError) -> Self {
         FetchError::Url(e)
