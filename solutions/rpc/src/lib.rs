@@ -1,0 +1,9 @@
+//! Lesson 6, remote objects (reference solution, work in progress).
+//!
+//! - [`jsonrpc`]: the wire: JSON-RPC 2.0, one message per line, checked
+//!   rule by rule, with its limits; the `Object` trait a remote object
+//!   implements, and the middleware that turns a line into a call.
+//! - [`objects`]: the name server's `ns`, and `calculator` and `counter`.
+
+pub mod jsonrpc;
+pub mod objects;
