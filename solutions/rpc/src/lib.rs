@@ -4,6 +4,8 @@
 //!   rule by rule, with its limits; the `Object` trait a remote object
 //!   implements, and the middleware that turns a line into a call.
 //! - [`objects`]: the name server's `ns`, and `calculator` and `counter`.
+//! - [`server`]: serving objects, a thread per connection, within limits.
 
 pub mod jsonrpc;
 pub mod objects;
+pub mod server;

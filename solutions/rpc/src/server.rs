@@ -1,0 +1,259 @@
+//! Serving objects: one thread per connection, one JSON-RPC message per
+//! line, replies in order, with the limits every server of the course has:
+//! so many clients at once, an idle timeout, a longest line.
+//!
+//! A bad message gets its error reply and the connection goes on; only a
+//! line over the limit closes the connection (there is no telling where
+//! the next message would start).
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::jsonrpc::{self, MAX_LINE, Object, RpcError, code};
+
+/// The objects a server hosts, by name.
+#[derive(Clone, Default)]
+pub struct Objects {
+    by_name: BTreeMap<String, Arc<dyn Object>>,
+}
+
+impl Objects {
+    pub fn with(mut self, name: &str, object: impl Object + 'static) -> Objects {
+        self.by_name.insert(name.to_string(), Arc::new(object));
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&dyn Object> {
+        self.by_name.get(name).map(|o| o.as_ref())
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_name.keys().map(String::as_str)
+    }
+}
+
+/// A server's limits.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_clients: usize,
+    /// A client that sends nothing for this long is disconnected.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_clients: 64,
+            idle_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A place among the clients served at once, given back when dropped
+/// (the connection's thread ends however it ends).
+struct Permit(Arc<AtomicUsize>);
+
+impl Permit {
+    fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Permit> {
+        count
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Permit(Arc::clone(count)))
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Accepts for ever, serving each connection on a thread of its own.
+pub fn serve(listener: TcpListener, objects: Objects, limits: Limits) {
+    let (objects, clients) = (Arc::new(objects), Arc::new(AtomicUsize::new(0)));
+    for stream in listener.incoming() {
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(e) => {
+                // Out of descriptors, most likely: wait for some to be
+                // given back instead of spinning.
+                eprintln!("accept: {e}");
+                thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
+        let Some(permit) = Permit::take(&clients, limits.max_clients) else {
+            let busy = RpcError::application(
+                99,
+                format!("the server is busy: {} clients at once", limits.max_clients),
+            );
+            let mut stream = stream;
+            let _ = writeln!(stream, "{}", jsonrpc::failure(&Value::Null, &busy));
+            continue;
+        };
+        let (objects, idle) = (Arc::clone(&objects), limits.idle_timeout);
+        thread::spawn(move || {
+            let _permit = permit;
+            // An idle client timing out is the limit at work, not news.
+            if let Err(e) = serve_connection(stream, &objects, idle)
+                && !matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                )
+            {
+                eprintln!("connection: {e}");
+            }
+        });
+    }
+}
+
+/// Answers one connection's lines until it closes, goes idle, or sends a
+/// line over the limit.
+fn serve_connection(stream: TcpStream, objects: &Objects, idle: Duration) -> io::Result<()> {
+    stream.set_read_timeout(Some(idle))?;
+    // Replies are written whole and flushed at once: without this, a small
+    // reply could wait for the client's delayed ACK (Nagle's algorithm).
+    stream.set_nodelay(true)?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut writer = BufWriter::new(stream);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)?;
+        if n == 0 {
+            return Ok(());
+        }
+        if n > MAX_LINE {
+            let error = RpcError::new(
+                code::INVALID_REQUEST,
+                format!("a line longer than {MAX_LINE} bytes: closing the connection"),
+            );
+            writeln!(writer, "{}", jsonrpc::failure(&Value::Null, &error))?;
+            return writer.flush();
+        }
+        while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            line.pop();
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue; // a blank line (nc, a person typing) is not a message
+        }
+        let reply = match std::str::from_utf8(&line) {
+            Ok(text) => jsonrpc::reply_to(text, |name| objects.get(name)),
+            Err(_) => {
+                let error = RpcError::new(code::PARSE_ERROR, "the line is not UTF-8");
+                Some(jsonrpc::failure(&Value::Null, &error).to_string())
+            }
+        };
+        if let Some(reply) = reply {
+            writer.write_all(reply.as_bytes())?;
+            writer.write_all(b"\n")?;
+            writer.flush()?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::objects::Counter;
+    use std::net::SocketAddr;
+
+    fn start(limits: Limits) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let objects = Objects::default().with("counter", Counter::default());
+        thread::spawn(move || serve(listener, objects, limits));
+        addr
+    }
+
+    fn exchange(stream: &mut BufReader<TcpStream>, line: &str) -> Value {
+        stream
+            .get_mut()
+            .write_all(format!("{line}\n").as_bytes())
+            .unwrap();
+        let mut reply = String::new();
+        stream.read_line(&mut reply).unwrap();
+        serde_json::from_str(&reply).unwrap()
+    }
+
+    #[test]
+    fn bad_lines_get_errors_and_the_connection_goes_on() {
+        let addr = start(Limits::default());
+        let mut conn = BufReader::new(TcpStream::connect(addr).unwrap());
+        assert_eq!(
+            exchange(&mut conn, "{oops")["error"]["code"],
+            code::PARSE_ERROR
+        );
+        let ok = exchange(
+            &mut conn,
+            r#"{"jsonrpc":"2.0","id":1,"method":"counter.increment"}"#,
+        );
+        assert_eq!(ok["result"], 1);
+        // Bytes that are not UTF-8.
+        conn.get_mut().write_all(b"\xff\xfe\n").unwrap();
+        let mut reply = String::new();
+        conn.read_line(&mut reply).unwrap();
+        assert!(reply.contains("-32700"), "{reply}");
+    }
+
+    #[test]
+    fn an_over_long_line_closes_only_that_connection() {
+        let addr = start(Limits::default());
+        let mut long = BufReader::new(TcpStream::connect(addr).unwrap());
+        let mut other = BufReader::new(TcpStream::connect(addr).unwrap());
+        let junk = vec![b'x'; MAX_LINE + 10];
+        let _ = long.get_mut().write_all(&junk);
+        let mut reply = String::new();
+        long.read_line(&mut reply).unwrap();
+        assert!(reply.contains("longer than"), "{reply}");
+        let ok = exchange(
+            &mut other,
+            r#"{"jsonrpc":"2.0","id":"x","method":"counter.get"}"#,
+        );
+        assert_eq!(ok["id"], "x");
+    }
+
+    #[test]
+    fn past_the_client_limit_a_busy_error() {
+        let addr = start(Limits {
+            max_clients: 1,
+            ..Limits::default()
+        });
+        let mut first = BufReader::new(TcpStream::connect(addr).unwrap());
+        exchange(
+            &mut first,
+            r#"{"jsonrpc":"2.0","id":1,"method":"counter.get"}"#,
+        );
+        let mut second = BufReader::new(TcpStream::connect(addr).unwrap());
+        let mut reply = String::new();
+        second.read_line(&mut reply).unwrap();
+        assert!(reply.contains("busy"), "{reply}");
+        drop(first);
+        // The permit comes back when the first connection's thread ends.
+        let mut ok = None;
+        for _ in 0..100 {
+            thread::sleep(Duration::from_millis(10));
+            let mut third = BufReader::new(TcpStream::connect(addr).unwrap());
+            let reply = exchange(
+                &mut third,
+                r#"{"jsonrpc":"2.0","id":3,"method":"counter.get"}"#,
+            );
+            if reply.get("result").is_some() {
+                ok = Some(reply);
+                break;
+            }
+        }
+        assert!(ok.is_some(), "the place was never given back");
+    }
+}
