@@ -5,7 +5,11 @@
 //!   implements, and the middleware that turns a line into a call.
 //! - [`objects`]: the name server's `ns`, and `calculator` and `counter`.
 //! - [`server`]: serving objects, a thread per connection, within limits.
+//! - [`client`]: proxies: a remote object found through the name server,
+//!   called over one kept connection; remote errors told from broken
+//!   connections; a typed `Calculator` that runs locally or remotely.
 
+pub mod client;
 pub mod jsonrpc;
 pub mod objects;
 pub mod server;

@@ -1,0 +1,458 @@
+//! The client side: a [`Proxy`] stands for a remote object. Calling a
+//! method on it writes a request, waits for the reply with the same id,
+//! and hands back the result, or a [`CallError`] that says what went
+//! wrong: the object refused (a remote error, whole), the connection broke,
+//! the reply did not come in time, or the reply broke the protocol.
+//!
+//! The proxy finds its object through the name server, connects on its
+//! first call, and keeps that one connection for every call after.
+
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::jsonrpc::RpcError;
+
+/// Why a call gave no result.
+#[derive(Debug)]
+pub enum CallError {
+    /// The object answered with an error: its code, message and data.
+    Remote(RpcError),
+    /// No connection, or it broke.
+    Connection(io::Error),
+    /// No reply within the timeout. The call may still have happened.
+    Timeout,
+    /// The reply was not JSON-RPC, or not the reply to this call.
+    Protocol(String),
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Remote(e) => write!(f, "remote error {}: {}", e.code, e.message),
+            CallError::Connection(e) => write!(f, "connection failed: {e}"),
+            CallError::Timeout => f.write_str("no reply in time (the call may have happened)"),
+            CallError::Protocol(what) => write!(f, "protocol error: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+impl From<RpcError> for CallError {
+    fn from(e: RpcError) -> Self {
+        CallError::Remote(e)
+    }
+}
+
+fn io_error(e: io::Error) -> CallError {
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => CallError::Timeout,
+        _ => CallError::Connection(e),
+    }
+}
+
+/// One connection to a server, speaking JSON-RPC line by line.
+pub struct Connection {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    next_id: u64,
+}
+
+impl Connection {
+    /// Connects to `addr` (a name or an address, with its port), each
+    /// address with `timeout`, which then bounds every reply too.
+    pub fn open(addr: &str, timeout: Duration) -> Result<Connection, CallError> {
+        let addrs: Vec<SocketAddr> = addr
+            .to_socket_addrs()
+            .map_err(CallError::Connection)?
+            .collect();
+        let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{addr} has no address"));
+        for a in addrs {
+            match TcpStream::connect_timeout(&a, timeout) {
+                Ok(stream) => {
+                    stream.set_read_timeout(Some(timeout)).map_err(io_error)?;
+                    stream.set_write_timeout(Some(timeout)).map_err(io_error)?;
+                    // A request is one write; with Nagle's algorithm on, the
+                    // next request could wait for the server's delayed ACK.
+                    stream.set_nodelay(true).map_err(io_error)?;
+                    let reader = BufReader::new(stream.try_clone().map_err(io_error)?);
+                    return Ok(Connection {
+                        reader,
+                        writer: stream,
+                        next_id: 1,
+                    });
+                }
+                Err(e) => last = e,
+            }
+        }
+        Err(io_error(last))
+    }
+
+    /// Writes one message, whole, in one write.
+    fn send(&mut self, message: &Value) -> Result<(), CallError> {
+        let mut line = message.to_string();
+        line.push('\n');
+        self.writer.write_all(line.as_bytes()).map_err(io_error)
+    }
+
+    fn receive(&mut self) -> Result<Value, CallError> {
+        let mut line = String::new();
+        let n = self.reader.read_line(&mut line).map_err(io_error)?;
+        if n == 0 {
+            return Err(CallError::Connection(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the server closed the connection",
+            )));
+        }
+        serde_json::from_str(&line)
+            .map_err(|e| CallError::Protocol(format!("the reply is not JSON: {e}")))
+    }
+
+    /// Calls `method` (`OBJECT.METHOD`) with `params` (an array, an object
+    /// or null) and waits for its result.
+    pub fn call(&mut self, method: &str, params: Value) -> Result<Value, CallError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&request(Some(id), method, params))?;
+        outcome(self.receive()?, id)
+    }
+
+    /// Sends `method` as a notification: no id, and no reply to wait for.
+    pub fn notify(&mut self, method: &str, params: Value) -> Result<(), CallError> {
+        self.send(&request(None, method, params))
+    }
+
+    /// Sends every call in one batch, in one write; returns their outcomes
+    /// in the same order, whatever order the replies came in.
+    pub fn batch(
+        &mut self,
+        calls: &[(&str, Value)],
+    ) -> Result<Vec<Result<Value, CallError>>, CallError> {
+        let first = self.next_id;
+        self.next_id += calls.len() as u64;
+        let batch: Vec<Value> = calls
+            .iter()
+            .zip(first..)
+            .map(|((method, params), id)| request(Some(id), method, params.clone()))
+            .collect();
+        self.send(&Value::Array(batch))?;
+        let Value::Array(replies) = self.receive()? else {
+            return Err(CallError::Protocol(
+                "the reply to a batch is not an array".into(),
+            ));
+        };
+        (first..first + calls.len() as u64)
+            .map(|id| {
+                let reply = replies
+                    .iter()
+                    .find(|r| r.get("id") == Some(&json!(id)))
+                    .ok_or_else(|| CallError::Protocol(format!("no reply with id {id}")))?;
+                Ok(outcome(reply.clone(), id))
+            })
+            .collect()
+    }
+}
+
+fn request(id: Option<u64>, method: &str, params: Value) -> Value {
+    let mut request = json!({"jsonrpc": "2.0", "method": method});
+    if !params.is_null() {
+        request["params"] = params;
+    }
+    if let Some(id) = id {
+        request["id"] = json!(id);
+    }
+    request
+}
+
+/// The result in `reply`, or its error; it must be the reply to `id`.
+fn outcome(reply: Value, id: u64) -> Result<Value, CallError> {
+    if reply.get("jsonrpc") != Some(&json!("2.0")) {
+        return Err(CallError::Protocol(format!(
+            "not a JSON-RPC 2.0 reply: {reply}"
+        )));
+    }
+    if let Some(error) = reply.get("error") {
+        let code = error.get("code").and_then(Value::as_i64);
+        let message = error.get("message").and_then(Value::as_str);
+        return match (code, message) {
+            (Some(code), Some(message)) => Err(CallError::Remote(RpcError {
+                code,
+                message: message.to_string(),
+                data: error.get("data").cloned(),
+            })),
+            _ => Err(CallError::Protocol(format!("a malformed error: {error}"))),
+        };
+    }
+    if reply.get("id") != Some(&json!(id)) {
+        return Err(CallError::Protocol(format!(
+            "a reply to another request: {reply}"
+        )));
+    }
+    reply.get("result").cloned().ok_or_else(|| {
+        CallError::Protocol(format!("a reply with neither result nor error: {reply}"))
+    })
+}
+
+/// Where an object lives: `rpc://HOST:PORT/OBJECT`.
+pub fn parse_uri(uri: &str) -> Result<(String, String), CallError> {
+    let bad = || CallError::Protocol(format!("{uri:?} is not rpc://HOST:PORT/OBJECT"));
+    let rest = uri.strip_prefix("rpc://").ok_or_else(bad)?;
+    let (addr, object) = rest.split_once('/').ok_or_else(bad)?;
+    if addr.is_empty() || object.is_empty() || object.contains('/') {
+        return Err(bad());
+    }
+    Ok((addr.to_string(), object.to_string()))
+}
+
+/// A stand-in for a remote object. Method calls on it go over the network.
+pub struct Proxy {
+    addr: String,
+    object: String,
+    timeout: Duration,
+    /// Opened on the first call, then kept; dropped when it breaks, so the
+    /// next call connects again.
+    conn: Mutex<Option<Connection>>,
+}
+
+impl Proxy {
+    /// A proxy for the object at `uri`; nothing is connected yet.
+    pub fn at(uri: &str, timeout: Duration) -> Result<Proxy, CallError> {
+        let (addr, object) = parse_uri(uri)?;
+        Ok(Proxy {
+            addr,
+            object,
+            timeout,
+            conn: Mutex::new(None),
+        })
+    }
+
+    /// A proxy for the object registered as `name` on the name server at
+    /// `ns`.
+    pub fn lookup(ns: &str, name: &str, timeout: Duration) -> Result<Proxy, CallError> {
+        let uri = name_server(ns, timeout).call("lookup", json!([name]))?;
+        let uri = uri
+            .as_str()
+            .ok_or_else(|| CallError::Protocol(format!("ns.lookup gave {uri}, not a URI")))?;
+        Proxy::at(uri, timeout)
+    }
+
+    /// Runs `f` on the connection, opening it first if need be.
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, CallError>,
+    ) -> Result<T, CallError> {
+        let mut slot = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(Connection::open(&self.addr, self.timeout)?);
+        }
+        let conn = slot.as_mut().expect("just opened");
+        let result = f(conn);
+        // After a timeout or a broken connection the stream may hold half a
+        // reply: never reuse it.
+        if matches!(
+            result,
+            Err(CallError::Connection(_) | CallError::Timeout | CallError::Protocol(_))
+        ) {
+            *slot = None;
+        }
+        result
+    }
+
+    /// Calls `method` on the object with `params`.
+    pub fn call(&self, method: &str, params: Value) -> Result<Value, CallError> {
+        let method = format!("{}.{method}", self.object);
+        self.with(|c| c.call(&method, params))
+    }
+
+    /// Calls `method` without waiting for (or getting) a result.
+    pub fn notify(&self, method: &str, params: Value) -> Result<(), CallError> {
+        let method = format!("{}.{method}", self.object);
+        self.with(|c| c.notify(&method, params))
+    }
+
+    /// Calls each `(method, params)` in one batch.
+    pub fn batch(
+        &self,
+        calls: &[(&str, Value)],
+    ) -> Result<Vec<Result<Value, CallError>>, CallError> {
+        let named: Vec<(String, Value)> = calls
+            .iter()
+            .map(|(m, p)| (format!("{}.{m}", self.object), p.clone()))
+            .collect();
+        let calls: Vec<(&str, Value)> =
+            named.iter().map(|(m, p)| (m.as_str(), p.clone())).collect();
+        self.with(|c| c.batch(&calls))
+    }
+}
+
+/// A proxy for the name server itself: its object is `ns`.
+pub fn name_server(ns: &str, timeout: Duration) -> Proxy {
+    Proxy {
+        addr: ns.to_string(),
+        object: "ns".to_string(),
+        timeout,
+        conn: Mutex::new(None),
+    }
+}
+
+/// What a calculator does, wherever it is: the real one in
+/// [`crate::objects::Calculator`], or a [`CalculatorProxy`] to a remote
+/// one. Code written against this trait runs the same with either.
+pub trait Calculator {
+    fn add(&self, a: f64, b: f64) -> Result<f64, CallError>;
+    fn subtract(&self, a: f64, b: f64) -> Result<f64, CallError>;
+    fn multiply(&self, a: f64, b: f64) -> Result<f64, CallError>;
+    fn divide(&self, a: f64, b: f64) -> Result<f64, CallError>;
+}
+
+/// A typed proxy: a [`Calculator`] whose methods are remote calls.
+pub struct CalculatorProxy(pub Proxy);
+
+impl CalculatorProxy {
+    fn op(&self, method: &str, a: f64, b: f64) -> Result<f64, CallError> {
+        let result = self.0.call(method, json!([a, b]))?;
+        result
+            .as_f64()
+            .ok_or_else(|| CallError::Protocol(format!("{method} gave {result}, not a number")))
+    }
+}
+
+impl Calculator for CalculatorProxy {
+    fn add(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        self.op("add", a, b)
+    }
+    fn subtract(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        self.op("subtract", a, b)
+    }
+    fn multiply(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        self.op("multiply", a, b)
+    }
+    fn divide(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        self.op("divide", a, b)
+    }
+}
+
+/// The real calculator is a [`Calculator`] too: its methods are plain
+/// calls, through the same `Object::call` the server makes.
+impl Calculator for crate::objects::Calculator {
+    fn add(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        local(self, "add", a, b)
+    }
+    fn subtract(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        local(self, "subtract", a, b)
+    }
+    fn multiply(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        local(self, "multiply", a, b)
+    }
+    fn divide(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        local(self, "divide", a, b)
+    }
+}
+
+fn local(
+    calc: &crate::objects::Calculator,
+    method: &str,
+    a: f64,
+    b: f64,
+) -> Result<f64, CallError> {
+    use crate::jsonrpc::{Object, Params};
+    let result = calc.call(method, &Params::Positional(vec![json!(a), json!(b)]))?;
+    Ok(result.as_f64().unwrap_or(f64::NAN))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::objects::{Calculator as RealCalculator, Counter, Names};
+    use crate::server::{Limits, Objects, serve};
+    use std::net::TcpListener;
+
+    fn start(objects: Objects) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        std::thread::spawn(move || serve(listener, objects, Limits::default()));
+        addr
+    }
+
+    const T: Duration = Duration::from_secs(5);
+
+    /// Written once, against the trait: it cannot tell where the
+    /// calculator is.
+    fn mean(calc: &impl Calculator, xs: &[f64]) -> Result<f64, CallError> {
+        let mut sum = 0.0;
+        for x in xs {
+            sum = calc.add(sum, *x)?;
+        }
+        calc.divide(sum, xs.len() as f64)
+    }
+
+    #[test]
+    fn the_same_code_runs_locally_and_remotely() {
+        let ns = start(Objects::default().with("ns", Names::default()));
+        let server = start(Objects::default().with("calculator", RealCalculator));
+        name_server(&ns, T)
+            .call(
+                "register",
+                json!(["calculator", format!("rpc://{server}/calculator")]),
+            )
+            .unwrap();
+        let remote = CalculatorProxy(Proxy::lookup(&ns, "calculator", T).unwrap());
+        let xs = [1.0, 2.0, 4.5];
+        assert_eq!(
+            mean(&RealCalculator, &xs).unwrap(),
+            mean(&remote, &xs).unwrap()
+        );
+        // A remote error comes back whole.
+        match remote.divide(1.0, 0.0) {
+            Err(CallError::Remote(e)) => {
+                assert_eq!(e.code, crate::objects::code::DIVISION_BY_ZERO);
+                assert!(e.data.is_some());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_connection_for_many_calls_notifications_and_batches() {
+        let server = start(Objects::default().with("counter", Counter::default()));
+        let counter = Proxy::at(&format!("rpc://{server}/counter"), T).unwrap();
+        for i in 1..=100 {
+            assert_eq!(counter.call("increment", Value::Null).unwrap(), json!(i));
+        }
+        counter.notify("increment", json!([10])).unwrap();
+        let results = counter
+            .batch(&[
+                ("get", Value::Null),
+                ("increment", json!({"by": 2})),
+                ("nope", Value::Null),
+            ])
+            .unwrap();
+        assert_eq!(results[0].as_ref().unwrap(), &json!(110));
+        assert_eq!(results[1].as_ref().unwrap(), &json!(112));
+        assert!(matches!(results[2], Err(CallError::Remote(_))));
+    }
+
+    #[test]
+    fn an_unknown_name_and_a_dead_server_are_told_apart() {
+        let ns = start(Objects::default().with("ns", Names::default()));
+        match Proxy::lookup(&ns, "nobody", T) {
+            Err(CallError::Remote(e)) => assert!(e.message.contains("nobody")),
+            other => panic!("{:?}", other.err()),
+        }
+        let closed = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let gone = Proxy::at(&format!("rpc://{closed}/x"), T).unwrap();
+        assert!(matches!(
+            gone.call("y", Value::Null),
+            Err(CallError::Connection(_))
+        ));
+        assert!(parse_uri("http://x/y").is_err());
+    }
+}
