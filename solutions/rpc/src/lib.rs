@@ -1,5 +1,6 @@
 //! Lesson 6, remote objects (reference solution, work in progress).
 //!
+//! - [`cli`]: the programs' command lines.
 //! - [`jsonrpc`]: the wire: JSON-RPC 2.0, one message per line, checked
 //!   rule by rule, with its limits; the `Object` trait a remote object
 //!   implements, and the middleware that turns a line into a call.
@@ -9,6 +10,7 @@
 //!   called over one kept connection; remote errors told from broken
 //!   connections; a typed `Calculator` that runs locally or remotely.
 
+pub mod cli;
 pub mod client;
 pub mod jsonrpc;
 pub mod objects;

@@ -1,0 +1,74 @@
+//! Lesson 6, remote objects: the client program (reference solution).
+//!
+//! Usage: `rpc-client --ns NS_ADDRESS [--timeout SECS] OBJECT METHOD
+//! [ARG...]`, or `rpc-client --ns NS_ADDRESS --list`.
+//!
+//! Finds OBJECT through the name server, calls METHOD with the ARGs (each
+//! read as JSON when it is JSON, `2` or `[1,2]` or `"x"`, and as a string
+//! otherwise), and prints the result as JSON on one line. A remote error
+//! prints its code and message on stderr, and the exit code is 1; any
+//! other failure too; a bad command line, 2.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use rpc::cli::Args;
+use rpc::client::{CallError, Proxy, name_server};
+
+const USAGE: &str =
+    "usage: rpc-client --ns NS_ADDRESS [--timeout SECS] (OBJECT METHOD [ARG...] | --list)";
+
+/// An argument: JSON if it reads as JSON, a string otherwise.
+fn argument(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| json!(text))
+}
+
+fn main() -> ExitCode {
+    let parsed = Args::parse(
+        std::env::args_os().skip(1),
+        &["--ns", "--timeout"],
+        &["--list"],
+    )
+    .and_then(|args| {
+        let ns = args
+            .value("--ns")
+            .ok_or("--ns NS_ADDRESS is required")?
+            .to_string();
+        let timeout = args.seconds("--timeout", Duration::from_secs(10))?;
+        if !args.switch("--list") && args.rest.len() < 2 {
+            return Err("OBJECT and METHOD are required".to_string());
+        }
+        Ok((ns, timeout, args))
+    });
+    let (ns, timeout, args) = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            eprintln!("rpc-client: {e} ({USAGE})");
+            return ExitCode::from(2);
+        }
+    };
+    let result = if args.switch("--list") {
+        name_server(&ns, timeout).call("list", Value::Null)
+    } else {
+        let params: Vec<Value> = args.rest[2..].iter().map(|a| argument(a)).collect();
+        Proxy::lookup(&ns, &args.rest[0], timeout)
+            .and_then(|p| p.call(&args.rest[1], Value::Array(params)))
+    };
+    match result {
+        Ok(value) => {
+            println!("{value}");
+            ExitCode::SUCCESS
+        }
+        Err(CallError::Remote(e)) => {
+            let data = e.data.map(|d| format!(" {d}")).unwrap_or_default();
+            eprintln!("rpc-client: error {}: {}{data}", e.code, e.message);
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("rpc-client: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
