@@ -11,6 +11,7 @@ pub mod echo;
 pub mod fetch;
 pub mod framing;
 pub mod resolver;
+pub mod rpc;
 pub mod udp_upper;
 
 use crate::stage::{Stage, Verdict};
