@@ -94,13 +94,14 @@ impl Connection {
     }
 
     /// Writes one message, whole, in one write.
-    fn send(&mut self, message: &Value) -> Result<(), CallError> {
+    pub fn send(&mut self, message: &Value) -> Result<(), CallError> {
         let mut line = message.to_string();
         line.push('\n');
         self.writer.write_all(line.as_bytes()).map_err(io_error)
     }
 
-    fn receive(&mut self) -> Result<Value, CallError> {
+    /// Reads one message: the next line, as JSON.
+    pub fn receive(&mut self) -> Result<Value, CallError> {
         let mut line = String::new();
         let n = self.reader.read_line(&mut line).map_err(io_error)?;
         if n == 0 {

@@ -1,4 +1,5 @@
-//! Lesson 6, remote objects (reference solution, work in progress).
+//! Lesson 6, remote objects: a name server, an object server and proxies,
+//! over JSON-RPC 2.0 (reference solution).
 //!
 //! - [`cli`]: the programs' command lines.
 //! - [`jsonrpc`]: the wire: JSON-RPC 2.0, one message per line, checked

@@ -8,7 +8,7 @@
 //! On SIGTERM or Ctrl-C it unregisters them, then exits: a name server
 //! must not send clients to a server that is gone.
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::thread;
@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use rpc::cli::Args;
-use rpc::client::name_server;
+use rpc::client::{Proxy, name_server};
 use rpc::objects::{Calculator, Counter};
 use rpc::server::{Limits, Objects, serve};
 
@@ -86,15 +86,9 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     let ns = name_server(&options.ns, NS_TIMEOUT);
-    for name in &names {
-        let uri = format!("rpc://{local}/{name}");
-        if let Err(e) = ns.call("register", json!([name, uri, true])) {
-            eprintln!(
-                "rpc-server: cannot register {name} on the name server at {}: {e}",
-                options.ns
-            );
-            return ExitCode::from(1);
-        }
+    if let Err(e) = register_all(&ns, local, &names) {
+        eprintln!("rpc-server: {e} (name server: {})", options.ns);
+        return ExitCode::from(1);
     }
     // Announced once the objects can be found: a client that reads the line
     // may look them up at once.
@@ -102,10 +96,27 @@ fn main() -> ExitCode {
     let limits = options.limits.clone();
     thread::spawn(move || serve(listener, objects, limits));
     let _ = stop_rx.recv();
-    for name in &names {
+    unregister_all(&ns, &names);
+    ExitCode::SUCCESS
+}
+
+/// Registers each object on the name server as `rpc://LOCAL/NAME`,
+/// replacing what a server that died without unregistering left there.
+fn register_all(ns: &Proxy, local: SocketAddr, names: &[String]) -> Result<(), String> {
+    for name in names {
+        let uri = format!("rpc://{local}/{name}");
+        ns.call("register", json!([name, uri, true]))
+            .map_err(|e| format!("cannot register {name}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Unregisters each object, saying so when one fails: the server stops
+/// anyway.
+fn unregister_all(ns: &Proxy, names: &[String]) {
+    for name in names {
         if let Err(e) = ns.call("unregister", json!([name])) {
             eprintln!("rpc-server: could not unregister {name}: {e}");
         }
     }
-    ExitCode::SUCCESS
 }

@@ -1,0 +1,264 @@
+//! The client side: a [`Proxy`] stands for a remote object. Calling a
+//! method on it writes a request, waits for the reply with the same id,
+//! and hands back the result, or a [`CallError`] that says what went
+//! wrong: the object refused (a remote error, whole), the connection broke,
+//! the reply did not come in time, or the reply broke the protocol.
+//!
+//! The proxy finds its object through the name server, connects on its
+//! first call, and keeps that one connection for every call after.
+
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::jsonrpc::RpcError;
+
+/// Why a call gave no result.
+#[derive(Debug)]
+pub enum CallError {
+    /// The object answered with an error: its code, message and data.
+    Remote(RpcError),
+    /// No connection, or it broke.
+    Connection(io::Error),
+    /// No reply within the timeout. The call may still have happened.
+    Timeout,
+    /// The reply was not JSON-RPC, or not the reply to this call.
+    Protocol(String),
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Remote(e) => write!(f, "remote error {}: {}", e.code, e.message),
+            CallError::Connection(e) => write!(f, "connection failed: {e}"),
+            CallError::Timeout => f.write_str("no reply in time (the call may have happened)"),
+            CallError::Protocol(what) => write!(f, "protocol error: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+impl From<RpcError> for CallError {
+    fn from(e: RpcError) -> Self {
+        CallError::Remote(e)
+    }
+}
+
+fn io_error(e: io::Error) -> CallError {
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => CallError::Timeout,
+        _ => CallError::Connection(e),
+    }
+}
+
+/// One connection to a server, speaking JSON-RPC line by line.
+pub struct Connection {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    next_id: u64,
+}
+
+impl Connection {
+    /// Connects to `addr` (a name or an address, with its port), each
+    /// address with `timeout`, which then bounds every reply too.
+    pub fn open(addr: &str, timeout: Duration) -> Result<Connection, CallError> {
+        todo!("connect to {addr} within {timeout:?}, with read and write timeouts and TCP_NODELAY")
+    }
+
+    /// Writes one message, whole, in one write.
+    pub fn send(&mut self, message: &Value) -> Result<(), CallError> {
+        let mut line = message.to_string();
+        line.push('\n');
+        self.writer.write_all(line.as_bytes()).map_err(io_error)
+    }
+
+    /// Reads one message: the next line, as JSON.
+    pub fn receive(&mut self) -> Result<Value, CallError> {
+        let mut line = String::new();
+        let n = self.reader.read_line(&mut line).map_err(io_error)?;
+        if n == 0 {
+            return Err(CallError::Connection(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the server closed the connection",
+            )));
+        }
+        serde_json::from_str(&line)
+            .map_err(|e| CallError::Protocol(format!("the reply is not JSON: {e}")))
+    }
+
+    /// Calls `method` (`OBJECT.METHOD`) with `params` (an array, an object
+    /// or null) and waits for its result.
+    pub fn call(&mut self, method: &str, params: Value) -> Result<Value, CallError> {
+        todo!(
+            "send {method} {params} as request {}, and read its reply",
+            self.next_id
+        )
+    }
+
+    /// Sends `method` as a notification: no id, and no reply to wait for.
+    pub fn notify(&mut self, method: &str, params: Value) -> Result<(), CallError> {
+        todo!("send {method} {params} without an id")
+    }
+
+    /// Sends every call in one batch, in one write; returns their outcomes
+    /// in the same order, whatever order the replies came in.
+    pub fn batch(
+        &mut self,
+        calls: &[(&str, Value)],
+    ) -> Result<Vec<Result<Value, CallError>>, CallError> {
+        todo!(
+            "send {} calls in one batch, and match the replies by id",
+            calls.len()
+        )
+    }
+}
+
+/// Where an object lives: `rpc://HOST:PORT/OBJECT`.
+pub fn parse_uri(uri: &str) -> Result<(String, String), CallError> {
+    todo!("take {uri:?} apart: rpc://HOST:PORT/OBJECT")
+}
+
+/// A stand-in for a remote object. Method calls on it go over the network.
+pub struct Proxy {
+    addr: String,
+    object: String,
+    timeout: Duration,
+    /// Opened on the first call, then kept; dropped when it breaks, so the
+    /// next call connects again.
+    conn: Mutex<Option<Connection>>,
+}
+
+impl Proxy {
+    /// A proxy for the object at `uri`; nothing is connected yet.
+    pub fn at(uri: &str, timeout: Duration) -> Result<Proxy, CallError> {
+        let (addr, object) = parse_uri(uri)?;
+        Ok(Proxy {
+            addr,
+            object,
+            timeout,
+            conn: Mutex::new(None),
+        })
+    }
+
+    /// A proxy for the object registered as `name` on the name server at
+    /// `ns`.
+    pub fn lookup(ns: &str, name: &str, timeout: Duration) -> Result<Proxy, CallError> {
+        todo!("ask the name server at {ns} (timeout {timeout:?}) where {name} is")
+    }
+
+    /// Runs `f` on the connection, opening it first if need be.
+    fn with<T>(
+        &self,
+        _f: impl FnOnce(&mut Connection) -> Result<T, CallError>,
+    ) -> Result<T, CallError> {
+        todo!(
+            "connect to {} (timeout {:?}) on the first call, keep the connection in {:?}, drop it when it fails",
+            self.addr,
+            self.timeout,
+            self.conn.lock().map(|c| c.is_some())
+        )
+    }
+
+    /// Calls `method` on the object with `params`.
+    pub fn call(&self, method: &str, params: Value) -> Result<Value, CallError> {
+        let method = format!("{}.{method}", self.object);
+        self.with(|c| c.call(&method, params))
+    }
+
+    /// Calls `method` without waiting for (or getting) a result.
+    pub fn notify(&self, method: &str, params: Value) -> Result<(), CallError> {
+        let method = format!("{}.{method}", self.object);
+        self.with(|c| c.notify(&method, params))
+    }
+
+    /// Calls each `(method, params)` in one batch.
+    pub fn batch(
+        &self,
+        calls: &[(&str, Value)],
+    ) -> Result<Vec<Result<Value, CallError>>, CallError> {
+        let named: Vec<(String, Value)> = calls
+            .iter()
+            .map(|(m, p)| (format!("{}.{m}", self.object), p.clone()))
+            .collect();
+        let calls: Vec<(&str, Value)> =
+            named.iter().map(|(m, p)| (m.as_str(), p.clone())).collect();
+        self.with(|c| c.batch(&calls))
+    }
+}
+
+/// A proxy for the name server itself: its object is `ns`.
+pub fn name_server(ns: &str, timeout: Duration) -> Proxy {
+    Proxy {
+        addr: ns.to_string(),
+        object: "ns".to_string(),
+        timeout,
+        conn: Mutex::new(None),
+    }
+}
+
+/// What a calculator does, wherever it is: the real one in
+/// [`crate::objects::Calculator`], or a [`CalculatorProxy`] to a remote
+/// one. Code written against this trait runs the same with either.
+pub trait Calculator {
+    fn add(&self, a: f64, b: f64) -> Result<f64, CallError>;
+    fn subtract(&self, a: f64, b: f64) -> Result<f64, CallError>;
+    fn multiply(&self, a: f64, b: f64) -> Result<f64, CallError>;
+    fn divide(&self, a: f64, b: f64) -> Result<f64, CallError>;
+}
+
+/// A typed proxy: a [`Calculator`] whose methods are remote calls.
+pub struct CalculatorProxy(pub Proxy);
+
+impl CalculatorProxy {
+    fn op(&self, method: &str, a: f64, b: f64) -> Result<f64, CallError> {
+        todo!("call {method}({a}, {b}) through {}", self.0.object)
+    }
+}
+
+impl Calculator for CalculatorProxy {
+    fn add(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        self.op("add", a, b)
+    }
+    fn subtract(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        self.op("subtract", a, b)
+    }
+    fn multiply(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        self.op("multiply", a, b)
+    }
+    fn divide(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        self.op("divide", a, b)
+    }
+}
+
+/// The real calculator is a [`Calculator`] too: its methods are plain
+/// calls, through the same `Object::call` the server makes.
+impl Calculator for crate::objects::Calculator {
+    fn add(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        local(self, "add", a, b)
+    }
+    fn subtract(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        local(self, "subtract", a, b)
+    }
+    fn multiply(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        local(self, "multiply", a, b)
+    }
+    fn divide(&self, a: f64, b: f64) -> Result<f64, CallError> {
+        local(self, "divide", a, b)
+    }
+}
+
+fn local(
+    calc: &crate::objects::Calculator,
+    method: &str,
+    a: f64,
+    b: f64,
+) -> Result<f64, CallError> {
+    use crate::jsonrpc::{Object, Params};
+    let result = calc.call(method, &Params::Positional(vec![json!(a), json!(b)]))?;
+    Ok(result.as_f64().unwrap_or(f64::NAN))
+}

@@ -1,0 +1,240 @@
+//! The wire: JSON-RPC 2.0 (<https://www.jsonrpc.org/specification>), one
+//! JSON message per line.
+//!
+//! ```text
+//! → {"jsonrpc":"2.0","id":1,"method":"calculator.add","params":[2,3]}
+//! ← {"jsonrpc":"2.0","id":1,"result":5}
+//! → {"jsonrpc":"2.0","method":"counter.increment"}          a notification: no id, no reply
+//! → [{"jsonrpc":"2.0","id":"a","method":"counter.get"}, …]  a batch: an array of requests
+//! ```
+//!
+//! JSON writes a newline inside a string as `\n`, so a raw newline never
+//! appears inside a message: it can end one safely. Everything that
+//! arrives is data: it is checked against these rules, then matched
+//! against the methods the server knows. Nothing in it is executed, or
+//! used as a file name.
+
+use serde_json::{Map, Value, json};
+
+/// The longest line read, newline included: 1 MiB.
+pub const MAX_LINE: usize = 1 << 20;
+/// The deepest nesting of arrays and objects accepted in a message.
+pub const MAX_DEPTH: usize = 32;
+/// The most requests in one batch.
+pub const MAX_BATCH: usize = 100;
+
+/// The error codes JSON-RPC 2.0 defines. Application errors use
+/// -32000 to -32099.
+pub mod code {
+    /// The line is not JSON.
+    pub const PARSE_ERROR: i64 = -32700;
+    /// JSON, but not a request.
+    pub const INVALID_REQUEST: i64 = -32600;
+    pub const METHOD_NOT_FOUND: i64 = -32601;
+    pub const INVALID_PARAMS: i64 = -32602;
+    pub const INTERNAL_ERROR: i64 = -32603;
+    /// The first of the application's own codes.
+    pub const APPLICATION: i64 = -32000;
+}
+
+/// An error as JSON-RPC carries it: a code, a message, maybe data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RpcError {
+    pub code: i64,
+    pub message: String,
+    pub data: Option<Value>,
+}
+
+impl RpcError {
+    pub fn new(code: i64, message: impl Into<String>) -> RpcError {
+        RpcError {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// The same error, with `data` that says more.
+    pub fn with_data(mut self, data: Value) -> RpcError {
+        self.data = Some(data);
+        self
+    }
+
+    pub fn invalid_params(message: impl Into<String>) -> RpcError {
+        RpcError::new(code::INVALID_PARAMS, message)
+    }
+
+    /// An error of the application's own (-32000 and below).
+    pub fn application(offset: i64, message: impl Into<String>) -> RpcError {
+        RpcError::new(code::APPLICATION - offset, message)
+    }
+
+    fn to_json(&self) -> Value {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(data) = &self.data {
+            error["data"] = data.clone();
+        }
+        error
+    }
+}
+
+impl std::fmt::Display for RpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for RpcError {}
+
+/// A request's parameters: by position, by name, or none.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Params {
+    None,
+    Positional(Vec<Value>),
+    Named(Map<String, Value>),
+}
+
+impl Params {
+    /// Parameter `name`, or the one at `position`: whichever way the
+    /// caller gave them. `None` when it is missing.
+    pub fn get(&self, position: usize, name: &str) -> Option<&Value> {
+        match self {
+            Params::None => None,
+            Params::Positional(values) => values.get(position),
+            Params::Named(map) => map.get(name),
+        }
+    }
+
+    /// How many were given.
+    pub fn len(&self) -> usize {
+        match self {
+            Params::None => 0,
+            Params::Positional(values) => values.len(),
+            Params::Named(map) => map.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Parameter `name` (or at `position`) as a number.
+    pub fn number(&self, position: usize, name: &str) -> Result<f64, RpcError> {
+        match self.get(position, name) {
+            Some(Value::Number(n)) => n
+                .as_f64()
+                .ok_or_else(|| RpcError::invalid_params(format!("{name} is out of range"))),
+            Some(other) => Err(RpcError::invalid_params(format!(
+                "{name} must be a number, not {other}"
+            ))),
+            None => Err(RpcError::invalid_params(format!("{name} is missing"))),
+        }
+    }
+
+    /// Parameter `name` (or at `position`) as a string.
+    pub fn string(&self, position: usize, name: &str) -> Result<&str, RpcError> {
+        match self.get(position, name) {
+            Some(Value::String(s)) => Ok(s),
+            Some(other) => Err(RpcError::invalid_params(format!(
+                "{name} must be a string, not {other}"
+            ))),
+            None => Err(RpcError::invalid_params(format!("{name} is missing"))),
+        }
+    }
+
+    /// At most `n` parameters, and by name only those in `names`.
+    pub fn at_most(&self, names: &[&str]) -> Result<(), RpcError> {
+        match self {
+            Params::Positional(values) if values.len() > names.len() => Err(
+                RpcError::invalid_params(format!("at most {} parameters", names.len())),
+            ),
+            Params::Named(map) => match map.keys().find(|k| !names.contains(&k.as_str())) {
+                Some(unknown) => Err(RpcError::invalid_params(format!(
+                    "no parameter named {unknown:?}"
+                ))),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+}
+
+/// One request, checked: a call (with an id) or a notification (none).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    /// `None` for a notification, which gets no reply. Otherwise a string,
+    /// a number or null, echoed back exactly as it came.
+    pub id: Option<Value>,
+    pub method: String,
+    pub params: Params,
+}
+
+/// What a line held, once read.
+#[derive(Debug, PartialEq)]
+pub enum Incoming {
+    /// One request, or the error reply it gets.
+    One(Result<Request, Value>),
+    /// A batch: each request, or the error reply it gets, in order.
+    Batch(Vec<Result<Request, Value>>),
+}
+
+/// A success reply to the request with `id`.
+pub fn success(id: &Value, result: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "result": result})
+}
+
+/// An error reply to the request with `id` (null when it could not be
+/// read).
+pub fn failure(id: &Value, error: &RpcError) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": error.to_json()})
+}
+
+/// How deep arrays and objects nest in `value` (a number is 0, `[]` 1).
+pub fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Reads one line (without its newline) as JSON-RPC.
+pub fn read(line: &str) -> Incoming {
+    todo!("read {line:?}: JSON, then one request or a batch, each checked against the rules")
+}
+
+/// Something that answers calls: a remote object.
+pub trait Object: Send + Sync {
+    /// Calls `method` (without the object's name) with `params`.
+    fn call(&self, method: &str, params: &Params) -> Result<Value, RpcError>;
+}
+
+/// Answers a checked request with `object_of(name)`: the reply, or `None`
+/// for a notification. A method is `OBJECT.METHOD`. A panic in a method is
+/// an internal error, not the end of the server.
+pub fn answer<'a>(
+    request: &Request,
+    _object_of: impl Fn(&str) -> Option<&'a dyn Object>,
+) -> Option<Value> {
+    todo!(
+        "call {} on its object; no reply for a notification",
+        request.method
+    )
+}
+
+/// The reply line (without its newline) to a whole line, or `None` when
+/// nothing is owed: a notification, or a batch of notifications only.
+pub fn reply_to<'a>(
+    line: &str,
+    _object_of: impl Fn(&str) -> Option<&'a dyn Object>,
+) -> Option<String> {
+    todo!("the reply line to {line:?}, or None when none is owed")
+}
+
+/// A method that does not exist on an object.
+pub fn no_method(object: &str, method: &str) -> RpcError {
+    RpcError::new(
+        code::METHOD_NOT_FOUND,
+        format!("{object} has no method {method:?}"),
+    )
+}

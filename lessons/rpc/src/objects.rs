@@ -1,0 +1,68 @@
+//! The remote objects: the name server's own object `ns`, and the two the
+//! object server hosts, `calculator` and `counter`. Each is plain Rust
+//! behind the [`Object`] trait: the middleware turns a request into a call
+//! of `call(method, params)`, and its result into a reply.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicI64;
+
+use serde_json::Value;
+
+use crate::jsonrpc::{Object, Params, RpcError};
+
+/// The application's error codes (JSON-RPC leaves -32000 to -32099 to us).
+pub mod code {
+    /// `ns.register` of a name already taken, without `replace`.
+    pub const NAME_TAKEN: i64 = -32001;
+    /// `ns.lookup` or `ns.unregister` of a name nobody registered.
+    pub const UNKNOWN_NAME: i64 = -32002;
+    /// `calculator.divide` by zero.
+    pub const DIVISION_BY_ZERO: i64 = -32010;
+    /// A result too large for a JSON number.
+    pub const OUT_OF_RANGE: i64 = -32011;
+}
+
+/// The longest object name, and the longest URI, the name server keeps.
+pub const MAX_NAME: usize = 64;
+pub const MAX_URI: usize = 256;
+/// The most names the name server keeps.
+pub const MAX_NAMES: usize = 1000;
+
+/// `calculator`: add, subtract, multiply, divide, each of two numbers `a`
+/// and `b`.
+pub struct Calculator;
+
+impl Object for Calculator {
+    fn call(&self, method: &str, params: &Params) -> Result<Value, RpcError> {
+        todo!("calculator.{method}{params:?}")
+    }
+}
+
+/// `counter`: one count shared by every client. `increment(by = 1)`
+/// returns the new count; `get` returns it.
+#[derive(Default)]
+pub struct Counter {
+    count: AtomicI64,
+}
+
+impl Object for Counter {
+    fn call(&self, method: &str, params: &Params) -> Result<Value, RpcError> {
+        todo!(
+            "counter.{method}{params:?}, the count being {:?}",
+            self.count
+        )
+    }
+}
+
+/// `ns`, the name server: names to URIs (`rpc://HOST:PORT/OBJECT`).
+#[derive(Default)]
+pub struct Names {
+    names: Mutex<BTreeMap<String, String>>,
+}
+
+impl Object for Names {
+    fn call(&self, method: &str, params: &Params) -> Result<Value, RpcError> {
+        todo!("ns.{method}{params:?}, the names being {:?}", self.names)
+    }
+}

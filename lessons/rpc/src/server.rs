@@ -1,0 +1,127 @@
+//! Serving objects: one thread per connection, one JSON-RPC message per
+//! line, replies in order, with the limits every server of the course has:
+//! so many clients at once, an idle timeout, a longest line.
+//!
+//! A bad message gets its error reply and the connection goes on; only a
+//! line over the limit closes the connection (there is no telling where
+//! the next message would start).
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::jsonrpc::{self, Object, RpcError};
+
+/// The objects a server hosts, by name.
+#[derive(Clone, Default)]
+pub struct Objects {
+    by_name: BTreeMap<String, Arc<dyn Object>>,
+}
+
+impl Objects {
+    pub fn with(mut self, name: &str, object: impl Object + 'static) -> Objects {
+        self.by_name.insert(name.to_string(), Arc::new(object));
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&dyn Object> {
+        self.by_name.get(name).map(|o| o.as_ref())
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_name.keys().map(String::as_str)
+    }
+}
+
+/// A server's limits.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_clients: usize,
+    /// A client that sends nothing for this long is disconnected.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_clients: 64,
+            idle_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A place among the clients served at once, given back when dropped
+/// (the connection's thread ends however it ends).
+struct Permit(Arc<AtomicUsize>);
+
+impl Permit {
+    fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Permit> {
+        count
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Permit(Arc::clone(count)))
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Accepts for ever, serving each connection on a thread of its own.
+pub fn serve(listener: TcpListener, objects: Objects, limits: Limits) {
+    let (objects, clients) = (Arc::new(objects), Arc::new(AtomicUsize::new(0)));
+    for stream in listener.incoming() {
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(e) => {
+                // Out of descriptors, most likely: wait for some to be
+                // given back instead of spinning.
+                eprintln!("accept: {e}");
+                thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
+        let Some(permit) = Permit::take(&clients, limits.max_clients) else {
+            let busy = RpcError::application(
+                99,
+                format!("the server is busy: {} clients at once", limits.max_clients),
+            );
+            let mut stream = stream;
+            let _ = writeln!(stream, "{}", jsonrpc::failure(&Value::Null, &busy));
+            continue;
+        };
+        let (objects, idle) = (Arc::clone(&objects), limits.idle_timeout);
+        thread::spawn(move || {
+            let _permit = permit;
+            // An idle client timing out is the limit at work, not news.
+            if let Err(e) = serve_connection(stream, &objects, idle)
+                && !matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                )
+            {
+                eprintln!("connection: {e}");
+            }
+        });
+    }
+}
+
+/// Answers one connection's lines until it closes, goes idle, or sends a
+/// line over the limit.
+fn serve_connection(stream: TcpStream, objects: &Objects, idle: Duration) -> io::Result<()> {
+    todo!(
+        "answer each line from {:?} with the {} objects, idle at most {idle:?}",
+        stream.peer_addr(),
+        objects.names().count()
+    )
+}
