@@ -154,6 +154,7 @@ pub const LESSONS: &[&Lesson] = &[
     &framing::LESSON,
     &resolver::LESSON,
     &fetch::LESSON,
+    &rpc::LESSON,
 ];
 
 /// Finds a lesson by id.

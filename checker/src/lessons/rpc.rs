@@ -1,5 +1,4 @@
-//! Lesson 6, remote objects: the stages (work in progress: not in the
-//! registry yet). The checker plays each role against the student's
+//! Lesson 6, remote objects: the stages. The checker plays each role against the student's
 //! others: a client of the name server and of the object server; a name
 //! server for the object server; a name server and an object server for
 //! the client. Every message is read and checked with serde_json on the
@@ -15,7 +14,7 @@ use crate::ctx::{Ctx, Finished, Server};
 use crate::lessons::{Lesson, Mistake, Role};
 use crate::peer::TcpPeer;
 use crate::process::Input;
-use crate::stage::{Failure, Outcome, Stage};
+use crate::stage::{Failure, Outcome, Stage, Verdict};
 use crate::time::{self, ms, secs};
 use crate::wire::{self, Conn};
 
@@ -206,7 +205,59 @@ const STAGES: &[Stage] = &[
 
 const ALL: &[&str] = &["ns", "server", "client"];
 
-const MISTAKES: &[Mistake] = &[];
+/// The wrong solutions in checker/fixtures that the stages must catch.
+const MISTAKES: &[Mistake] = &[
+    Mistake {
+        what: "Keeping the id as a number, so a string id comes back null",
+        fixture: "rpc-ns-numeric-ids",
+        role: "ns",
+        passes: Some("ns-operations"),
+        fails: "ids",
+        verdict: Verdict::Failed,
+        says: "has another id",
+        golden: true,
+    },
+    Mistake {
+        what: "Answering notifications",
+        fixture: "rpc-ns-answers-notifications",
+        role: "ns",
+        passes: Some("ns-operations"),
+        fails: "notifications",
+        verdict: Verdict::Failed,
+        says: "gets no reply at all",
+        golden: true,
+    },
+    Mistake {
+        what: "A counter that reads, then writes, without a lock between",
+        fixture: "rpc-server-racy-counter",
+        role: "server",
+        passes: Some("calculator"),
+        fails: "counter-race",
+        verdict: Verdict::Failed,
+        says: "increments were lost",
+        golden: false,
+    },
+    Mistake {
+        what: "Exiting on SIGTERM without unregistering",
+        fixture: "rpc-server-no-unregister",
+        role: "server",
+        passes: Some("registers"),
+        fails: "unregisters",
+        verdict: Verdict::Failed,
+        says: "did not unregister",
+        golden: true,
+    },
+    Mistake {
+        what: "A new connection for every call",
+        fixture: "rpc-client-reconnects",
+        role: "client",
+        passes: Some("client-call"),
+        fails: "many-calls",
+        verdict: Verdict::Failed,
+        says: "one connection",
+        golden: false,
+    },
+];
 
 // ---------------------------------------------------------------------
 // JSON-RPC on the checker's side
@@ -242,10 +293,13 @@ fn describe(value: &Value) -> String {
                 .join("; ")
         ),
         Value::Object(m) if m.contains_key("method") => {
+            let method = m["method"]
+                .as_str()
+                .map_or_else(|| cut(&m["method"]), str::to_string);
             let params = m.get("params").map(cut).unwrap_or_default();
             match m.get("id") {
-                Some(id) => format!("call id={} {} {params}", cut(id), cut(&m["method"])),
-                None => format!("notification {} {params}", cut(&m["method"])),
+                Some(id) => format!("call id={} {method} {params}", cut(id)),
+                None => format!("notification {method} {params}"),
             }
         }
         Value::Object(m) => {
@@ -499,7 +553,18 @@ fn notifications(ctx: &mut Ctx) -> Outcome {
         &mut c,
         &json!({"jsonrpc": "2.0", "method": "ns.register", "params": ["quiet", uri(4001, "quiet")]}),
     )?;
-    // The next line must be the reply to this call, not to the notification.
+    // Nothing may come back: wait a moment for a reply that must not come.
+    if let Ok(unasked) = c.recv_some(4096, time::scaled(ms(200)))
+        && !unasked.is_empty()
+    {
+        c.log_received(&unasked);
+        return Err(Failure::failed("the name server answered a notification")
+            .expected("nothing: a request without an id is a notification")
+            .got(wire::show(&unasked))
+            .hint("a notification (no id) gets no reply at all, not even a result of null"));
+    }
+    c.note("nothing came back, as it should; now a call");
+    // The next line must be the reply to this call.
     let reply = call(&mut c, json!(2), "ns.lookup", json!(["quiet"])).map_err(|f| {
         f.hint("a notification (no id) gets no reply at all, not even a result of null")
     })?;
@@ -857,8 +922,9 @@ fn counter_race(ctx: &mut Ctx) -> Outcome {
             let now = reply["result"].as_i64().unwrap_or(-1);
             if now <= last {
                 return Err(Failure::failed(format!(
-                    "client {i}: counter.increment gave {now} after {last}"
-                )));
+                    "client {i}: counter.increment gave {now} after {last}: increments were lost"
+                ))
+                .hint("two threads read the same count and both wrote it plus one: use fetch_add, or hold a Mutex across the read and the write"));
             }
             last = now;
         }
@@ -923,18 +989,17 @@ fn checker_objects(
         "the checker's object server",
         None,
         move |conn, n| {
-            let mut count = 0usize;
-            loop {
-                let Some(line) = conn.recv_line(MAX_LINE, "a request")? else {
-                    return Ok(());
-                };
+            let (mut count, mut pending) = (0usize, Vec::new());
+            while let Some(line) = next_line(conn, &mut pending)? {
                 count += 1;
-                // The first few are shown decoded; then only counted.
-                if count <= 5 {
-                    conn.note(format!(
-                        "the checker's object server ← {}",
-                        decode(&line).unwrap_or_else(|| wire::preview(&line))
-                    ));
+                // The first few are shown; then they are only counted, or
+                // 10,000 calls would bury the transcript.
+                if count <= 3 {
+                    conn.log_received(&line);
+                } else if count == 4 {
+                    conn.note(
+                        "(the checker's object server shows no more of this connection's calls)",
+                    );
                 }
                 let request: Value = serde_json::from_slice(&line).map_err(|e| {
                     Failure::failed(format!("the client's request is not JSON: {e}"))
@@ -947,9 +1012,30 @@ fn checker_objects(
                     conn.send_quietly(format!("{reply}\n").as_bytes())?;
                 }
             }
+            Ok(())
         },
     )?;
     Ok((peer, calls))
+}
+
+/// The next line from `conn` (without logging it), `None` at the end of
+/// the stream or when the stage stops the peer.
+fn next_line(conn: &mut Conn, pending: &mut Vec<u8>) -> Result<Option<Vec<u8>>, Failure> {
+    loop {
+        if let Some(at) = pending.iter().position(|b| *b == b'\n') {
+            let rest = pending.split_off(at + 1);
+            return Ok(Some(std::mem::replace(pending, rest)));
+        }
+        if pending.len() > MAX_LINE {
+            return Err(Failure::failed("the client sent a line longer than 1 MiB"));
+        }
+        match conn.recv_some(64 << 10, secs(3600)) {
+            Ok(chunk) if chunk.is_empty() => return Ok(None),
+            Ok(chunk) => pending.extend_from_slice(&chunk),
+            // Stopped (the stage is over), or the connection failed.
+            Err(_) => return Ok(None),
+        }
+    }
 }
 
 /// A reply to `request` with `result`.
@@ -1104,7 +1190,7 @@ fn many_calls(ctx: &mut Ctx) -> Outcome {
         objects_for_client(ctx, "counter", |r| Some(ok_reply(r, json!(1))))?;
     let start = Instant::now();
     let n = N.to_string();
-    let finished = run_client(ctx, &ns, &["--repeat", &n, "counter", "get"], secs(5))?;
+    let finished = run_client(ctx, &ns, &["--repeat", &n, "counter", "get"], secs(5));
     let took = start.elapsed();
     let _ = (ns.finish(), objects.finish());
     let calls = calls.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -1124,8 +1210,9 @@ fn many_calls(ctx: &mut Ctx) -> Outcome {
             calls.len()
         ))
         .expected("one connection, kept from the first call to the last")
-        .hint("open the connection on the first call and keep it in the proxy"));
+        .hint("open the connection on the first call and keep it in the proxy: a new connection costs a handshake, and a port in TIME_WAIT"));
     }
+    let finished = finished?;
     finished.expect_exit(&format!("rpc-client --repeat {N} counter get"), 0, b"1\n")?;
     if calls.len() != N {
         return Err(Failure::failed(format!(
