@@ -41,6 +41,11 @@ bench-grade *ARGS:
 bench-fetch *ROUNDS:
     bash .ci/bench-fetch {{ROUNDS}}
 
+# The rpc reference: calls per second and round trips, beside a raw
+# ping-pong and Pyro5 (figures only)
+bench-rpc:
+    bash .ci/bench-rpc
+
 # A long run of random and mutated DNS replies against the resolver's parser
 fuzz-dns ROUNDS="5000000":
     DNS_FUZZ_ROUNDS={{ROUNDS}} cargo test -p resolver-solution --release fuzz

@@ -456,4 +456,91 @@ mod tests {
         ));
         assert!(parse_uri("http://x/y").is_err());
     }
+
+    /// The figures `just bench-rpc` prints: calls on one connection, one
+    /// at a time and in batches of 100, beside a raw ping-pong of lines of
+    /// the same size. Run with
+    /// `cargo test --release -p rpc-solution bench -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn bench_calls_batches_and_raw_ping_pong() {
+        const N: usize = 20_000;
+        let server = start(Objects::default().with("calculator", RealCalculator));
+        let calc = Proxy::at(&format!("rpc://{server}/calculator"), T).unwrap();
+        calc.call("add", json!([1, 2])).unwrap(); // connect, warm up
+        let mut rtts = Vec::with_capacity(N);
+        let start = std::time::Instant::now();
+        for i in 0..N {
+            let t = std::time::Instant::now();
+            calc.call("add", json!([i, 2])).unwrap();
+            rtts.push(t.elapsed());
+        }
+        let calls = N as f64 / start.elapsed().as_secs_f64();
+        let batch: Vec<(&str, Value)> = (0..100).map(|i| ("add", json!([i, 2]))).collect();
+        let start = std::time::Instant::now();
+        for _ in 0..N / 100 {
+            calc.batch(&batch).unwrap();
+        }
+        let batched = N as f64 / start.elapsed().as_secs_f64();
+
+        // A raw ping-pong: the same request line, echoed by a bare server.
+        let line = format!(
+            "{}\n",
+            request(Some(12345), "calculator.add", json!([12345, 2]))
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            stream.set_nodelay(true).unwrap();
+            let mut out = stream.try_clone().unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut buf = String::new();
+            while reader.read_line(&mut buf).unwrap_or(0) > 0 {
+                out.write_all(buf.as_bytes()).unwrap();
+                buf.clear();
+            }
+        });
+        let mut raw = TcpStream::connect(addr).unwrap();
+        raw.set_nodelay(true).unwrap();
+        let mut reader = BufReader::new(raw.try_clone().unwrap());
+        let mut raw_rtts = Vec::with_capacity(N);
+        let mut echo = String::new();
+        for _ in 0..N {
+            let t = std::time::Instant::now();
+            raw.write_all(line.as_bytes()).unwrap();
+            echo.clear();
+            reader.read_line(&mut echo).unwrap();
+            raw_rtts.push(t.elapsed());
+        }
+        let raw_rate = N as f64 / raw_rtts.iter().sum::<Duration>().as_secs_f64();
+        let pct = |v: &mut Vec<Duration>, p: usize| {
+            v.sort();
+            v[(v.len() * p / 100).min(v.len() - 1)].as_secs_f64() * 1e6
+        };
+        let (p50, p99) = (pct(&mut rtts, 50), pct(&mut rtts, 99));
+        let (raw50, raw99) = (pct(&mut raw_rtts, 50), pct(&mut raw_rtts, 99));
+        println!("message: {} bytes; {N} calls on one connection", line.len());
+        println!(
+            "{:<28} {:>12} {:>10} {:>10}",
+            "", "calls/s", "p50 (us)", "p99 (us)"
+        );
+        println!(
+            "{:<28} {calls:>12.0} {p50:>10.1} {p99:>10.1}",
+            "rpc calls, one at a time"
+        );
+        println!(
+            "{:<28} {batched:>12.0} {:>10} {:>10}",
+            "rpc calls, batches of 100", "-", "-"
+        );
+        println!(
+            "{:<28} {raw_rate:>12.0} {raw50:>10.1} {raw99:>10.1}",
+            "raw TCP line ping-pong"
+        );
+        println!(
+            "p50 rpc / p50 raw: {:.2}x (goal: at most 1.5x)",
+            p50 / raw50
+        );
+        println!("RPC_CALLS_PER_SEC={calls:.0} RPC_BATCHED_PER_SEC={batched:.0}");
+    }
 }
