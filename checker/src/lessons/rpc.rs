@@ -251,6 +251,16 @@ const MISTAKES: &[Mistake] = &[
         golden: true,
     },
     Mistake {
+        what: "Writing a request in two pieces, Nagle's algorithm on",
+        fixture: "rpc-client-two-writes",
+        role: "client",
+        passes: Some("client-call"),
+        fails: "many-calls",
+        verdict: Verdict::TimedOut,
+        says: "Nagle's algorithm",
+        golden: false,
+    },
+    Mistake {
         what: "A new connection for every call",
         fixture: "rpc-client-reconnects",
         role: "client",
@@ -1215,7 +1225,18 @@ fn many_calls(ctx: &mut Ctx) -> Outcome {
         .expected("one connection, kept from the first call to the last")
         .hint("open the connection on the first call and keep it in the proxy: a new connection costs a handshake, and a port in TIME_WAIT"));
     }
-    let finished = finished?;
+    let finished = finished.map_err(|f| {
+        if calls.len() >= N {
+            return f;
+        }
+        let each = took.as_secs_f64() * 1000.0 / calls.len().max(1) as f64;
+        Failure::timed_out(format!(
+            "only {} of {N} calls were made in {:.1} s: {each:.1} ms a call, where a call on loopback takes microseconds",
+            calls.len(),
+            took.as_secs_f64()
+        ))
+        .hint("about 40 ms a call is Nagle's algorithm meeting a delayed ACK: write each request in one write_all (the JSON and its newline together), and set_nodelay(true)")
+    })?;
     finished.expect_exit(&format!("rpc-client --repeat {N} counter get"), 0, b"1\n")?;
     if calls.len() != N {
         return Err(Failure::failed(format!(
