@@ -119,7 +119,16 @@ impl Connection {
     pub fn call(&mut self, method: &str, params: Value) -> Result<Value, CallError> {
         let id = self.next_id;
         self.next_id += 1;
-        self.send(&request(Some(id), method, params))?;
+        // Written straight to text, with its newline, in one write.
+        let mut line = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":{}"#,
+            Value::String(method.to_string())
+        );
+        if !params.is_null() {
+            line.push_str(&format!(r#","params":{params}"#));
+        }
+        line.push_str("}\n");
+        self.writer.write_all(line.as_bytes()).map_err(io_error)?;
         outcome(self.receive()?, id)
     }
 

@@ -320,6 +320,12 @@ pub fn reply_to<'a>(
         Err(reply) => Some(reply),
     };
     let reply = match read(line) {
+        // The common case, written straight to text: no reply object built
+        // only to be turned into text.
+        Incoming::One(Ok(request)) => {
+            let reply = answer(&request, &object_of)?;
+            return Some(reply.to_string());
+        }
         Incoming::One(r) => one(r)?,
         Incoming::Batch(items) => {
             let replies: Vec<Value> = items.into_iter().filter_map(one).collect();
