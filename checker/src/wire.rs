@@ -281,6 +281,15 @@ impl Conn {
         self.decode("←", bytes);
     }
 
+    /// How many TCP segments with data this connection has received so
+    /// far (Linux's `tcpi_data_segs_in`): one write of a small message on
+    /// loopback is one segment, so a count above one shows a message sent
+    /// in pieces, even when they were all read at once. `None` where the
+    /// system does not say.
+    pub fn data_segments_in(&self) -> Option<u32> {
+        data_segments_in(&self.stream)
+    }
+
     fn decode(&self, arrow: &str, message: &[u8]) {
         if let Some(text) = self.decoder.and_then(|d| d(message)) {
             self.log.decoded(&self.name, arrow, &text);
@@ -708,6 +717,37 @@ impl Conn {
             .note(format!("{} resets the connection (RST)", self.name));
         let _ = SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
     }
+}
+
+#[cfg(target_os = "linux")]
+fn data_segments_in(stream: &TcpStream) -> Option<u32> {
+    use std::os::fd::AsRawFd;
+    // struct tcp_info, read as bytes: tcpi_data_segs_in is at offset 152
+    // (Linux 4.6 and later; older kernels give a shorter struct).
+    const OFFSET: usize = 152;
+    let mut info = [0u8; 256];
+    let mut len = info.len() as libc::socklen_t;
+    // SAFETY: the buffer is valid for `len` bytes, and the kernel writes
+    // at most that many, then sets `len` to how many it wrote.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            info.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 || (len as usize) < OFFSET + 4 {
+        return None;
+    }
+    let bytes: [u8; 4] = info[OFFSET..OFFSET + 4].try_into().ok()?;
+    Some(u32::from_ne_bytes(bytes))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn data_segments_in(_: &TcpStream) -> Option<u32> {
+    None
 }
 
 /// A port on loopback where nothing listens (bound, then released).

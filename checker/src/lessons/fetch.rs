@@ -232,6 +232,16 @@ const MISTAKES: &[Mistake] = &[
         golden: true,
     },
     Mistake {
+        what: "Writing the request line by line",
+        fixture: "fetch-many-writes",
+        role: "client",
+        passes: Some("get"),
+        fails: "request",
+        verdict: Verdict::Failed,
+        says: "not in one write",
+        golden: false,
+    },
+    Mistake {
         what: "No read timeout: a silent server is waited for for ever",
         fixture: "fetch-no-timeout",
         role: "client",
@@ -346,6 +356,9 @@ fn read_request(conn: &mut Conn) -> Result<Request, Failure> {
     };
     let after = raw.split_off(end);
     conn.log_received(&raw);
+    // Pieces that came so close together that one read took them all
+    // still show as segments.
+    let pieces = pieces.max(conn.data_segments_in().unwrap_or(0) as usize);
     let mut slots = [httparse::EMPTY_HEADER; 64];
     let mut parsed = httparse::Request::new(&mut slots);
     match parsed.parse(&raw) {
@@ -581,9 +594,34 @@ fn one_get(
 
 const HELLO: &[u8] = b"Hello from the checker's HTTP server.\nThis is the second line.\n";
 
+/// Keeps the connection open after a response whose length says where it
+/// ends: a client that reads until the close instead waits, and times out.
+fn hold_after_length(conn: &mut Conn) -> Outcome {
+    conn.note("the checker's HTTP server keeps the connection open: Content-Length says where the body ends");
+    conn.hold_open(secs(4));
+    Ok(())
+}
+
+/// The failure for a client that printed `body` whole but did not exit 0:
+/// it most likely read past the body's length, waiting for a close.
+fn length_hint(finished: &Finished, body: &[u8], f: Failure) -> Failure {
+    if finished.stdout == body && finished.code != Some(0) {
+        return f.hint("the body was printed whole, then the client waited for more: stop after Content-Length bytes (header names in any case), never wait for the close when the length is known");
+    }
+    if finished.stdout.is_empty() && finished.code == Some(0) {
+        return f.hint("nothing came out: if you print through a BufWriter, or exit with std::process::exit, flush stdout first");
+    }
+    f
+}
+
 fn get(ctx: &mut Ctx) -> Outcome {
-    let (finished, _) = one_get(ctx, "/hello.txt", &[], |conn, _, _| conn.send(&ok(HELLO)))?;
-    finished.expect_exit("fetch /hello.txt", 0, HELLO)
+    let (finished, _) = one_get(ctx, "/hello.txt", &[], |conn, _, _| {
+        conn.send(&ok(HELLO))?;
+        hold_after_length(conn)
+    })?;
+    finished
+        .expect_exit("fetch /hello.txt", 0, HELLO)
+        .map_err(|f| length_hint(&finished, HELLO, f))
 }
 
 fn request(ctx: &mut Ctx) -> Outcome {
@@ -686,6 +724,13 @@ fn localhost(ctx: &mut Ctx) -> Outcome {
         .to_socket_addrs()
         .map_err(|e| Failure::checker_error(format!("localhost does not resolve here: {e}")))?
         .collect();
+    let distinct: std::collections::BTreeSet<_> = addrs.iter().map(SocketAddr::ip).collect();
+    if distinct.len() < 2 {
+        return Err(Failure::skipped(format!(
+            "localhost has one address here ({}): there is no second address to fall back to",
+            addrs.first().map_or("none".into(), |a| a.ip().to_string())
+        )));
+    }
     // Listen on the address tried last, so that a client that tries only
     // the first finds nothing there.
     let last = *addrs
@@ -758,9 +803,12 @@ fn split_head(ctx: &mut Ctx) -> Outcome {
                 b" together\n",
             ],
             ms(40),
-        )
+        )?;
+        hold_after_length(conn)
     })?;
-    finished.expect_exit("fetch /pieces", 0, body)
+    finished
+        .expect_exit("fetch /pieces", 0, body)
+        .map_err(|f| length_hint(&finished, body, f))
 }
 
 /// A deterministic stream of bytes that looks random: the same seed gives
@@ -1025,7 +1073,15 @@ fn status(ctx: &mut Ctx) -> Outcome {
         conn.send(b"HTTP/1.1 100 Continue\r\n\r\n")?;
         conn.send(&ok(HELLO))
     })?;
-    finished.expect_exit("fetch /interim (100, then 200)", 0, HELLO)?;
+    finished
+        .expect_exit("fetch /interim (100, then 200)", 0, HELLO)
+        .map_err(|f| {
+            if finished.stdout.starts_with(b"HTTP/1.1 200") {
+                f.hint("the 200's head was printed as the body: the 100 Continue was taken for the answer. Skip every 1xx head and read the next one")
+            } else {
+                f
+            }
+        })?;
 
     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nContent-Length: 3\r\n\r\n";
     let (finished, _) = one_get(ctx, "/with-head", &["-i"], move |conn, _, _| {
@@ -1535,7 +1591,7 @@ fn real_server(ctx: &mut Ctx) -> Outcome {
 const HAND_PATHS: &[&str] = &[
     "/hello.txt        a short text, with Content-Length",
     "/chunked          a chunked body, with an extension and a trailer",
-    "/redirect         three redirects (absolute, relative, query), then /hello.txt",
+    "/redirect         three redirects (an absolute path, a relative one with a query, another absolute path), then /hello.txt",
     "/slow             a response a byte every 50 ms",
     "/bytes/N          N bytes of binary noise, N up to 16 GiB (for benchmarks)",
     "/status/N         an empty response with status N (try 404, 204, 500)",

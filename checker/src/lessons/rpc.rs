@@ -796,6 +796,18 @@ fn checker_ns(ctx: &Ctx, names: Vec<(String, String)>) -> Result<(TcpPeer<()>, A
     Ok((peer, asked))
 }
 
+/// What the checker's name server was asked, one call a line.
+fn shown(asked: &[(String, Value)]) -> String {
+    if asked.is_empty() {
+        return "nothing".into();
+    }
+    asked
+        .iter()
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn asked_now(asked: &Asked) -> Vec<(String, Value)> {
     asked.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
@@ -859,7 +871,12 @@ fn registers(ctx: &mut Ctx) -> Outcome {
         if !seen.contains(w) {
             return Err(Failure::failed(format!("the object server did not register {}", w.0))
                 .expected(format!("ns.register({:?}, {:?})", w.0, w.1))
-                .got(format!("{seen:?}"))
+                .got(
+                    seen.iter()
+                        .map(|(n, u)| format!("ns.register({n:?}, {u:?})"))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
                 .hint("register each object as rpc://ADDR/NAME, ADDR being the address you listen on (the one you print)"));
         }
     }
@@ -976,7 +993,7 @@ fn unregisters(ctx: &mut Ctx) -> Outcome {
     };
     if !wait_for(&asked, secs(3), gone) {
         return Err(Failure::failed("after SIGTERM the object server did not unregister calculator and counter")
-            .got(format!("{:?}", asked_now(&asked)))
+            .got(shown(&asked_now(&asked)))
             .hint("a name server must not send clients to a server that is gone: catch SIGTERM and call ns.unregister for each name before exiting"));
     }
     Ok(())
@@ -1118,7 +1135,7 @@ fn client_call(ctx: &mut Ctx) -> Outcome {
     if !looked_up {
         return Err(
             Failure::failed("the client did not ask the name server for calculator")
-                .got(format!("{:?}", asked_now(&asked)))
+                .got(shown(&asked_now(&asked)))
                 .hint("call ns.lookup(\"calculator\") on the --ns address first"),
         );
     }

@@ -71,7 +71,11 @@ fn protocol(what: impl Into<String>) -> io::Error {
 
 /// Reads one line, up to CRLF (a bare LF is taken too), counting it
 /// against `budget`. `None` at a clean end of stream.
-fn read_line(r: &mut impl BufRead, budget: &mut usize) -> io::Result<Option<String>> {
+fn read_line(
+    r: &mut impl BufRead,
+    budget: &mut usize,
+    (what, limit): (&str, usize),
+) -> io::Result<Option<String>> {
     let mut line = Vec::new();
     // take() bounds the read: a server cannot make us hold more than the
     // budget, however long its line.
@@ -83,9 +87,7 @@ fn read_line(r: &mut impl BufRead, budget: &mut usize) -> io::Result<Option<Stri
         return Ok(None);
     }
     if n > *budget {
-        return Err(protocol(format!(
-            "the response head is longer than {MAX_HEAD} bytes"
-        )));
+        return Err(protocol(format!("{what} is longer than {limit} bytes")));
     }
     *budget -= n;
     if line.last() != Some(&b'\n') {
@@ -117,7 +119,7 @@ pub fn read_head(r: &mut impl BufRead) -> io::Result<Head> {
 }
 
 fn read_one_head(r: &mut impl BufRead, budget: &mut usize) -> io::Result<Head> {
-    let line = read_line(r, budget)?
+    let line = read_line(r, budget, HEAD)?
         .ok_or_else(|| protocol("the server closed the connection without a response"))?;
     let mut parts = line.splitn(3, ' ');
     let version = parts.next().unwrap_or_default().to_string();
@@ -133,7 +135,7 @@ fn read_one_head(r: &mut impl BufRead, budget: &mut usize) -> io::Result<Head> {
     let reason = parts.next().unwrap_or_default().to_string();
     let mut headers = Vec::new();
     loop {
-        let line = read_line(r, budget)?
+        let line = read_line(r, budget, HEAD)?
             .ok_or_else(|| protocol("the connection closed in the middle of the headers"))?;
         if line.is_empty() {
             break;
@@ -230,8 +232,13 @@ pub enum State {
     Done,
 }
 
-/// The longest chunk-size line accepted (16 hex digits and extensions).
+/// The longest chunk-size line accepted (16 hex digits and extensions),
+/// and the most bytes of trailers.
 const MAX_CHUNK_LINE: usize = 4096;
+
+/// What a line belongs to, and its budget, for the error that says so.
+const HEAD: (&str, usize) = ("the response head", MAX_HEAD);
+const CHUNK_LINE: (&str, usize) = ("a chunk-size line (or the trailers)", MAX_CHUNK_LINE);
 
 impl<R> Body<R> {
     /// The connection underneath, as `BufReader::get_ref` gives it.
@@ -259,12 +266,12 @@ impl<R: BufRead> Body<R> {
         let mut budget = MAX_CHUNK_LINE;
         if !first {
             // The CRLF after the previous chunk's data.
-            let line = read_line(&mut self.inner, &mut budget)?.ok_or_else(cut)?;
+            let line = read_line(&mut self.inner, &mut budget, CHUNK_LINE)?.ok_or_else(cut)?;
             if !line.is_empty() {
                 return Err(protocol("a chunk's data is longer than its size says"));
             }
         }
-        let line = read_line(&mut self.inner, &mut budget)?.ok_or_else(cut)?;
+        let line = read_line(&mut self.inner, &mut budget, CHUNK_LINE)?.ok_or_else(cut)?;
         let digits = line.split(';').next().unwrap_or_default().trim();
         if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_hexdigit())
         {
@@ -275,7 +282,7 @@ impl<R: BufRead> Body<R> {
         if size == 0 {
             // Trailers, if any, then an empty line: read and dropped.
             loop {
-                let line = read_line(&mut self.inner, &mut budget)?.ok_or_else(cut)?;
+                let line = read_line(&mut self.inner, &mut budget, CHUNK_LINE)?.ok_or_else(cut)?;
                 if line.is_empty() {
                     break;
                 }

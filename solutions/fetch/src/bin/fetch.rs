@@ -93,7 +93,10 @@ fn run(args: &Args) -> Result<u8, client::FetchError> {
     let file;
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => {
-            file = File::create(path).map_err(client::FetchError::Io)?;
+            // Say which file: "No such file or directory" alone does not.
+            file = File::create(path).map_err(|e| {
+                client::FetchError::Io(io::Error::new(e.kind(), format!("{path}: {e}")))
+            })?;
             Box::new(BufWriter::new(file))
         }
         None => Box::new(BufWriter::new(io::stdout().lock())),
