@@ -724,13 +724,8 @@ fn localhost(ctx: &mut Ctx) -> Outcome {
         .to_socket_addrs()
         .map_err(|e| Failure::checker_error(format!("localhost does not resolve here: {e}")))?
         .collect();
-    let distinct: std::collections::BTreeSet<_> = addrs.iter().map(SocketAddr::ip).collect();
-    if distinct.len() < 2 {
-        return Err(Failure::skipped(format!(
-            "localhost has one address here ({}): there is no second address to fall back to",
-            addrs.first().map_or("none".into(), |a| a.ip().to_string())
-        )));
-    }
+    // Where localhost has a single address there is nothing to fall back
+    // to: the stage still checks that the name is resolved and connected to.
     // Listen on the address tried last, so that a client that tries only
     // the first finds nothing there.
     let last = *addrs
@@ -754,12 +749,20 @@ fn localhost(ctx: &mut Ctx) -> Outcome {
         }
     }
     let at = found.ok_or_else(|| Failure::checker_error("no port free on every address"))?;
-    let names: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
-    ctx.note(format!(
-        "localhost is {} here; the checker's server listens on {} only",
-        names.join(" and "),
-        at.ip()
-    ));
+    let mut names: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
+    names.dedup();
+    ctx.note(if names.len() < 2 {
+        format!(
+            "localhost is only {} here: this machine can check the name, not the fallback",
+            at.ip()
+        )
+    } else {
+        format!(
+            "localhost is {} here; the checker's server listens on {} only",
+            names.join(" and "),
+            at.ip()
+        )
+    });
     let peer = http_peer_at(
         ctx,
         &at.to_string(),
@@ -769,10 +772,14 @@ fn localhost(ctx: &mut Ctx) -> Outcome {
     let host = format!("localhost:{}", at.port());
     let finished = fetch(ctx, &format!("http://{host}/local"), &[]);
     let request = peer.finish_one("client").map_err(|f| {
-        f.hint(format!(
-            "localhost has {} addresses here: when connecting to one fails, try the next",
-            addrs.len()
-        ))
+        f.hint(if names.len() < 2 {
+            "the host is a name, not an address: resolve it with to_socket_addrs() and connect to what it gives".to_string()
+        } else {
+            format!(
+                "localhost has {} addresses here: when connecting to one fails, try the next",
+                names.len()
+            )
+        })
     })?;
     check_host(&request, "/local", &host)?;
     finished?.expect_exit("fetch http://localhost:PORT/local", 0, HELLO)
