@@ -8,11 +8,14 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
 
 use serde::Deserialize;
+
+use crate::process;
 
 /// The workspace the checker belongs to (where `cargo grade` runs).
 pub fn workspace_root() -> PathBuf {
@@ -106,7 +109,10 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
             "--color=never"
         })
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        // A group of its own, that Ctrl-C and `kill_everything` end whole:
+        // cargo, its build scripts and every rustc it started.
+        .process_group(0);
     for p in packages {
         cmd.args(["--package", p]);
     }
@@ -118,6 +124,8 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
             return built;
         }
     };
+    let pgid = child.id() as i32;
+    process::track_group(pgid);
     // Read stderr on a thread of its own, so neither pipe can fill up.
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let stderr_reader = thread::spawn(move || {
@@ -168,6 +176,7 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
         }
     }
     let status = child.wait();
+    process::forget_group(pgid);
     built.cargo_stderr = stderr_reader.join().unwrap_or_default();
     built.success = matches!(status, Ok(s) if s.success()) && finished_ok != Some(false);
     built

@@ -9,6 +9,12 @@
 //! - [`process`]: starting programs, reading their output, killing them;
 //! - [`builder`]: one cargo build of what is graded;
 //! - [`report`]: text and JSON reports;
+//! - [`progress`]: a student's last results, kept for `cargo grade progress`
+//!   and `cargo grade hint`;
+//! - [`stubs`]: the lessons as shipped, for `cargo grade reset`;
+//! - [`submission`]: another checkout's lessons, graded in a scratch
+//!   workspace with this checker;
+//! - [`watch`]: `cargo grade --watch`, re-grading on every save;
 //! - [`time`]: the one time scale every deadline follows.
 
 pub mod builder;
@@ -16,8 +22,12 @@ pub mod ctx;
 pub mod lessons;
 pub mod peer;
 pub mod process;
+pub mod progress;
 pub mod report;
 pub mod run;
 pub mod stage;
+pub mod stubs;
+pub mod submission;
 pub mod time;
+pub mod watch;
 pub mod wire;

@@ -61,6 +61,22 @@ pub fn kill_everything() {
     }
 }
 
+/// Puts a process group started elsewhere (the build) among those that
+/// [`kill_everything`] stops, until [`forget_group`].
+pub fn track_group(pgid: i32) {
+    LIVE_GROUPS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(pgid);
+}
+
+pub fn forget_group(pgid: i32) {
+    LIVE_GROUPS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&pgid);
+}
+
 /// How many groups are alive: for tests that check nothing is left.
 pub fn live_group_count() -> usize {
     LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner()).len()

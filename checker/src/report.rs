@@ -292,8 +292,14 @@ pub fn scoreboard(paint: Paint, run: &RunReport) -> String {
         }
         let s = l.stages.iter().find(|s| !s.verdict.earns_points())?;
         Some(format!(
-            "stage `{}` of {} ({}). Read docs/src/{}, then run `cargo grade {} --stage {}`.",
-            s.id, l.id, s.verdict, l.chapter, l.id, s.id
+            "stage `{}` of {} ({}). Read “{}” in docs/src/{}, then run `cargo grade {} --stage {}`; `cargo grade hint` says more.",
+            s.id,
+            l.id,
+            s.verdict,
+            lessons::find(l.id).map_or(lessons::CONTRACT, |x| x.section_for(s.id)),
+            l.chapter,
+            l.id,
+            s.id
         ))
     });
     let partial: Vec<&str> = run

@@ -79,6 +79,28 @@ pub fn say(d: Duration) -> String {
     format!("{}s", flag(d))
 }
 
+/// A UTC date and time for file names, from seconds since 1970:
+/// `2026-11-29-180512`.
+pub fn utc_stamp(secs: u64) -> String {
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days, for days since 1970-01-01.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}-{:02}{:02}{:02}",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +119,14 @@ mod tests {
         for bad in ["0", "-1", "abc", "inf", "NaN", "1000"] {
             assert!(parse_scale(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn stamps_are_utc_dates() {
+        assert_eq!(utc_stamp(0), "1970-01-01-000000");
+        // 2026-11-29 18:05:12 UTC
+        assert_eq!(utc_stamp(1_795_975_512), "2026-11-29-180512");
+        // a leap day
+        assert_eq!(utc_stamp(951_782_400), "2000-02-29-000000");
     }
 }

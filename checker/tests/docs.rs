@@ -6,7 +6,9 @@
 //!   markers (`BLESS=1 cargo test --test docs` rewrites them);
 //! - each chapter's table of stages lists every stage, in order, with its
 //!   points (the descriptions are the chapter's own words);
-//! - every lesson's chapter is in the book's SUMMARY.md.
+//! - every lesson's chapter is in the book's SUMMARY.md;
+//! - every section `cargo grade hint` sends a student to is a heading of
+//!   the chapter.
 //!
 //! The mistakes table quotes what each wrong solution is told; the
 //! `mistakes` tests prove every quote against a real run.
@@ -152,5 +154,32 @@ fn every_chapter_is_in_the_book() {
             lesson.id,
             path.display()
         );
+    }
+}
+
+#[test]
+fn every_section_a_hint_sends_to_is_a_heading_of_its_chapter() {
+    for lesson in lessons::LESSONS {
+        let text = read(&chapter_path(lesson));
+        let headings: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("## ")).collect();
+        for stage in lesson.stages {
+            let section = lesson.section_for(stage.id);
+            assert!(
+                headings.contains(&section),
+                "{}: stage {} is sent to section “{section}”, which {} does not have",
+                lesson.id,
+                stage.id,
+                lesson.chapter
+            );
+        }
+        for (section, stages) in lesson.reading {
+            for id in *stages {
+                assert!(
+                    lesson.stage(id).is_some(),
+                    "{}: section “{section}” names no stage `{id}`",
+                    lesson.id
+                );
+            }
+        }
     }
 }

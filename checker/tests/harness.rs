@@ -232,6 +232,7 @@ static HARNESS: Lesson = Lesson {
     stages: HARNESS_STAGES,
     mistakes: &[],
     peer: None,
+    reading: &[],
 };
 
 fn echo_server() -> Binaries {

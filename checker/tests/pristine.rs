@@ -9,6 +9,8 @@
 //! - `lessons/X` and `solutions/X` hold the same files, and whatever a stub
 //!   hands over as given (every item without a `todo!()`) is the
 //!   solution's code, token for token (doc comments aside).
+//! - `checker/stubs/X.txt`, from which `cargo grade reset` restores a
+//!   lesson, is `lessons/X` as shipped.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -33,6 +35,10 @@ fn main() {
         trials.push(Trial::test(format!("{}::mirror", lesson.id), move || {
             mirror(lesson)
         }));
+        trials.push(Trial::test(
+            format!("{}::stub-archive", lesson.id),
+            move || stub_archive(lesson),
+        ));
         for stage in lesson.stages {
             trials.push(Trial::test(
                 format!("{}::stub::{}", lesson.id, stage.id),
@@ -111,6 +117,33 @@ fn files(dir: &Path) -> BTreeSet<PathBuf> {
     let mut out = BTreeSet::new();
     walk(dir, dir, &mut out);
     out
+}
+
+/// `cargo grade reset` restores from the checker's own copy of the stub:
+/// it must be the stub as shipped. `BLESS=1` writes it anew.
+fn stub_archive(lesson: &'static Lesson) -> Result<(), Failed> {
+    let root = builder::workspace_root();
+    let packed = checker::stubs::pack(&root.join(lesson.package_dir(Flavor::Lesson)))?;
+    let path = root.join(checker::stubs::archive_path(lesson));
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&path, &packed).map_err(|e| format!("{}: {e}", path.display()))?;
+        return Ok(());
+    }
+    let kept = std::fs::read_to_string(&path).unwrap_or_default();
+    if kept != packed {
+        return Err(format!(
+            "{} is not lessons/{} as shipped: run `BLESS=1 cargo test -p checker --test pristine {}::stub-archive`, then rebuild",
+            path.display(),
+            lesson.package,
+            lesson.id
+        )
+        .into());
+    }
+    // What the checker was built with, too (it embeds the archive).
+    if checker::stubs::unpack(&kept) != checker::stubs::files(lesson) {
+        return Err("the checker was built with an older archive: rebuild it".into());
+    }
+    Ok(())
 }
 
 fn mirror(lesson: &'static Lesson) -> Result<(), Failed> {

@@ -2,26 +2,29 @@
 //! them stage by stage. See `cargo grade --help`.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use checker::lessons::{self, Flavor, Lesson};
 use checker::report::{self, LessonReport, Paint, RunReport};
 use checker::run::{self, Observer, Request};
 use checker::stage::{StageReport, Verdict};
-use checker::{builder, process, time};
+use checker::{builder, process, progress, stubs, submission, time, watch};
 
 #[derive(Parser)]
 #[command(
     name = "cargo grade",
     bin_name = "cargo grade",
     about = "Builds the course's lessons, runs them on loopback, and grades them stage by stage.",
-    after_help = "Examples:\n  cargo grade                 grade every lesson\n  cargo grade echo            grade one lesson\n  cargo grade echo --stage binary\n  cargo grade --solutions     grade the reference solutions\n  cargo grade --list          list lessons and stages\n  cargo grade peer dns        start the checker's DNS server by hand"
+    after_help = "Examples:\n  cargo grade                 grade every lesson\n  cargo grade echo            grade one lesson\n  cargo grade echo --stage binary\n  cargo grade --watch echo    grade echo again on every save\n  cargo grade progress        where you stand, and what to do next\n  cargo grade hint            the hint of the next stage to work on\n  cargo grade reset echo      put echo back as the course shipped it\n  cargo grade --solutions     grade the reference solutions\n  cargo grade --list          list lessons and stages\n  cargo grade peer dns        start the checker's DNS server by hand",
+    args_conflicts_with_subcommands = true
 )]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Lessons to grade, by id (default: all, in course order).
     lessons: Vec<String>,
     /// Grade the reference solutions in solutions/ instead of lessons/.
@@ -47,6 +50,47 @@ struct Args {
     /// GRADE_TIME_SCALE in the environment).
     #[arg(long, value_name = "F", value_parser = time::parse_scale)]
     time_scale: Option<f64>,
+    /// Grade again whenever a file under lessons/ is saved: the lesson
+    /// that changed (or only the lessons named). Ctrl-C stops.
+    #[arg(long, conflicts_with_all = ["solutions", "list", "format"])]
+    watch: bool,
+    /// Grade the lessons of another checkout (a student's clone, or its
+    /// lessons/ folder) with this checkout's checker. Only its lessons/ is
+    /// read; it is built in a scratch folder under target/grade/.
+    #[arg(long, value_name = "DIR", conflicts_with = "solutions")]
+    submission: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Where you stand: each lesson's points from your last runs, and the
+    /// next stage to work on. Instant: nothing is built or run.
+    Progress,
+    /// The hint of the next stage you have not passed (or of LESSON's, or
+    /// of one STAGE), and the section of the book to read.
+    Hint {
+        /// A lesson id (default: the first lesson not finished).
+        lesson: Option<String>,
+        /// A stage id of that lesson (default: its first not passed).
+        stage: Option<String>,
+    },
+    /// Put a lesson, or one file of it, back as the course shipped it.
+    /// What it replaces is first copied into backups/.
+    Reset {
+        /// The lesson id.
+        lesson: String,
+        /// One file, relative to the lesson (`src/bin/server.rs`).
+        file: Option<PathBuf>,
+        /// Do not ask first.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Start one of the checker's peers by hand, to try a program (or dig,
+    /// curl, nc) against it.
+    Peer {
+        /// The peer's name (without one, the list).
+        name: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -76,15 +120,21 @@ fn main() -> ExitCode {
     });
     let _guard = StopAllOnExit;
 
-    // `cargo grade peer NAME`: one of the checker's peers, by hand.
-    let raw: Vec<String> = std::env::args().skip(1).collect();
-    if raw.first().map(String::as_str) == Some("peer") {
-        return peer(raw.get(1).map(String::as_str));
-    }
-
     let args = Args::parse();
     if let Some(scale) = args.time_scale {
         time::set_scale(scale);
+    }
+    let root = builder::workspace_root();
+    match &args.command {
+        Some(Command::Peer { name }) => return peer(name.as_deref()),
+        Some(Command::Progress) => return show_progress(&root),
+        Some(Command::Hint { lesson, stage }) => {
+            return hint(&root, lesson.as_deref(), stage.as_deref());
+        }
+        Some(Command::Reset { lesson, file, yes }) => {
+            return reset(&root, lesson, file.as_deref(), *yes);
+        }
+        None => {}
     }
     let request = match plan(&args) {
         Ok(request) => request,
@@ -98,6 +148,30 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
 
+    // Another checkout's lessons are graded in a scratch workspace.
+    let (lessons_dir, graded_root) = match &args.submission {
+        None => (root.join("lessons"), root.clone()),
+        Some(dir) => match submission::lessons_dir(dir) {
+            Ok(lessons) => {
+                let scratch = submission::scratch_for(&root, &lessons);
+                (lessons, scratch)
+            }
+            Err(message) => {
+                eprintln!("cargo grade: {message}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let workspace = Workspace {
+        course: root,
+        lessons: lessons_dir,
+        graded: graded_root,
+        submission: args.submission.is_some(),
+    };
+    if args.watch {
+        return watch_loop(&workspace, &request, !args.lessons.is_empty());
+    }
+
     let text = args.format == Format::Text;
     let terminal = std::io::stdout().is_terminal();
     let color = std::env::var_os("NO_COLOR").is_none();
@@ -108,8 +182,15 @@ fn main() -> ExitCode {
         text,
         live: text && terminal,
         status_shown: false,
+        stages: true,
     };
-    let run = run::grade(&builder::workspace_root(), &request, &mut printer);
+    let run = match workspace.grade(&request, &mut printer) {
+        Ok(run) => run,
+        Err(message) => {
+            eprintln!("cargo grade: {message}");
+            return ExitCode::from(3);
+        }
+    };
     printer.clear_status();
     if text {
         print!("{}", report::scoreboard(printer.paint, &run));
@@ -120,6 +201,263 @@ fn main() -> ExitCode {
         );
     }
     exit_code(&run)
+}
+
+/// What is graded, and where.
+struct Workspace {
+    /// This checkout: its checker, stages and points are the ones used.
+    course: PathBuf,
+    /// The lessons folder graded (and watched).
+    lessons: PathBuf,
+    /// The workspace they are built in: the course itself, or a scratch
+    /// copy for another checkout's lessons.
+    graded: PathBuf,
+    submission: bool,
+}
+
+impl Workspace {
+    /// One grading run; the student's own results are kept for
+    /// `cargo grade progress`.
+    fn grade(&self, request: &Request, printer: &mut Printer) -> Result<RunReport, String> {
+        if self.submission {
+            submission::prepare(&self.course, &self.lessons, &self.graded)?;
+        }
+        let run = run::grade(&self.graded, request, printer);
+        if request.flavor == Flavor::Lesson
+            && request.programs.is_empty()
+            && let Err(e) = progress::record(&self.graded, &run)
+        {
+            eprintln!("cargo grade: could not keep the results in target/grade/: {e}");
+        }
+        Ok(run)
+    }
+}
+
+/// `cargo grade --watch`: grades, then again on every save, until Ctrl-C.
+fn watch_loop(ws: &Workspace, request: &Request, named: bool) -> ExitCode {
+    let terminal = std::io::stdout().is_terminal();
+    let paint = Paint {
+        on: terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let mut printer = Printer {
+        paint,
+        text: true,
+        live: terminal,
+        status_shown: false,
+        stages: false,
+    };
+    let dir = std::fs::canonicalize(&ws.lessons).unwrap_or_else(|_| ws.lessons.clone());
+    let changes = match watch::Changes::watch(&dir) {
+        Ok(changes) => changes,
+        Err(message) => {
+            eprintln!("cargo grade: {message}");
+            return ExitCode::from(3);
+        }
+    };
+    // First: the lessons named, or the one the student is working on.
+    let first: Vec<&'static Lesson> = if named {
+        request.lessons.iter().map(|(l, _)| *l).collect()
+    } else {
+        let all = progress::standings(&ws.graded);
+        progress::next_in_course(&all)
+            .map(|(s, _)| s.lesson)
+            .into_iter()
+            .collect()
+    };
+    let mut cause = "first run".to_string();
+    let mut due = first;
+    loop {
+        if !due.is_empty() {
+            let chosen = Request {
+                lessons: request
+                    .lessons
+                    .iter()
+                    .filter(|(l, _)| due.iter().any(|d| d.id == l.id))
+                    .cloned()
+                    .collect(),
+                programs: request.programs,
+                ..*request
+            };
+            let result = ws.grade(&chosen, &mut printer);
+            printer.clear_status();
+            if terminal {
+                // Clear the screen and its scroll-back, cursor to the top.
+                print!("\x1b[2J\x1b[3J\x1b[H");
+            }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let clock = &time::utc_stamp(now)[11..];
+            println!(
+                "{}",
+                paint.bold(&format!(
+                    "cargo grade --watch: graded at {}:{}:{} UTC ({cause})",
+                    &clock[..2],
+                    &clock[2..4],
+                    &clock[4..]
+                ))
+            );
+            match result {
+                Ok(run) => print!("{}", watch::screen(paint, &run)),
+                Err(message) => println!("cargo grade: {message}"),
+            }
+        }
+        println!(
+            "{}",
+            paint.dim(&format!(
+                "watching {} for saves; Ctrl-C stops",
+                ws.lessons.display()
+            ))
+        );
+        let _ = std::io::stdout().flush();
+        due.clear();
+        while due.is_empty() {
+            let Some(batch) = changes.next() else {
+                return ExitCode::SUCCESS;
+            };
+            let paths = match batch {
+                Ok(paths) => paths,
+                Err(message) => {
+                    eprintln!("cargo grade: watching: {message}");
+                    continue;
+                }
+            };
+            // An editor's temporary files are gone by now: name a file that
+            // is still there.
+            let mut paths = paths;
+            paths.sort_by_key(|p| !p.is_file());
+            for path in &paths {
+                let Some(lesson) = watch::lesson_of(&dir, path) else {
+                    continue;
+                };
+                let wanted = request.lessons.iter().any(|(l, _)| l.id == lesson.id);
+                if wanted && !due.iter().any(|d| d.id == lesson.id) {
+                    due.push(lesson);
+                    let rel = path.strip_prefix(&dir).unwrap_or(path);
+                    let shown = Path::new(dir.file_name().unwrap_or_default()).join(rel);
+                    cause = format!("you saved {}", shown.display());
+                }
+            }
+        }
+    }
+}
+
+/// `cargo grade progress`.
+fn show_progress(root: &Path) -> ExitCode {
+    let paint = Paint {
+        on: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    print!("{}", progress::overview(paint, &progress::standings(root)));
+    ExitCode::SUCCESS
+}
+
+/// `cargo grade hint [LESSON [STAGE]]`.
+fn hint(root: &Path, lesson: Option<&str>, stage: Option<&str>) -> ExitCode {
+    let paint = Paint {
+        on: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let all = progress::standings(root);
+    let chosen = match lesson {
+        None => progress::next_in_course(&all).map(|(s, stage)| (s, Some(stage))),
+        Some(id) => match all.iter().find(|s| s.lesson.id == id) {
+            None => {
+                eprintln!(
+                    "cargo grade: no lesson `{id}`; the lessons are: {}",
+                    lessons::ids()
+                );
+                return ExitCode::from(2);
+            }
+            Some(s) => match stage {
+                None => Some((s, s.next_stage())),
+                Some(sid) => match s.lesson.stage(sid) {
+                    Some(found) => Some((s, Some(found))),
+                    None => {
+                        eprintln!(
+                            "cargo grade: no stage `{sid}` in {id}; `cargo grade --list {id}` shows them"
+                        );
+                        return ExitCode::from(2);
+                    }
+                },
+            },
+        },
+    };
+    match chosen {
+        None => println!("Every stage of the course passes: no hint needed."),
+        Some((s, None)) => println!(
+            "Every stage of {} passes. `cargo grade hint LESSON STAGE` gives the hint of any stage.",
+            s.lesson.id
+        ),
+        Some((s, Some(stage))) => print!("{}", progress::hint_text(paint, s, stage)),
+    }
+    ExitCode::SUCCESS
+}
+
+/// `cargo grade reset LESSON [FILE] [--yes]`.
+fn reset(root: &Path, id: &str, file: Option<&Path>, yes: bool) -> ExitCode {
+    let Some(lesson) = lessons::find(id) else {
+        eprintln!(
+            "cargo grade: no lesson `{id}`; the lessons are: {}",
+            lessons::ids()
+        );
+        return ExitCode::from(2);
+    };
+    let package = lesson.package_dir(Flavor::Lesson);
+    let plan = match stubs::plan(root, lesson, file) {
+        Ok(plan) => plan,
+        Err(message) => {
+            eprintln!("cargo grade: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if plan.is_empty() {
+        println!("{package} is already as the course shipped it: nothing to reset.");
+        return ExitCode::SUCCESS;
+    }
+    let backup = stubs::backup_dir(root, lesson);
+    println!("This puts back the stub of {}:", lesson.id);
+    for f in &plan.restore {
+        println!("  restore  {package}/{}", f.display());
+    }
+    for f in &plan.remove {
+        println!("  remove   {package}/{}   (not in the stub)", f.display());
+    }
+    println!("Your versions are copied to {}/ first.", backup.display());
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            eprintln!(
+                "cargo grade: reset asks before it replaces your work; answer on a terminal, or add --yes"
+            );
+            return ExitCode::from(2);
+        }
+        print!("Go on? [y/N] ");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            println!("Nothing was changed.");
+            return ExitCode::FAILURE;
+        }
+    }
+    match stubs::apply(root, lesson, &plan, &backup) {
+        Ok(saved) => {
+            println!(
+                "Done: {} file(s) reset, {saved} kept in {}/.",
+                plan.restore.len() + plan.remove.len(),
+                backup.display()
+            );
+            if saved > 0 {
+                println!("To undo: cp -r {}/. {package}/", backup.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "cargo grade: the reset stopped halfway ({e}); your files are in {}/",
+                backup.display()
+            );
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Starts the peer called `name`, or says which there are.
@@ -233,6 +571,9 @@ struct Printer {
     text: bool,
     live: bool,
     status_shown: bool,
+    /// Print each lesson and stage as it ends (not in watch mode, which
+    /// shows a screen of its own once the run is over).
+    stages: bool,
 }
 
 impl Printer {
@@ -255,7 +596,7 @@ impl Printer {
     }
 
     fn say(&mut self, text: &str) {
-        if self.text {
+        if self.text && self.stages {
             self.clear_status();
             print!("{text}");
             let _ = std::io::stdout().flush();

@@ -22,6 +22,28 @@ pub const LESSON: Lesson = Lesson {
     stages: STAGES,
     mistakes: MISTAKES,
     peer: None,
+    reading: &[
+        ("Sockets, in five calls", &["one-message", "ipv6"]),
+        (
+            "What `read` really returns",
+            &["dribble", "client-slow-peer"],
+        ),
+        (
+            "`write` versus `write_all`",
+            &["binary", "big-stream", "client-stdin"],
+        ),
+        ("Half-close", &["half-close"]),
+        ("Closing with unread data: resets", &["reset"]),
+        (
+            "One thread per client",
+            &[
+                "one-after-another",
+                "concurrent",
+                "past-the-cap",
+                "fd-limit",
+            ],
+        ),
+    ],
 };
 
 const STAGES: &[Stage] = &[

@@ -35,6 +35,33 @@ pub const LESSON: Lesson = Lesson {
         name: "http",
         run: serve_by_hand,
     }),
+    reading: &[
+        (
+            "What a URL says",
+            &["url-parts", "ipv6", "localhost", "bad-urls"],
+        ),
+        (
+            "The request and the response, on the wire",
+            &["get", "request", "status", "real-server"],
+        ),
+        (
+            "Three ways a body ends",
+            &[
+                "binary-body",
+                "chunked",
+                "close-delimited",
+                "te-over-cl",
+                "refusals",
+                "cut-body",
+            ],
+        ),
+        (
+            "Sockets as files: buffered reading",
+            &["byte-at-a-time", "split-head"],
+        ),
+        ("Redirects", &["redirects", "redirect-limits"]),
+        ("Every read needs a deadline", &["silent-server"]),
+    ],
 };
 
 const CLIENT: &[&str] = &["client"];

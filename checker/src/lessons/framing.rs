@@ -21,6 +21,29 @@ pub const LESSON: Lesson = Lesson {
     stages: STAGES,
     mistakes: MISTAKES,
     peer: None,
+    reading: &[
+        (
+            "Two ways to mark the end of a message",
+            &["one-frame", "empty-frame"],
+        ),
+        (
+            "`read_exact`, and a trap",
+            &["dribble", "eof-mid-header", "eof-mid-payload"],
+        ),
+        ("Byte order", &["byte-order"]),
+        (
+            "Limits as a defence",
+            &[
+                "max-frame",
+                "over-max",
+                "huge-length",
+                "idle-timeout",
+                "past-the-cap",
+            ],
+        ),
+        ("Pipelining", &["two-in-one-write", "pipelined"]),
+        ("One type knows the format", &["client"]),
+    ],
 };
 
 /// The protocol's payload limit: 8 MiB.

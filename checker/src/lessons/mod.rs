@@ -37,7 +37,14 @@ pub struct Lesson {
     pub mistakes: &'static [Mistake],
     /// The checker's peer, to start by hand: `cargo grade peer NAME`.
     pub peer: Option<HandPeer>,
+    /// The chapter's sections, each with the stages it prepares for:
+    /// `cargo grade hint` sends a student there. A stage not listed is
+    /// sent to the section every chapter has, [`CONTRACT`].
+    pub reading: &'static [(&'static str, &'static [&'static str])],
 }
+
+/// The section of every chapter that states what the programs must do.
+pub const CONTRACT: &str = "The exercise contract";
 
 /// A peer of the checker's that a student can start by hand, to try their
 /// program (or dig, curl, nc) against it.
@@ -131,6 +138,14 @@ impl Lesson {
 
     pub fn stage(&self, id: &str) -> Option<&'static Stage> {
         self.stages.iter().find(|s| s.id == id)
+    }
+
+    /// The heading of the chapter's section to read for stage `id`.
+    pub fn section_for(&self, id: &str) -> &'static str {
+        self.reading
+            .iter()
+            .find(|(_, stages)| stages.contains(&id))
+            .map_or(CONTRACT, |(heading, _)| heading)
     }
 
     pub fn max_points(&self) -> u32 {

@@ -36,6 +36,39 @@ pub const LESSON: Lesson = Lesson {
         name: "dns",
         run: serve_by_hand,
     }),
+    reading: &[
+        ("Byte order, again", &["byte-order"]),
+        (
+            "Addresses as text: lenient and strict",
+            &["aton-forms", "aton-rejects", "aton-trailing", "pton-ntoa"],
+        ),
+        (
+            "Names: the hosts file and the system's resolver",
+            &["hosts", "hosts-reverse", "lookup"],
+        ),
+        (
+            "DNS on the wire",
+            &[
+                "query-a",
+                "query-types",
+                "ptr",
+                "rcodes",
+                "cname-chain",
+                "pointer-loop",
+                "malformed",
+            ],
+        ),
+        (
+            "Retries, truncation and TCP",
+            &[
+                "retry",
+                "forged-replies",
+                "truncated",
+                "tcp",
+                "silent-server",
+            ],
+        ),
+    ],
 };
 
 const CLI: &[&str] = &["cli"];

@@ -44,6 +44,34 @@ pub const LESSON: Lesson = Lesson {
         name: "rpc",
         run: serve_by_hand,
     }),
+    reading: &[
+        ("One call, from start to end", &["calculator", "end-to-end"]),
+        (
+            "The wire: JSON-RPC 2.0, one message per line",
+            &[
+                "ids",
+                "notifications",
+                "batches",
+                "error-codes",
+                "client-errors",
+            ],
+        ),
+        (
+            "Marshalling, and why not pickle",
+            &["hostile-input", "server-hostile", "client-args"],
+        ),
+        (
+            "Names and URIs",
+            &[
+                "ns-operations",
+                "ns-errors",
+                "registers",
+                "unregisters",
+                "client-call",
+            ],
+        ),
+        ("One connection, and Nagle", &["many-calls"]),
+    ],
 };
 
 const NS: &[&str] = &["ns"];

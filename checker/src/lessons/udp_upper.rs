@@ -24,6 +24,26 @@ pub const LESSON: Lesson = Lesson {
     stages: STAGES,
     mistakes: MISTAKES,
     peer: None,
+    reading: &[
+        (
+            "Datagrams versus streams",
+            &["one-datagram", "two-datagrams", "empty"],
+        ),
+        ("Size limits and silent truncation", &["largest"]),
+        (
+            "A server made of a loop and a handler",
+            &["many-clients", "survives-garbage"],
+        ),
+        ("OS-chosen ports", &["client-reply"]),
+        (
+            "What UDP does not promise",
+            &["client-retry", "client-silent"],
+        ),
+        (
+            "Connectionless sockets in Rust",
+            &["client-refused", "client-stranger"],
+        ),
+    ],
 };
 
 /// The largest UDP payload over IPv4.
