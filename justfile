@@ -13,6 +13,22 @@ grade *LESSONS:
 stage LESSON STAGE:
     cargo grade {{LESSON}} --stage {{STAGE}}
 
+# Grade again on every save: `just watch echo`
+watch *LESSONS:
+    cargo grade --watch {{LESSONS}}
+
+# Where you stand in the course, from your last runs
+progress:
+    cargo grade progress
+
+# The hint of your next stage (or `just hint echo half-close`)
+hint *ARGS:
+    cargo grade hint {{ARGS}}
+
+# Put a lesson (or one file) back as shipped: `just reset echo src/bin/server.rs`
+reset LESSON *FILE:
+    cargo grade reset {{LESSON}} {{FILE}}
+
 # Grade the reference solutions (instructors)
 solutions *LESSONS:
     cargo grade --solutions {{LESSONS}}

@@ -139,6 +139,8 @@ pub struct Request<'a> {
 pub trait Observer {
     /// Before the build starts.
     fn building(&mut self, _packages: &[String]) {}
+    /// The build is over; it took `took`.
+    fn built(&mut self, _took: Duration) {}
     /// A lesson's turn has come: its build is known, its stages follow.
     fn lesson_start(&mut self, _lesson: &LessonReport) {}
     fn stage(&mut self, _lesson: &LessonReport, _report: &StageReport) {}
@@ -228,7 +230,9 @@ pub fn grade(root: &Path, req: &Request, obs: &mut dyn Observer) -> RunReport {
         .map(|(l, _)| l.package_name(req.flavor))
         .collect();
     obs.building(&packages);
+    let started = Instant::now();
     let built = builder::build(root, &packages, req.color);
+    obs.built(started.elapsed());
 
     let mut lessons = Vec::new();
     let mut slots = Vec::new();

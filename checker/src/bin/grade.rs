@@ -183,6 +183,7 @@ fn main() -> ExitCode {
         live: text && terminal,
         status_shown: false,
         stages: true,
+        build_took: None,
     };
     let run = match workspace.grade(&request, &mut printer) {
         Ok(run) => run,
@@ -245,6 +246,7 @@ fn watch_loop(ws: &Workspace, request: &Request, named: bool) -> ExitCode {
         live: terminal,
         status_shown: false,
         stages: false,
+        build_took: None,
     };
     let dir = std::fs::canonicalize(&ws.lessons).unwrap_or_else(|_| ws.lessons.clone());
     let changes = match watch::Changes::watch(&dir) {
@@ -278,7 +280,10 @@ fn watch_loop(ws: &Workspace, request: &Request, named: bool) -> ExitCode {
                 programs: request.programs,
                 ..*request
             };
+            let started = std::time::Instant::now();
             let result = ws.grade(&chosen, &mut printer);
+            let took = started.elapsed();
+            let build = printer.build_took.unwrap_or_default();
             printer.clear_status();
             if terminal {
                 // Clear the screen and its scroll-back, cursor to the top.
@@ -291,10 +296,12 @@ fn watch_loop(ws: &Workspace, request: &Request, named: bool) -> ExitCode {
             println!(
                 "{}",
                 paint.bold(&format!(
-                    "cargo grade --watch: graded at {}:{}:{} UTC ({cause})",
+                    "cargo grade --watch: graded at {}:{}:{} UTC ({cause}; built in {:.1}s, ran in {:.1}s)",
                     &clock[..2],
                     &clock[2..4],
-                    &clock[4..]
+                    &clock[4..],
+                    build.as_secs_f64(),
+                    took.saturating_sub(build).as_secs_f64()
                 ))
             );
             match result {
@@ -574,6 +581,8 @@ struct Printer {
     /// Print each lesson and stage as it ends (not in watch mode, which
     /// shows a screen of its own once the run is over).
     stages: bool,
+    /// How long the last build took.
+    build_took: Option<Duration>,
 }
 
 impl Printer {
@@ -607,6 +616,10 @@ impl Printer {
 impl Observer for Printer {
     fn building(&mut self, packages: &[String]) {
         self.status(&format!("building {} …", packages.join(", ")));
+    }
+
+    fn built(&mut self, took: Duration) {
+        self.build_took = Some(took);
     }
 
     fn lesson_start(&mut self, l: &LessonReport) {
