@@ -130,7 +130,7 @@ fn watch_grades_again_on_every_save_and_ctrl_c_leaves_nothing() {
     let build = scaled(Duration::from_secs(240));
 
     let first = w.until("watching", build);
-    assert!(first.contains("(first run)"), "{first}");
+    assert!(first.contains("(first run; built in "), "{first}");
     assert!(first.contains("not implemented yet"), "{first}");
     assert!(first.contains("echo: 0/10 · 0 of 2 stages pass"), "{first}");
 
