@@ -180,6 +180,7 @@ fn watch_grades_again_on_every_save_and_ctrl_c_leaves_nothing() {
     assert_eq!(status.code(), Some(130));
     assert_eq!(live_processes_under(&scratch), Vec::<String>::new());
     let _ = std::fs::remove_dir_all(&clone);
+    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 #[test]
@@ -324,6 +325,7 @@ fn progress_and_hints_come_from_the_last_run() {
     std::fs::write(&graded, "fn main() {}\n").unwrap();
     assert!(checker::progress::Standing::of(&scratch, echo.lesson).changed);
     let _ = std::fs::remove_dir_all(&clone);
+    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 #[test]
