@@ -561,12 +561,15 @@ impl Proc {
         ProgramReport {
             name: self.name.clone(),
             args: self.args.clone(),
-            exit: self.ended.map(|(s, by_checker)| {
-                if by_checker {
+            exit: self.ended.map(|(s, by_checker)| Exit {
+                code: s.code(),
+                signal: s.signal(),
+                stopped_by_checker: by_checker,
+                said: if by_checker {
                     "was stopped by the checker".to_string()
                 } else {
                     describe_status(s)
-                }
+                },
             }),
             seconds: self.started.elapsed().as_secs_f64(),
             stderr_tail: tail(&stderr, 40, 4000),
@@ -591,13 +594,28 @@ impl Drop for Proc {
 pub struct ProgramReport {
     pub name: String,
     pub args: Vec<String>,
-    /// How it ended, in words.
-    pub exit: Option<String>,
+    /// How it ended; `None` if it was still running (it is stopped
+    /// after the report is made).
+    pub exit: Option<Exit>,
     pub seconds: f64,
     /// The end of its stderr (the last lines, at most a few KiB).
     pub stderr_tail: String,
     pub stderr_bytes: u64,
     pub stdout_bytes: u64,
+}
+
+/// How a program ended, as data.
+#[derive(Clone, Debug, Serialize)]
+pub struct Exit {
+    /// Its exit code, if it exited.
+    pub code: Option<i32>,
+    /// The signal that ended it, if one did.
+    pub signal: Option<i32>,
+    /// The checker ended it (the stage was over), rather than the program
+    /// ending on its own.
+    pub stopped_by_checker: bool,
+    /// The same in words: "exited with code 1", "was stopped by the checker".
+    pub said: String,
 }
 
 /// "exited with code 1", "was killed by signal 6 (SIGABRT)", …

@@ -196,12 +196,12 @@ pub fn stage_text(paint: Paint, s: &StageReport) -> String {
     }
     if !s.transcript.is_empty() {
         let _ = writeln!(out, "{pad}transcript (what the checker did and saw):");
-        for line in &s.transcript {
+        for line in &crate::wire::transcript_lines(&s.transcript, s.transcript_omitted) {
             let _ = writeln!(out, "{pad}  {}", paint.dim(line));
         }
     }
     for p in &s.programs {
-        let exit = p.exit.as_deref().unwrap_or("is still running");
+        let exit = p.exit.as_ref().map_or("is still running", |e| &e.said);
         let program = format!("{} {}", p.name, p.args.join(" "));
         if p.stderr_tail.trim().is_empty() {
             let _ = writeln!(

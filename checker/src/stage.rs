@@ -284,7 +284,9 @@ pub struct StageReport {
     /// The hint shown: the failure's own, else the stage's.
     pub hint: Option<String>,
     /// What was sent and received, in order (kept for failed stages only).
-    pub transcript: Vec<String>,
+    pub transcript: Vec<crate::wire::Event>,
+    /// How many earlier events were left out of `transcript`.
+    pub transcript_omitted: usize,
     /// Every program the stage started.
     pub programs: Vec<ProgramReport>,
     /// The process groups the stage started, for tests that check that
@@ -306,6 +308,7 @@ impl StageReport {
             failure: Some(failure),
             hint: None,
             transcript: Vec::new(),
+            transcript_omitted: 0,
             programs: Vec::new(),
             process_groups: Vec::new(),
         }
@@ -377,6 +380,7 @@ fn judge(
     took: Duration,
 ) -> StageReport {
     let programs: Vec<ProgramReport> = procs.iter().map(|p| p.summary()).collect();
+    let (events, omitted) = transcript.events();
     let process_groups = procs.iter().map(|p| p.pgid()).collect();
     let todo = procs.iter().find_map(|p| p.todo());
     let failure = match (outcome, todo) {
@@ -428,11 +432,8 @@ fn judge(
             _ => None,
         },
         failure,
-        transcript: if passed || quiet {
-            Vec::new()
-        } else {
-            transcript.lines()
-        },
+        transcript: if passed || quiet { Vec::new() } else { events },
+        transcript_omitted: if passed || quiet { 0 } else { omitted },
         programs: if passed || quiet {
             Vec::new()
         } else {

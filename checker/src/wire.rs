@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use socket2::SockRef;
 
 use crate::stage::{Failure, Flag, Outcome, Verdict};
@@ -33,53 +34,218 @@ pub type Decoder = fn(&[u8]) -> Option<String>;
 #[derive(Clone)]
 pub struct Transcript {
     start: Instant,
-    lines: Arc<Mutex<Vec<String>>>,
+    events: Arc<Mutex<Vec<Event>>>,
+}
+
+/// One thing the checker did or saw, as data: what the JSON report holds,
+/// and what [`Event::line`] writes out for a person.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Event {
+    /// Seconds since the stage started.
+    pub t: f64,
+    pub kind: EventKind,
+    /// Who sent or received ("client", "server"); none for a note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    /// The bytes on the wire (for `sent` and `received`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Data>,
+    /// The note, or the message decoded as the protocol reads it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// For a datagram: the address it was sent to, or came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// What the checker did or noticed.
+    Note,
+    Sent,
+    Received,
+    /// A message just sent, decoded.
+    DecodedSent,
+    /// A message just received, decoded.
+    DecodedReceived,
+}
+
+/// Bytes on the wire: their length, and their first bytes as text when
+/// they are UTF-8, else in base64.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Data {
+    pub length: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base64: Option<String>,
+    /// Whether `text` or `base64` holds them all.
+    pub complete: bool,
+    /// Shown to a person as text (escaped) rather than hex.
+    #[serde(skip)]
+    looks_like_text: bool,
+    #[serde(skip)]
+    head: Vec<u8>,
+}
+
+/// How many bytes of each message the report keeps.
+const KEPT: usize = 256;
+
+impl Data {
+    fn of(bytes: &[u8]) -> Data {
+        let head = bytes[..bytes.len().min(KEPT)].to_vec();
+        let (text, base64) = match std::str::from_utf8(&head) {
+            Ok(text) => (Some(text.to_string()), None),
+            Err(_) => (None, Some(base64_encode(&head))),
+        };
+        Data {
+            length: bytes.len(),
+            text,
+            base64,
+            complete: head.len() == bytes.len(),
+            looks_like_text: looks_like_text(bytes),
+            head,
+        }
+    }
+}
+
+impl Event {
+    /// The event as a line of the text report:
+    /// `  0.042s  client ← got 1 byte: "o"`.
+    pub fn line(&self) -> String {
+        let who = self.peer.as_deref().unwrap_or("");
+        let text = self.text.as_deref().unwrap_or("");
+        let body = match (self.kind, &self.data, &self.address) {
+            (EventKind::Sent, Some(d), Some(to)) => {
+                format!("{who} → sent a datagram to {to}: {}", d.preview())
+            }
+            (EventKind::Received, Some(d), Some(from)) => {
+                format!("{who} ← got a datagram from {from}: {}", d.preview())
+            }
+            (EventKind::Sent, Some(d), None) => format!("{who} → sent {}", d.preview()),
+            (EventKind::Received, Some(d), None) => format!("{who} ← got {}", d.preview()),
+            (EventKind::DecodedSent, ..) => format!("{who} → {text}"),
+            (EventKind::DecodedReceived, ..) => format!("{who} ← {text}"),
+            _ => format!("-- {text}"),
+        };
+        format!("{:7.3}s  {body}", self.t)
+    }
 }
 
 impl Transcript {
     pub fn new() -> Transcript {
         Transcript {
             start: Instant::now(),
-            lines: Arc::new(Mutex::new(Vec::new())),
+            events: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
-    fn push(&self, line: String) {
-        let stamp = self.start.elapsed().as_secs_f64();
-        self.lines
+    fn push(&self, kind: EventKind, peer: Option<&str>, data: Option<Data>, text: Option<String>) {
+        self.push_event(Event {
+            t: self.start.elapsed().as_secs_f64(),
+            kind,
+            peer: peer.map(str::to_string),
+            data,
+            text,
+            address: None,
+        });
+    }
+
+    fn push_event(&self, event: Event) {
+        self.events
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(format!("{stamp:7.3}s  {line}"));
+            .push(event);
     }
 
     pub fn note(&self, text: impl Into<String>) {
-        self.push(format!("-- {}", text.into()));
+        self.push(EventKind::Note, None, None, Some(text.into()));
     }
 
     pub fn sent(&self, who: &str, bytes: &[u8]) {
-        self.push(format!("{who} → sent {}", preview(bytes)));
+        self.push(EventKind::Sent, Some(who), Some(Data::of(bytes)), None);
     }
 
     pub fn received(&self, who: &str, bytes: &[u8]) {
-        self.push(format!("{who} ← got {}", preview(bytes)));
+        self.push(EventKind::Received, Some(who), Some(Data::of(bytes)), None);
+    }
+
+    /// A datagram sent to `to`.
+    pub fn sent_datagram(&self, who: &str, to: SocketAddr, bytes: &[u8]) {
+        self.datagram(EventKind::Sent, who, to, bytes);
+    }
+
+    /// A datagram received from `from`.
+    pub fn received_datagram(&self, who: &str, from: SocketAddr, bytes: &[u8]) {
+        self.datagram(EventKind::Received, who, from, bytes);
+    }
+
+    fn datagram(&self, kind: EventKind, who: &str, address: SocketAddr, bytes: &[u8]) {
+        self.push_event(Event {
+            t: self.start.elapsed().as_secs_f64(),
+            kind,
+            peer: Some(who.to_string()),
+            data: Some(Data::of(bytes)),
+            text: None,
+            address: Some(address.to_string()),
+        });
     }
 
     /// A message's readable form, after its bytes: `arrow` is → or ←.
     pub fn decoded(&self, who: &str, arrow: &str, text: &str) {
-        self.push(format!("{who} {arrow} {text}"));
+        let kind = if arrow == "→" {
+            EventKind::DecodedSent
+        } else {
+            EventKind::DecodedReceived
+        };
+        self.push(kind, Some(who), None, Some(text.to_string()));
+    }
+
+    /// The last events (at most a report's worth), and how many earlier
+    /// ones were left out.
+    pub fn events(&self) -> (Vec<Event>, usize) {
+        let events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        let skip = events.len().saturating_sub(TRANSCRIPT_CAP);
+        (events[skip..].to_vec(), skip)
     }
 
     /// The last lines, with a marker where older ones were dropped.
     pub fn lines(&self) -> Vec<String> {
-        let lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
-        let skip = lines.len().saturating_sub(TRANSCRIPT_CAP);
-        let mut out = Vec::with_capacity(TRANSCRIPT_CAP + 1);
-        if skip > 0 {
-            out.push(format!("[… {skip} earlier lines left out]"));
-        }
-        out.extend(lines[skip..].iter().cloned());
-        out
+        let (events, skipped) = self.events();
+        transcript_lines(&events, skipped)
     }
+}
+
+/// A transcript's lines for a person, with a marker where `skipped`
+/// earlier events were left out.
+pub fn transcript_lines(events: &[Event], skipped: usize) -> Vec<String> {
+    let mut out = Vec::with_capacity(events.len() + 1);
+    if skipped > 0 {
+        out.push(format!("[… {skipped} earlier lines left out]"));
+    }
+    out.extend(events.iter().map(Event::line));
+    out
+}
+
+/// Standard base64 with padding (RFC 4648), for bytes that are not text.
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 impl Default for Transcript {
@@ -90,13 +256,19 @@ impl Default for Transcript {
 
 /// "12 bytes: "hello\n"" or "256 bytes (hex): 00 01 02 … ", cut short.
 pub fn preview(bytes: &[u8]) -> String {
-    let shown = &bytes[..bytes.len().min(PREVIEW)];
-    let more = if bytes.len() > PREVIEW { " …" } else { "" };
-    let unit = if bytes.len() == 1 { "byte" } else { "bytes" };
-    if looks_like_text(bytes) {
-        format!("{} {unit}: {}{more}", bytes.len(), escape(shown))
-    } else {
-        format!("{} {unit} (hex): {}{more}", bytes.len(), hex(shown))
+    Data::of(bytes).preview()
+}
+
+impl Data {
+    fn preview(&self) -> String {
+        let shown = &self.head[..self.head.len().min(PREVIEW)];
+        let more = if self.length > PREVIEW { " …" } else { "" };
+        let unit = if self.length == 1 { "byte" } else { "bytes" };
+        if self.looks_like_text {
+            format!("{} {unit}: {}{more}", self.length, escape(shown))
+        } else {
+            format!("{} {unit} (hex): {}{more}", self.length, hex(shown))
+        }
     }
 }
 
@@ -818,11 +990,7 @@ impl Udp {
 
     /// Sends one datagram and logs it.
     pub fn send_to(&self, bytes: &[u8], to: SocketAddr) -> Outcome {
-        self.log.push(format!(
-            "{} → sent a datagram to {to}: {}",
-            self.name,
-            preview(bytes)
-        ));
+        self.log.sent_datagram(&self.name, to, bytes);
         self.decode("→", bytes);
         self.send_quietly(bytes, to)
     }
@@ -863,11 +1031,7 @@ impl Udp {
                 .map_err(|e| Failure::checker_error(e.to_string()))?;
             match self.socket.recv_from(&mut buf) {
                 Ok((n, from)) => {
-                    self.log.push(format!(
-                        "{} ← got a datagram from {from}: {}",
-                        self.name,
-                        preview(&buf[..n])
-                    ));
+                    self.log.received_datagram(&self.name, from, &buf[..n]);
                     self.decode("←", &buf[..n]);
                     return Ok(Some((buf[..n].to_vec(), from)));
                 }
@@ -925,6 +1089,35 @@ pub fn closed_udp_port() -> Result<SocketAddr, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_is_rfc_4648s() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, coded) in cases {
+            assert_eq!(base64_encode(plain.as_bytes()), coded);
+        }
+        assert_eq!(base64_encode(&[0xff, 0x00, 0xfe]), "/wD+");
+    }
+
+    #[test]
+    fn events_keep_bytes_as_text_or_base64() {
+        let text = Data::of(b"hello\n");
+        assert_eq!(
+            (text.text.as_deref(), text.base64, text.complete),
+            (Some("hello\n"), None, true)
+        );
+        let binary = Data::of(&[0xff; 300]);
+        assert_eq!(binary.length, 300);
+        assert_eq!(binary.text, None);
+        assert!(!binary.complete);
+        assert_eq!(binary.base64.as_deref().map(str::len), Some(344));
+    }
 
     #[test]
     fn text_is_escaped_and_binary_is_hex() {

@@ -259,11 +259,9 @@ fn a_bug_in_a_stage_is_the_checkers_error_not_the_programs_crash() {
     assert!(text.contains("index out of bounds"), "{text}");
     assert!(text.contains("not in your program"), "{text}");
     assert!(!text.contains("CRASH"), "{text}");
-    assert_eq!(
-        report.programs[0].exit.as_deref(),
-        Some("was stopped by the checker"),
-        "{text}"
-    );
+    let exit = report.programs[0].exit.as_ref().expect("it was stopped");
+    assert!(exit.stopped_by_checker, "{text}");
+    assert_eq!(exit.said, "was stopped by the checker", "{text}");
     common::assert_no_survivors(&report);
 }
 
