@@ -8,7 +8,9 @@
 //! - [`wire`]: sockets with deadlines, transcripts, byte comparisons;
 //! - [`process`]: starting programs, reading their output, killing them;
 //! - [`builder`]: one cargo build of what is graded;
-//! - [`report`]: text and JSON reports;
+//! - [`report`]: the run's results, and the text a person reads;
+//! - [`export`]: the reports programs read: JSON (versioned, with a schema),
+//!   JUnit XML, Gradescope's results.json;
 //! - [`progress`]: a student's last results, kept for `cargo grade progress`
 //!   and `cargo grade hint`;
 //! - [`stubs`]: the lessons as shipped, for `cargo grade reset`;
@@ -19,6 +21,7 @@
 
 pub mod builder;
 pub mod ctx;
+pub mod export;
 pub mod lessons;
 pub mod peer;
 pub mod process;

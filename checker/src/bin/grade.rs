@@ -12,7 +12,7 @@ use checker::lessons::{self, Flavor, Lesson};
 use checker::report::{self, LessonReport, Paint, RunReport};
 use checker::run::{self, Observer, Request};
 use checker::stage::{StageReport, Verdict};
-use checker::{builder, process, progress, stubs, submission, time, watch};
+use checker::{builder, export, process, progress, stubs, submission, time, watch};
 
 #[derive(Parser)]
 #[command(
@@ -95,8 +95,14 @@ enum Command {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
+    /// For a person, as the stages end.
     Text,
+    /// The course's versioned report (checker/schema/report-v1.schema.json).
     Json,
+    /// JUnit XML: a test case per stage.
+    Junit,
+    /// Gradescope's results.json.
+    Gradescope,
 }
 
 /// Stops every program the checker started when dropped: also when the
@@ -185,6 +191,7 @@ fn main() -> ExitCode {
         stages: true,
         build_took: None,
     };
+    let started = std::time::Instant::now();
     let run = match workspace.grade(&request, &mut printer) {
         Ok(run) => run,
         Err(message) => {
@@ -193,13 +200,23 @@ fn main() -> ExitCode {
         }
     };
     printer.clear_status();
-    if text {
-        print!("{}", report::scoreboard(printer.paint, &run));
-    } else {
-        println!(
+    let context = export::Context {
+        course: &workspace.course,
+        graded: &workspace.lessons,
+    };
+    match args.format {
+        Format::Text => print!("{}", report::scoreboard(printer.paint, &run)),
+        Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&run).expect("the report serialises")
-        );
+            serde_json::to_string_pretty(&export::json_report(&run, &context))
+                .expect("the report serialises")
+        ),
+        Format::Junit => println!("{}", export::junit(&run)),
+        Format::Gradescope => println!(
+            "{}",
+            serde_json::to_string_pretty(&export::gradescope(&run, started.elapsed()))
+                .expect("the report serialises")
+        ),
     }
     exit_code(&run)
 }

@@ -1,0 +1,287 @@
+//! The report for programs: `--format json` (the course's own, versioned,
+//! with a JSON Schema in `checker/schema/`), `--format junit` (for CI
+//! systems and GitHub Classroom) and `--format gradescope` (Gradescope's
+//! `results.json`).
+//!
+//! The JSON report is a contract: its `schema_version` changes when a field
+//! is removed or changes meaning; new fields may appear in any version.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::lessons::{self, Flavor};
+use crate::process::ProgramReport;
+use crate::report::{self, LessonReport, Paint, RunReport};
+use crate::stage::{StageReport, Verdict};
+use crate::time;
+use crate::wire::Event;
+
+/// The version of the JSON report's shape (`checker/schema/report-v1.schema.json`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What was graded, for the report's header.
+pub struct Context<'a> {
+    /// The course whose checker graded: its commit is named.
+    pub course: &'a Path,
+    /// The lessons folder that was graded, as given.
+    pub graded: &'a Path,
+}
+
+#[derive(Serialize)]
+pub struct Report<'a> {
+    pub schema_version: u32,
+    /// When the run ended, RFC 3339, UTC.
+    pub generated_at: String,
+    pub checker_version: &'static str,
+    /// The course's git commit, where git knows it.
+    pub course_commit: Option<String>,
+    pub flavor: Flavor,
+    /// The lessons folder graded.
+    pub graded: String,
+    pub points: u32,
+    pub max_points: u32,
+    /// Every stage graded earned its points.
+    pub passed: bool,
+    pub lessons: Vec<Lesson<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct Lesson<'a> {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub level: u8,
+    pub package: &'a str,
+    pub chapter: &'a str,
+    pub points: u32,
+    pub max_points: u32,
+    pub build: Build<'a>,
+    pub stages: Vec<Stage<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct Build<'a> {
+    pub ok: bool,
+    pub warnings: usize,
+    /// Why it did not build, in one line.
+    pub error: Option<&'a str>,
+    /// The compiler's first error, as cargo renders it.
+    pub first_error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct Stage<'a> {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub verdict: Verdict,
+    pub points: u32,
+    pub max_points: u32,
+    pub seconds: f64,
+    /// What went wrong, in one paragraph (none when it passed).
+    pub summary: Option<&'a str>,
+    pub expected: Option<&'a str>,
+    pub got: Option<&'a str>,
+    /// The one hint shown for this failure.
+    pub hint: Option<&'a str>,
+    pub transcript: &'a [Event],
+    pub transcript_omitted: usize,
+    pub programs: &'a [ProgramReport],
+}
+
+/// `2026-11-29T18:05:12Z`.
+fn rfc3339(secs: u64) -> String {
+    let s = time::utc_stamp(secs);
+    format!("{}T{}:{}:{}Z", &s[..10], &s[11..13], &s[13..15], &s[15..17])
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The commit of the git checkout at `dir`, if git is there and knows it.
+fn commit(dir: &Path) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    (out.status.success() && !text.trim().is_empty()).then(|| text.trim().to_string())
+}
+
+/// The course's JSON report of a run.
+pub fn json_report<'a>(run: &'a RunReport, ctx: &Context) -> Report<'a> {
+    Report {
+        schema_version: SCHEMA_VERSION,
+        generated_at: rfc3339(now()),
+        checker_version: env!("CARGO_PKG_VERSION"),
+        course_commit: commit(ctx.course),
+        flavor: run.lessons.first().map_or(Flavor::Lesson, |l| l.flavor),
+        graded: ctx.graded.display().to_string(),
+        points: run.points,
+        max_points: run.max_points,
+        passed: run.passed,
+        lessons: run.lessons.iter().map(lesson).collect(),
+    }
+}
+
+fn lesson(l: &LessonReport) -> Lesson<'_> {
+    Lesson {
+        id: l.id,
+        title: l.title,
+        level: lessons::find(l.id).map_or(0, |x| x.level),
+        package: &l.package,
+        chapter: &l.chapter,
+        points: l.points,
+        max_points: l.max_points,
+        build: Build {
+            ok: l.build.ok,
+            warnings: l.build.warnings,
+            error: l.build.error.as_deref(),
+            first_error: l.build.first_error.as_deref(),
+        },
+        stages: l.stages.iter().map(|s| stage(l.id, s)).collect(),
+    }
+}
+
+fn stage<'a>(lesson: &str, s: &'a StageReport) -> Stage<'a> {
+    let failure = s.failure.as_ref();
+    Stage {
+        id: s.id,
+        title: s.title,
+        verdict: s.verdict,
+        points: s.points,
+        max_points: s.max_points,
+        seconds: s.seconds,
+        summary: failure.map(|f| f.summary.as_str()),
+        expected: failure.and_then(|f| f.expected.as_deref()),
+        got: failure.and_then(|f| f.got.as_deref()),
+        // A stub's stage has no failure hint of its own: give the stage's,
+        // which says where to start.
+        hint: s.hint.as_deref().or_else(|| {
+            (s.verdict == Verdict::NotImplemented)
+                .then(|| lessons::find(lesson)?.stage(s.id).map(|x| x.hint))
+                .flatten()
+        }),
+        transcript: &s.transcript,
+        transcript_omitted: s.transcript_omitted,
+        programs: &s.programs,
+    }
+}
+
+/// JUnit XML: a test suite per lesson, a test case per stage (named
+/// `STAGE`, class `LESSON`), its text report as the failure's description.
+pub fn junit(run: &RunReport) -> String {
+    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+    let mut out = quick_junit::Report::new("cargo grade");
+    let plain = Paint { on: false };
+    for l in &run.lessons {
+        let mut suite = TestSuite::new(l.id);
+        for s in &l.stages {
+            let mut status = match s.verdict {
+                Verdict::Passed => TestCaseStatus::success(),
+                Verdict::Skipped => TestCaseStatus::skipped(),
+                Verdict::CheckerError | Verdict::NotRun => {
+                    TestCaseStatus::non_success(NonSuccessKind::Error)
+                }
+                _ => TestCaseStatus::non_success(NonSuccessKind::Failure),
+            };
+            if let Some(f) = &s.failure {
+                status.set_message(f.summary.lines().next().unwrap_or(""));
+                status.set_type(s.verdict.to_string());
+                status.set_description(report::stage_text(plain, s));
+            }
+            let mut case = TestCase::new(s.id, status);
+            case.set_classname(l.id)
+                .set_time(Duration::from_secs_f64(s.seconds))
+                .add_property(("points", s.points.to_string().as_str()))
+                .add_property(("max_points", s.max_points.to_string().as_str()));
+            suite.add_test_case(case);
+        }
+        if let Some(build) = report::build_text(plain, l) {
+            suite.set_system_out(build);
+        }
+        out.add_test_suite(suite);
+    }
+    out.to_string().expect("a JUnit report serialises")
+}
+
+/// Gradescope's `results.json`: the score, and a test per stage with its
+/// points and text report.
+#[derive(Serialize)]
+pub struct Gradescope {
+    /// The total. (The most it can be is set in Gradescope, and is the sum
+    /// of the tests' `max_score`.)
+    pub score: f64,
+    pub execution_time: f64,
+    pub output: String,
+    pub stdout_visibility: &'static str,
+    pub tests: Vec<GradescopeTest>,
+}
+
+#[derive(Serialize)]
+pub struct GradescopeTest {
+    pub name: String,
+    pub number: String,
+    pub score: f64,
+    pub max_score: f64,
+    pub status: &'static str,
+    pub output: String,
+    pub visibility: &'static str,
+}
+
+/// `took` is how long the whole run took.
+pub fn gradescope(run: &RunReport, took: Duration) -> Gradescope {
+    let plain = Paint { on: false };
+    let mut tests = Vec::new();
+    for l in &run.lessons {
+        let lesson_no = lessons::LESSONS
+            .iter()
+            .position(|x| x.id == l.id)
+            .map_or(0, |i| i + 1);
+        for (i, s) in l.stages.iter().enumerate() {
+            let mut output = report::stage_text(plain, s);
+            if i == 0
+                && let Some(build) = report::build_text(plain, l)
+            {
+                output = format!("{build}{output}");
+            }
+            tests.push(GradescopeTest {
+                name: format!("{} / {}: {}", l.id, s.id, s.title),
+                number: format!("{lesson_no}.{}", i + 1),
+                score: f64::from(s.points),
+                max_score: f64::from(s.max_points),
+                status: if s.verdict.earns_points() {
+                    "passed"
+                } else {
+                    "failed"
+                },
+                output,
+                visibility: "visible",
+            });
+        }
+    }
+    Gradescope {
+        score: f64::from(run.points),
+        execution_time: took.as_secs_f64(),
+        output: report::scoreboard(plain, run),
+        stdout_visibility: "visible",
+        tests,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc_3339() {
+        assert_eq!(rfc3339(1_795_975_512), "2026-11-29T18:05:12Z");
+    }
+}
