@@ -432,7 +432,7 @@ impl Proc {
             ))
             .expected(format!("a line that starts with exactly `{ANNOUNCE_PREFIX}`, such as `{ANNOUNCE_PREFIX}127.0.0.1:40123`"))
             .got(crate::wire::escape(line.as_bytes()))
-            .hint(format!("print exactly `{ANNOUNCE_PREFIX}` and the address: println!(\"{ANNOUNCE_PREFIX}{{}}\", listener.local_addr()?)")));
+            .hint(format!("print exactly `{ANNOUNCE_PREFIX}` and the address the listener got: println!(\"{ANNOUNCE_PREFIX}{{}}\", addr), with addr from listener.local_addr()")));
         };
         let addr: SocketAddr = text.trim().parse().map_err(|_| {
             Failure::failed(format!("{} announced an address the checker cannot read", self.name))

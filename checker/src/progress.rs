@@ -40,6 +40,10 @@ pub struct SavedStage {
     pub points: u32,
     pub summary: Option<String>,
     pub hint: Option<String>,
+    /// The lesson's files when this stage ran: a run of a few stages
+    /// leaves the others graded on older code.
+    #[serde(default)]
+    pub fingerprint: u64,
 }
 
 fn dir(root: &Path) -> PathBuf {
@@ -62,8 +66,8 @@ pub fn record(root: &Path, run: &RunReport) -> std::io::Result<()> {
             continue;
         };
         let mut saved = load(root, lesson).unwrap_or_default();
-        update(&mut saved, l);
         saved.fingerprint = fingerprint(&root.join(lesson.package_dir(Flavor::Lesson)));
+        update(&mut saved, l);
         let path = dir(root).join(format!("{}.json", lesson.id));
         // Written whole, then renamed: a run stopped halfway never leaves
         // a torn file behind.
@@ -82,6 +86,10 @@ fn update(saved: &mut Saved, l: &LessonReport) {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     saved.build_ok = l.build.ok;
+    if !l.build.ok {
+        // Nothing of the lesson runs now: no earlier pass still counts.
+        saved.stages.clear();
+    }
     for s in &l.stages {
         saved.stages.insert(
             s.id.to_string(),
@@ -90,6 +98,7 @@ fn update(saved: &mut Saved, l: &LessonReport) {
                 points: s.points,
                 summary: s.failure.as_ref().map(|f| f.summary.clone()),
                 hint: s.failure.as_ref().and_then(|f| f.hint.clone()),
+                fingerprint: saved.fingerprint,
             },
         );
     }
@@ -153,8 +162,11 @@ pub struct Standing {
 impl Standing {
     pub fn of(root: &Path, lesson: &'static Lesson) -> Standing {
         let saved = load(root, lesson);
+        // Changed since any of its stages ran (a run of one stage leaves
+        // the others graded on older files).
+        let now = fingerprint(&root.join(lesson.package_dir(Flavor::Lesson)));
         let changed = saved.as_ref().is_some_and(|s| {
-            s.fingerprint != fingerprint(&root.join(lesson.package_dir(Flavor::Lesson)))
+            s.fingerprint != now || s.stages.values().any(|st| st.fingerprint != now)
         });
         Standing {
             lesson,
@@ -167,6 +179,19 @@ impl Standing {
         self.saved
             .as_ref()
             .map_or(0, |s| s.stages.values().map(|st| st.points).sum())
+    }
+
+    /// Its last run found it did not compile.
+    pub fn does_not_compile(&self) -> bool {
+        self.saved.as_ref().is_some_and(|s| !s.build_ok)
+    }
+
+    /// What to do first when it does not compile.
+    pub fn fix_the_build(&self) -> String {
+        format!(
+            "Next: {} did not compile at its last run. Fix the compiler's first error (`cargo build -p {}` shows them all), then `cargo grade {}`.",
+            self.lesson.id, self.lesson.package, self.lesson.id
+        )
     }
 
     /// A stage's last result, if it ran.
@@ -212,16 +237,16 @@ pub fn anchor(heading: &str) -> String {
         .collect()
 }
 
-/// Where to read for a stage: the section, the source file and the page
-/// of the built book.
-pub fn reading(lesson: &Lesson, stage: &str) -> String {
+/// Where to read for a stage: the section and the chapter's source, and
+/// its page in the book once the book is built (`just book`).
+pub fn reading(root: &Path, lesson: &Lesson, stage: &str) -> String {
     let section = lesson.section_for(stage);
-    format!(
-        "“{section}” in docs/src/{} (built book: docs/book/{}#{})",
-        lesson.chapter,
-        lesson.chapter.replace(".md", ".html"),
-        anchor(section)
-    )
+    let page = format!("docs/book/{}", lesson.chapter.replace(".md", ".html"));
+    let mut out = format!("“{section}” in docs/src/{}", lesson.chapter);
+    if root.join(&page).is_file() {
+        let _ = write!(out, " (in the built book: {page}#{})", anchor(section));
+    }
+    out
 }
 
 const LEVELS: [&str; 3] = ["sockets", "protocol modules", "remote objects"];
@@ -232,7 +257,7 @@ fn bar(points: u32, max: u32) -> String {
 }
 
 /// `cargo grade progress`: the course at a glance.
-pub fn overview(paint: Paint, all: &[Standing]) -> String {
+pub fn overview(paint: Paint, root: &Path, all: &[Standing]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -284,13 +309,16 @@ pub fn overview(paint: Paint, all: &[Standing]) -> String {
         None => {
             let _ = writeln!(out, "\nEvery stage of the course passes. Well done.");
         }
+        Some((s, _)) if s.does_not_compile() => {
+            let _ = writeln!(out, "\n{}", s.fix_the_build());
+        }
         Some((s, stage)) => {
             let _ = writeln!(
                 out,
                 "\nNext: stage `{}` of {} ({} points): {}",
                 stage.id, s.lesson.id, stage.points, stage.title
             );
-            let _ = writeln!(out, "  read   {}", reading(s.lesson, stage.id));
+            let _ = writeln!(out, "  read   {}", reading(root, s.lesson, stage.id));
             let _ = writeln!(
                 out,
                 "  run    cargo grade {} --stage {}",
@@ -304,7 +332,7 @@ pub fn overview(paint: Paint, all: &[Standing]) -> String {
 
 /// `cargo grade hint`: a stage's hint and where to read, with what its
 /// last run said.
-pub fn hint_text(paint: Paint, s: &Standing, stage: &crate::stage::Stage) -> String {
+pub fn hint_text(paint: Paint, root: &Path, s: &Standing, stage: &crate::stage::Stage) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -318,7 +346,7 @@ pub fn hint_text(paint: Paint, s: &Standing, stage: &crate::stage::Stage) -> Str
             let _ = writeln!(out, "  last run: not graded yet");
         }
         Some(last) if last.verdict.earns_points() => {
-            let _ = writeln!(out, "  last run: {} ", last.verdict);
+            let _ = writeln!(out, "  last run: {}", last.verdict);
         }
         Some(last) => {
             let verdict = last.verdict.to_string();
@@ -335,7 +363,7 @@ pub fn hint_text(paint: Paint, s: &Standing, stage: &crate::stage::Stage) -> Str
         }
     }
     let _ = writeln!(out, "\n  {} {}", paint.cyan("hint:"), stage.hint);
-    let _ = writeln!(out, "  read: {}", reading(s.lesson, stage.id));
+    let _ = writeln!(out, "  read: {}", reading(root, s.lesson, stage.id));
     let _ = writeln!(
         out,
         "  try:  cargo grade {} --stage {}",

@@ -235,7 +235,7 @@ pub fn build_text(paint: Paint, l: &LessonReport) -> Option<String> {
     let b = &l.build;
     let rebuild = format!("cargo build -p {}", l.package);
     if let Some(e) = &b.error {
-        let mut out = format!("  {} {e}\n", paint.red("does not compile:"));
+        let mut out = format!("  {} {e}\n", paint.red("build failed:"));
         if let Some(first) = &b.first_error {
             for line in first.trim_end().lines() {
                 let _ = writeln!(out, "    {line}");

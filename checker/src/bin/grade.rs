@@ -371,7 +371,10 @@ fn show_progress(root: &Path) -> ExitCode {
     let paint = Paint {
         on: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    print!("{}", progress::overview(paint, &progress::standings(root)));
+    print!(
+        "{}",
+        progress::overview(paint, root, &progress::standings(root))
+    );
     ExitCode::SUCCESS
 }
 
@@ -411,7 +414,12 @@ fn hint(root: &Path, lesson: Option<&str>, stage: Option<&str>) -> ExitCode {
             "Every stage of {} passes. `cargo grade hint LESSON STAGE` gives the hint of any stage.",
             s.lesson.id
         ),
-        Some((s, Some(stage))) => print!("{}", progress::hint_text(paint, s, stage)),
+        // A lesson that does not compile runs no stage: that comes first
+        // (unless a stage was named).
+        Some((s, Some(_))) if stage.is_none() && s.does_not_compile() => {
+            println!("{}", s.fix_the_build());
+        }
+        Some((s, Some(stage))) => print!("{}", progress::hint_text(paint, root, s, stage)),
     }
     ExitCode::SUCCESS
 }
@@ -426,7 +434,10 @@ fn reset(root: &Path, id: &str, file: Option<&Path>, yes: bool) -> ExitCode {
         return ExitCode::from(2);
     };
     let package = lesson.package_dir(Flavor::Lesson);
-    let plan = match stubs::plan(root, lesson, file) {
+    // A file named from wherever the student stands: `server.rs` from
+    // lessons/echo/src/bin, `./lessons/echo/…` from the top.
+    let file = file.map(|f| relative_to_package(root, &package, f));
+    let plan = match stubs::plan(root, lesson, file.as_deref()) {
         Ok(plan) => plan,
         Err(message) => {
             eprintln!("cargo grade: {message}");
@@ -434,10 +445,14 @@ fn reset(root: &Path, id: &str, file: Option<&Path>, yes: bool) -> ExitCode {
         }
     };
     if plan.is_empty() {
-        println!("{package} is already as the course shipped it: nothing to reset.");
+        let what = file
+            .as_ref()
+            .map_or(package.clone(), |f| format!("{package}/{}", f.display()));
+        println!("{what} is already as the course shipped it: nothing to reset.");
         return ExitCode::SUCCESS;
     }
-    let backup = stubs::backup_dir(root, lesson);
+    // Absolute, so that the paths work from wherever this was run.
+    let backup = root.join(stubs::backup_dir(root, lesson));
     println!("This puts back the stub of {}:", lesson.id);
     for f in &plan.restore {
         println!("  restore  {package}/{}", f.display());
@@ -445,7 +460,10 @@ fn reset(root: &Path, id: &str, file: Option<&Path>, yes: bool) -> ExitCode {
     for f in &plan.remove {
         println!("  remove   {package}/{}   (not in the stub)", f.display());
     }
-    println!("Your versions are copied to {}/ first.", backup.display());
+    println!(
+        "Your versions will be copied to {}/ first.",
+        backup.display()
+    );
     if !yes {
         if !std::io::stdin().is_terminal() {
             eprintln!(
@@ -470,7 +488,11 @@ fn reset(root: &Path, id: &str, file: Option<&Path>, yes: bool) -> ExitCode {
                 backup.display()
             );
             if saved > 0 {
-                println!("To undo: cp -r {}/. {package}/", backup.display());
+                println!(
+                    "To undo: cp -r {}/. {}/",
+                    backup.display(),
+                    root.join(&package).display()
+                );
             }
             ExitCode::SUCCESS
         }
@@ -482,6 +504,31 @@ fn reset(root: &Path, id: &str, file: Option<&Path>, yes: bool) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A file named on the command line, relative to the lesson's package
+/// when it can be: as given from the workspace or the package, or as it
+/// resolves from the current folder.
+fn relative_to_package(root: &Path, package: &str, given: &Path) -> PathBuf {
+    let plain: PathBuf = given
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    if let Ok(rel) = plain.strip_prefix(package) {
+        return rel.to_path_buf();
+    }
+    let package_dir = std::fs::canonicalize(root.join(package)).ok();
+    let from_here = std::env::current_dir().ok().map(|d| d.join(&plain));
+    // The file itself may be gone (that may be why it is being reset):
+    // resolve its folder.
+    if let (Some(package_dir), Some(here)) = (package_dir, from_here)
+        && let (Some(parent), Some(name)) = (here.parent(), here.file_name())
+        && let Ok(parent) = std::fs::canonicalize(parent)
+        && let Ok(rel) = parent.join(name).strip_prefix(&package_dir)
+    {
+        return rel.to_path_buf();
+    }
+    plain
 }
 
 /// Starts the peer called `name`, or says which there are.

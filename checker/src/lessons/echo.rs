@@ -216,6 +216,26 @@ const MISTAKES: &[Mistake] = &[
         golden: false,
     },
     Mistake {
+        what: "Reading once and closing: a half-close that comes later is never seen",
+        fixture: "echo-one-read",
+        role: "server",
+        passes: Some("one-message"),
+        fails: "half-close",
+        verdict: Verdict::Failed,
+        says: "the server closed the connection before the whole message came back",
+        golden: false,
+    },
+    Mistake {
+        what: "Closing after each reply, taken for an idle timeout",
+        fixture: "echo-one-read",
+        role: "server",
+        passes: Some("one-message"),
+        fails: "idle-timeout",
+        verdict: Verdict::Failed,
+        says: "got only 0 of 19 bytes (then the connection was closed)",
+        golden: false,
+    },
+    Mistake {
         what: "Converting bytes to `String`",
         fixture: "echo-text",
         role: "server",
@@ -481,9 +501,29 @@ fn read_back(ctx: &Ctx, conn: &mut Conn, expected: &[u8]) -> Outcome {
 
 fn half_close(ctx: &mut Ctx) -> Outcome {
     let (_server, mut client) = ctx.start_and_connect("server")?;
-    client.send(b"last words")?;
-    client.shutdown_write()?;
-    client.expect("the echo after the half-close", b"last words")?;
+    // In two writes, a moment apart: a server that closes after its first
+    // read must not pass for one that waits for the half-close.
+    client.send(b"last ")?;
+    thread::sleep(time::scaled(ms(50)));
+    client.send(b"words")?;
+    let closed_early = |f: Failure| {
+        Failure::failed(format!(
+            "the server closed the connection before the whole message came back ({})",
+            f.summary
+        ))
+        .expected("the server to read \"last \" and \"words\", echo both, then see read return 0")
+        .hint("one read is not the whole message: keep reading and echoing until read returns 0, and only then close")
+    };
+    client.shutdown_write().map_err(closed_early)?;
+    let echo = match client.recv_exact(10, "the echo after the half-close") {
+        Ok(Some(echo)) => echo,
+        Ok(None) => {
+            return Err(closed_early(Failure::failed("nothing came back")));
+        }
+        Err(f) if f.verdict == Verdict::Failed => return Err(closed_early(f)),
+        Err(f) => return Err(f),
+    };
+    wire::compare("the echo after the half-close", b"last words", &echo)?;
     client.expect_close()
 }
 
@@ -541,9 +581,22 @@ fn idle_timeout(ctx: &mut Ctx) -> Outcome {
     let idle = ctx.flag(ms(300));
     let server = ctx.start_server("server", &["--idle-timeout", &idle, "127.0.0.1:0"])?;
     ctx.note(format!("the server is told --idle-timeout {idle}"));
+    let pause = time::scaled(ms(100));
     ctx.expect_idle_drop(&server, |conn| {
         ask(conn)?;
-        answer(conn)
+        answer(conn)?;
+        // Quiet for a third of the timeout: still a client, still served.
+        // (A server that closes after each reply must not pass as one that
+        // times out.)
+        ctx.note(format!(
+            "the idle client is quiet for {}, less than the timeout, then speaks again",
+            time::say(pause)
+        ));
+        thread::sleep(pause);
+        ask(conn)?;
+        answer(conn).map_err(|f| {
+            f.hint("a client quiet for less than --idle-timeout must still be served: keep reading until read returns 0 or a read times out")
+        })
     })?;
     ctx.check_alive(&server)?;
     say_hello(&mut ctx.connect(&server, "next client")?)
