@@ -113,6 +113,21 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
         // A group of its own, that Ctrl-C and `kill_everything` end whole:
         // cargo, its build scripts and every rustc it started.
         .process_group(0);
+    if crate::sandbox::state().is_some() {
+        // In the sandbox: nothing to fetch (and no network to fetch with),
+        // and limits on the build scripts and compilers.
+        cmd.arg("--offline");
+        crate::sandbox::limit(&mut cmd, crate::sandbox::BUILD);
+    }
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl is async-signal-safe, as pre_exec requires. A checker
+    // that is killed takes its build with it.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
     for p in packages {
         cmd.args(["--package", p]);
     }

@@ -17,9 +17,12 @@
 //! - [`submission`]: another checkout's lessons, graded in a scratch
 //!   workspace with this checker;
 //! - [`watch`]: `cargo grade --watch`, re-grading on every save;
+//! - [`sandbox`]: limits and a network of its own for code nobody checked;
+//! - [`class`]: a whole class at once, into a gradebook;
 //! - [`time`]: the one time scale every deadline follows.
 
 pub mod builder;
+pub mod class;
 pub mod ctx;
 pub mod export;
 pub mod lessons;
@@ -28,6 +31,7 @@ pub mod process;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod sandbox;
 pub mod stage;
 pub mod stubs;
 pub mod submission;

@@ -52,6 +52,15 @@ static LIVE_GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 /// Called on Ctrl-C and when the checker's main thread panics; safe to call
 /// twice.
 pub fn kill_everything() {
+    let polite: Vec<i32> = POLITE_GROUPS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .copied()
+        .collect();
+    for pgid in polite {
+        stop_group_politely(pgid);
+    }
     let groups = LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
     for &pgid in groups.iter() {
         signal_group(pgid, libc::SIGKILL);
@@ -72,6 +81,33 @@ pub fn track_group(pgid: i32) {
 
 pub fn forget_group(pgid: i32) {
     LIVE_GROUPS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&pgid);
+}
+
+/// Groups of child checkers (`cargo grade class`): asked to stop first
+/// (SIGTERM, which they answer by stopping everything they started), and
+/// killed only if they do not.
+static POLITE_GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+
+pub fn track_group_politely(pgid: i32) {
+    POLITE_GROUPS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(pgid);
+}
+
+/// Asks the group to stop, waits a little, then kills what is left.
+pub fn stop_group_politely(pgid: i32) {
+    signal_group(pgid, libc::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !live_members(pgid).is_empty() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    signal_group(pgid, libc::SIGKILL);
+    wait_until_gone(pgid);
+    POLITE_GROUPS
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .remove(&pgid);
@@ -324,6 +360,12 @@ impl Proc {
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
                 Ok(())
             });
+        }
+        // The sandbox's limits first: a stage's own (fewer open files)
+        // come after, and win.
+        crate::sandbox::limit(&mut cmd, crate::sandbox::PROGRAM);
+        if let Some(dir) = crate::sandbox::workdir() {
+            cmd.current_dir(dir);
         }
         if let Some(n) = limits.open_files {
             // SAFETY: setrlimit is async-signal-safe, as pre_exec requires.

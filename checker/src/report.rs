@@ -254,6 +254,25 @@ pub fn build_text(paint: Paint, l: &LessonReport) -> Option<String> {
     })
 }
 
+/// The whole text report of a run, as `cargo grade` prints it: each
+/// lesson's heading, build and stages, then the scoreboard.
+pub fn full_text(paint: Paint, run: &RunReport) -> String {
+    let mut out = String::new();
+    for l in &run.lessons {
+        let _ = writeln!(out, "{}", lesson_heading(paint, l.id, l.title, &l.package_dir));
+        if let Some(build) = build_text(paint, l) {
+            out.push_str(&build);
+        }
+        for s in &l.stages {
+            if l.build.ok || s.verdict != Verdict::NotRun {
+                out.push_str(&stage_text(paint, s));
+            }
+        }
+    }
+    out.push_str(&scoreboard(paint, run));
+    out
+}
+
 /// The scoreboard: points per lesson and in all, and what to do next.
 pub fn scoreboard(paint: Paint, run: &RunReport) -> String {
     let mut out = String::new();

@@ -2,6 +2,7 @@
 //! them stage by stage. See `cargo grade --help`.
 
 use std::io::{IsTerminal, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -59,6 +60,14 @@ struct Args {
     /// read; it is built in a scratch folder under target/grade/.
     #[arg(long, value_name = "DIR", conflicts_with = "solutions")]
     submission: Option<PathBuf>,
+    /// Also write the reports into DIR: report.json and report.txt.
+    #[arg(long, value_name = "DIR")]
+    report_dir: Option<PathBuf>,
+    /// Run what is built and graded in a sandbox: a network of its own
+    /// (loopback only), an offline build, and limits on CPU, memory, files
+    /// and processes. For code you did not write.
+    #[arg(long)]
+    sandbox: bool,
 }
 
 #[derive(Subcommand)]
@@ -91,6 +100,28 @@ enum Command {
         /// The peer's name (without one, the list).
         name: Option<String>,
     },
+    /// Grade a class: DIR holds one folder per student (a clone, or its
+    /// lessons/). Writes a gradebook CSV and each student's reports.
+    Class {
+        /// The folder of submissions.
+        dir: PathBuf,
+        /// Lessons to grade (default: all).
+        lessons: Vec<String>,
+        /// Where the gradebook and the reports go (default:
+        /// target/grade/class).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// How many submissions are graded at once (default: half the
+        /// cores, at least one).
+        #[arg(long, value_name = "N")]
+        parallel: Option<usize>,
+        /// A submission still running after this many minutes is stopped.
+        #[arg(long, value_name = "MINUTES", default_value_t = 20)]
+        deadline: u64,
+        /// Grade again even where nothing changed.
+        #[arg(long)]
+        again: bool,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -117,6 +148,15 @@ impl Drop for StopAllOnExit {
 }
 
 fn main() -> ExitCode {
+    let args = Args::parse();
+    // Before any thread exists: a process with threads cannot enter a
+    // namespace of its own.
+    if args.sandbox {
+        let state = checker::sandbox::enter();
+        if let Some(note) = &state.note {
+            eprintln!("cargo grade: {note}");
+        }
+    }
     // The programs under test run in process groups of their own, so Ctrl-C
     // at the terminal does not reach them: the checker ends them itself.
     let _ = ctrlc::set_handler(|| {
@@ -126,7 +166,6 @@ fn main() -> ExitCode {
     });
     let _guard = StopAllOnExit;
 
-    let args = Args::parse();
     if let Some(scale) = args.time_scale {
         time::set_scale(scale);
     }
@@ -139,6 +178,27 @@ fn main() -> ExitCode {
         }
         Some(Command::Reset { lesson, file, yes }) => {
             return reset(&root, lesson, file.as_deref(), *yes);
+        }
+        Some(Command::Class {
+            dir,
+            lessons,
+            out,
+            parallel,
+            deadline,
+            again,
+        }) => {
+            let options = ClassOptions {
+                lessons: lessons.clone(),
+                out: match out {
+                    Some(out) => std::path::absolute(out).unwrap_or_else(|_| out.clone()),
+                    None => root.join("target/grade/class"),
+                },
+                parallel: parallel.unwrap_or_else(|| (run::default_jobs() / 2).max(1)),
+                deadline: Duration::from_secs(deadline * 60),
+                again: *again,
+                time_scale: args.time_scale,
+            };
+            return grade_class(dir, &options);
         }
         None => {}
     }
@@ -174,6 +234,9 @@ fn main() -> ExitCode {
         graded: graded_root,
         submission: args.submission.is_some(),
     };
+    if checker::sandbox::state().is_some() {
+        checker::sandbox::set_workdir(workspace.graded.join("target/grade/workdir"));
+    }
     if args.watch {
         return watch_loop(&workspace, &request, !args.lessons.is_empty());
     }
@@ -204,6 +267,12 @@ fn main() -> ExitCode {
         course: &workspace.course,
         graded: &workspace.lessons,
     };
+    if let Some(dir) = &args.report_dir
+        && let Err(e) = write_reports(dir, &run, &context)
+    {
+        eprintln!("cargo grade: could not write the reports in {}: {e}", dir.display());
+        return ExitCode::from(3);
+    }
     match args.format {
         Format::Text => print!("{}", report::scoreboard(printer.paint, &run)),
         Format::Json => println!(
@@ -364,6 +433,271 @@ fn watch_loop(ws: &Workspace, request: &Request, named: bool) -> ExitCode {
             }
         }
     }
+}
+
+/// `--report-dir`: the JSON report and the text one, for a person.
+fn write_reports(dir: &Path, run: &RunReport, context: &export::Context) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(&export::json_report(run, context))
+        .expect("the report serialises");
+    std::fs::write(dir.join("report.json"), json + "\n")?;
+    std::fs::write(
+        dir.join("report.txt"),
+        report::full_text(Paint { on: false }, run),
+    )
+}
+
+struct ClassOptions {
+    lessons: Vec<String>,
+    out: PathBuf,
+    parallel: usize,
+    deadline: Duration,
+    again: bool,
+    time_scale: Option<f64>,
+}
+
+/// `cargo grade class DIR`: every submission graded by a child checker in
+/// the sandbox, a few at a time, into a gradebook.
+fn grade_class(dir: &Path, options: &ClassOptions) -> ExitCode {
+    use checker::class::{self, Entry, Outcome};
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    let chosen: Vec<&'static Lesson> = if options.lessons.is_empty() {
+        lessons::LESSONS.to_vec()
+    } else {
+        match options
+            .lessons
+            .iter()
+            .map(|id| lessons::find(id).ok_or(id))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(chosen) => chosen,
+            Err(id) => {
+                eprintln!("cargo grade: no lesson `{id}`; the lessons are: {}", lessons::ids());
+                return ExitCode::from(2);
+            }
+        }
+    };
+    let entries = match class::entries(dir) {
+        Ok(entries) => entries,
+        Err(message) => {
+            eprintln!("cargo grade: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("cargo grade: cannot find the checker's own program: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(&options.out) {
+        eprintln!("cargo grade: {}: {e}", options.out.display());
+        return ExitCode::from(3);
+    }
+    let parallel = options.parallel.clamp(1, entries.len());
+    let child_jobs = (run::default_jobs() / parallel).max(1);
+    let scale = options.time_scale.map(|f| f.to_string());
+    let key_options = format!("{:?}/{:?}", options.lessons, scale);
+    println!(
+        "Grading {} submissions in {}: {parallel} at a time, each in the sandbox, stopped after {} minutes",
+        entries.len(),
+        dir.display(),
+        options.deadline.as_secs() / 60
+    );
+
+    let started = Instant::now();
+    // Popped from the end: reversed, so that students go in order.
+    let queue = Mutex::new(entries.iter().enumerate().rev().collect::<Vec<_>>());
+    let results: Mutex<Vec<Option<(Outcome, bool, Duration)>>> =
+        Mutex::new(entries.iter().map(|_| None).collect());
+    let running: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let grade_one = |entry: &Entry| -> (Outcome, bool) {
+        let out = options.out.join(&entry.student);
+        let _ = std::fs::create_dir_all(&out);
+        let key = class::inputs_key(entry, &exe, &key_options);
+        let key_file = out.join("inputs.key");
+        if !options.again
+            && let Some(key) = key
+            && std::fs::read_to_string(&key_file).ok() == Some(format!("{key:x}"))
+            && let Some(report) = std::fs::read_to_string(out.join("report.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+        {
+            return (Outcome::Graded(report), true);
+        }
+        let _ = std::fs::remove_file(&key_file);
+        let _ = std::fs::remove_file(out.join("report.json"));
+        if let Err(why) = submission::lessons_dir(&entry.dir) {
+            return (Outcome::NotGraded(why), false);
+        }
+        let log = match std::fs::File::create(out.join("output.log")) {
+            Ok(log) => log,
+            Err(e) => return (Outcome::NotGraded(format!("output.log: {e}")), false),
+        };
+        let mut cmd = std::process::Command::new(&exe);
+        cmd.arg("--sandbox")
+            .arg("--submission")
+            .arg(&entry.dir)
+            .arg("--report-dir")
+            .arg(&out)
+            .args(["-j", &child_jobs.to_string()])
+            .args(&options.lessons)
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().map_or(std::process::Stdio::null(), Into::into))
+            .stderr(log)
+            .process_group(0);
+        if let Some(scale) = &scale {
+            cmd.args(["--time-scale", scale]);
+        }
+        let mut child = match cmd.spawn() {
+            Ok(child) => child,
+            Err(e) => return (Outcome::NotGraded(format!("cannot start the checker: {e}")), false),
+        };
+        let pgid = child.id() as i32;
+        process::track_group_politely(pgid);
+        let deadline = Instant::now() + time::scaled(options.deadline);
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if Instant::now() > deadline => break None,
+                Ok(None) => std::thread::sleep(Duration::from_millis(100)),
+                Err(_) => break None,
+            }
+        };
+        process::stop_group_politely(pgid);
+        let _ = child.wait();
+        let Some(status) = status else {
+            return (
+                Outcome::NotGraded(format!(
+                    "stopped after {} minutes",
+                    options.deadline.as_secs() / 60
+                )),
+                false,
+            );
+        };
+        match std::fs::read_to_string(out.join("report.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+        {
+            Some(report) => {
+                if let Some(key) = key {
+                    let _ = std::fs::write(&key_file, format!("{key:x}"));
+                }
+                (Outcome::Graded(report), false)
+            }
+            None => (
+                Outcome::NotGraded(format!(
+                    "the checker stopped without a report ({}); see output.log",
+                    process::describe_status(status)
+                )),
+                false,
+            ),
+        }
+    };
+
+    let terminal = std::io::stdout().is_terminal();
+    std::thread::scope(|scope| {
+        for _ in 0..parallel {
+            scope.spawn(|| {
+                loop {
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                    let Some((index, entry)) = next else { break };
+                    running
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(entry.student.clone());
+                    let began = Instant::now();
+                    let (outcome, skipped) = grade_one(entry);
+                    running
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .retain(|s| *s != entry.student);
+                    let took = began.elapsed();
+                    if !terminal {
+                        let row = class::row(&entry.student, &chosen, &outcome);
+                        println!(
+                            "  {:<20} {:>4} points  {}{}  ({:.1}s)",
+                            entry.student,
+                            row.total,
+                            row.status,
+                            if skipped { ", unchanged: kept" } else { "" },
+                            took.as_secs_f64()
+                        );
+                    }
+                    results.lock().unwrap_or_else(|e| e.into_inner())[index] =
+                        Some((outcome, skipped, took));
+                }
+            });
+        }
+        if terminal {
+            // The progress bar, with an estimate from the submissions done.
+            loop {
+                let (done, graded_time) = {
+                    let r = results.lock().unwrap_or_else(|e| e.into_inner());
+                    let done: Vec<_> = r.iter().flatten().collect();
+                    let fresh: Vec<Duration> =
+                        done.iter().filter(|(_, s, _)| !s).map(|(_, _, t)| *t).collect();
+                    let mean = (!fresh.is_empty())
+                        .then(|| fresh.iter().sum::<Duration>() / fresh.len() as u32);
+                    (done.len(), mean)
+                };
+                let total = entries.len();
+                let width = 30;
+                let filled = done * width / total;
+                let left = graded_time.map_or("estimating…".to_string(), |mean| {
+                    let rest = (total - done) as u32 * mean / parallel as u32;
+                    format!("about {}s left", rest.as_secs())
+                });
+                let now = running.lock().unwrap_or_else(|e| e.into_inner()).join(", ");
+                let line = format!(
+                    "[{}{}] {done}/{total} · {}s · {left} · now: {now}",
+                    "#".repeat(filled),
+                    ".".repeat(width - filled),
+                    started.elapsed().as_secs()
+                );
+                print!("\r\x1b[2K{}", line.chars().take(120).collect::<String>());
+                let _ = std::io::stdout().flush();
+                if done == total {
+                    println!();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        }
+    });
+
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let rows: Vec<class::Row> = entries
+        .iter()
+        .zip(&results)
+        .map(|(e, r)| {
+            let outcome = r.as_ref().map_or_else(
+                || Outcome::NotGraded("not graded".into()),
+                |(o, _, _)| o.clone(),
+            );
+            class::row(&e.student, &chosen, &outcome)
+        })
+        .collect();
+    let csv = class::gradebook(&chosen, &rows);
+    let path = options.out.join("gradebook.csv");
+    if let Err(e) = std::fs::write(&path, &csv) {
+        eprintln!("cargo grade: {}: {e}", path.display());
+        return ExitCode::from(3);
+    }
+    let kept = results.iter().flatten().filter(|(_, s, _)| *s).count();
+    println!("\n{}", csv.trim_end().replace(',', "\t"));
+    println!(
+        "\nGraded {} submissions in {:.1}s ({kept} unchanged since the last run, kept).\nGradebook: {}\nReports:   {}/STUDENT/report.txt and report.json",
+        entries.len(),
+        started.elapsed().as_secs_f64(),
+        path.display(),
+        options.out.display()
+    );
+    ExitCode::SUCCESS
 }
 
 /// `cargo grade progress`.

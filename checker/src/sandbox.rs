@@ -1,0 +1,227 @@
+//! Running code the checker did not write: a submission's build scripts,
+//! proc macros and programs. With `--sandbox` (which `cargo grade class`
+//! always uses), the checker
+//!
+//! - enters a network namespace of its own before it starts anything, so
+//!   the build and the programs see a loopback of their own and no other
+//!   network (nothing they do leaves the machine, or reaches its services);
+//! - builds offline, from the course's lock file and the crates already
+//!   fetched;
+//! - sets limits on every build and program before it runs (rlimits): CPU
+//!   time, memory, file size, open files, and processes;
+//! - runs each in a process group of its own that the checker ends (as it
+//!   always does), in a scratch folder of the submission's own.
+//!
+//! The namespace needs unprivileged user namespaces (most Linux systems
+//! allow them; some hardened ones do not). Where they are refused, grading
+//! goes on with the limits alone, and says so: the programs could then
+//! reach the network.
+
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The limits, per program and per build.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// RLIMIT_CPU, seconds of CPU time.
+    pub cpu_seconds: u64,
+    /// RLIMIT_AS, bytes of address space (None: not limited).
+    pub memory_bytes: Option<u64>,
+    /// RLIMIT_FSIZE, the largest file it may write.
+    pub file_bytes: u64,
+    /// RLIMIT_NOFILE.
+    pub open_files: u64,
+    /// RLIMIT_NPROC: how many more processes and threads than the user
+    /// had when the sandbox was entered (the kernel counts them per user).
+    /// Root is not held to it by the kernel: there, the process groups
+    /// and the stage's deadline end a fork bomb.
+    pub processes: u64,
+}
+
+/// What a program under test may use. The stages need far less: a stage
+/// sends 32 MiB at most, and a program has a few dozen threads.
+pub const PROGRAM: Limits = Limits {
+    cpu_seconds: 60,
+    memory_bytes: Some(1 << 30),
+    file_bytes: 256 << 20,
+    open_files: 1024,
+    processes: 2048,
+};
+
+/// What a build may use: rustc needs much more memory than a program, and
+/// its address space is not a fair measure, so only time and files.
+pub const BUILD: Limits = Limits {
+    cpu_seconds: 900,
+    memory_bytes: None,
+    file_bytes: 1 << 30,
+    open_files: 4096,
+    processes: 4096,
+};
+
+/// How the sandbox stands in this process.
+#[derive(Clone, Debug)]
+pub struct State {
+    /// In a network namespace of its own.
+    pub network_isolated: bool,
+    /// The user's processes and threads when the sandbox was entered.
+    pub user_tasks: u64,
+    /// Why not, when not.
+    pub note: Option<String>,
+}
+
+static STATE: OnceLock<State> = OnceLock::new();
+static WORKDIR: OnceLock<std::path::PathBuf> = OnceLock::new();
+
+/// The folder programs run in, inside the sandbox: the submission's own
+/// scratch folder, so that what they write stays there.
+pub fn set_workdir(dir: std::path::PathBuf) {
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = WORKDIR.set(dir);
+}
+
+/// The folder programs run in, if one was set.
+pub fn workdir() -> Option<&'static std::path::Path> {
+    WORKDIR.get().map(|d| d.as_path())
+}
+
+/// The sandbox, if this process is in one.
+pub fn state() -> Option<&'static State> {
+    STATE.get()
+}
+
+/// Enters the sandbox: a network namespace of its own with loopback up,
+/// then limits on whatever is started from now on. Must be called before
+/// any thread is started (a process with threads cannot enter a user
+/// namespace).
+pub fn enter() -> &'static State {
+    let user_tasks = user_tasks();
+    let state = match enter_network_namespace() {
+        Ok(()) => State {
+            network_isolated: true,
+            user_tasks,
+            note: None,
+        },
+        Err(why) => State {
+            network_isolated: false,
+            user_tasks,
+            note: Some(format!(
+                "no network namespace ({why}): builds and programs run with limits, but could reach the network"
+            )),
+        },
+    };
+    STATE.get_or_init(|| state)
+}
+
+/// How many processes and threads this user runs now.
+fn user_tasks() -> u64 {
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() }.to_string();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
+        .filter_map(|e| std::fs::read_to_string(e.path().join("status")).ok())
+        .filter(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                == Some(uid.as_str())
+        })
+        .map(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .unwrap_or(1)
+        })
+        .sum()
+}
+
+fn enter_network_namespace() -> Result<(), String> {
+    // SAFETY: getuid/getgid cannot fail.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    // SAFETY: unshare changes this process's namespaces; it is called
+    // before any other thread exists.
+    if unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNET) } != 0 {
+        return Err(format!("unshare: {}", std::io::Error::last_os_error()));
+    }
+    // Keep the same user id inside, so files stay ours.
+    let write = |path: &str, text: String| {
+        std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))
+    };
+    write("/proc/self/setgroups", "deny".into())?;
+    write("/proc/self/uid_map", format!("{uid} {uid} 1"))?;
+    write("/proc/self/gid_map", format!("{gid} {gid} 1"))?;
+    loopback_up()
+}
+
+/// Brings `lo` up in the new namespace (it starts down).
+fn loopback_up() -> Result<(), String> {
+    // SAFETY: a plain socket for the ioctl; closed below.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0) };
+    if fd < 0 {
+        return Err(format!("socket: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: ifreq is plain data; zeroed is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS read and write req, which lives
+    // through both calls.
+    let result = unsafe {
+        if libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) != 0 {
+            Err("SIOCGIFFLAGS")
+        } else {
+            req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+            if libc::ioctl(fd, libc::SIOCSIFFLAGS, &req) != 0 {
+                Err("SIOCSIFFLAGS")
+            } else {
+                Ok(())
+            }
+        }
+    };
+    let error = std::io::Error::last_os_error();
+    // SAFETY: fd is ours.
+    unsafe { libc::close(fd) };
+    result.map_err(|call| format!("bringing lo up: {call}: {error}"))
+}
+
+/// Sets `limits` on `cmd` when this process is in the sandbox.
+pub fn limit(cmd: &mut Command, limits: Limits) {
+    let Some(state) = STATE.get() else {
+        return;
+    };
+    // SAFETY: getuid cannot fail.
+    let root = unsafe { libc::getuid() } == 0;
+    let processes = state.user_tasks + limits.processes;
+    // SAFETY: setrlimit is async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(move || {
+            let set = |resource, value: u64| {
+                let limit = libc::rlimit {
+                    rlim_cur: value as libc::rlim_t,
+                    rlim_max: value as libc::rlim_t,
+                };
+                if libc::setrlimit(resource, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            };
+            set(libc::RLIMIT_CPU, limits.cpu_seconds)?;
+            set(libc::RLIMIT_FSIZE, limits.file_bytes)?;
+            set(libc::RLIMIT_NOFILE, limits.open_files)?;
+            set(libc::RLIMIT_CORE, 0)?;
+            if let Some(bytes) = limits.memory_bytes {
+                set(libc::RLIMIT_AS, bytes)?;
+            }
+            if !root {
+                set(libc::RLIMIT_NPROC, processes)?;
+            }
+            Ok(())
+        });
+    }
+}
