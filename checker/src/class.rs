@@ -161,7 +161,11 @@ mod tests {
         }));
         let rows = [
             row("ada", &chosen, &graded),
-            row("bob, jr", &chosen, &Outcome::NotGraded("no \"lessons\"".into())),
+            row(
+                "bob, jr",
+                &chosen,
+                &Outcome::NotGraded("no \"lessons\"".into()),
+            ),
         ];
         assert_eq!(
             gradebook(&chosen, &rows),

@@ -674,6 +674,8 @@ pub fn describe_status(status: ExitStatus) -> String {
             libc::SIGSEGV => " (SIGSEGV: invalid memory access)",
             libc::SIGKILL => " (SIGKILL)",
             libc::SIGTERM => " (SIGTERM)",
+            libc::SIGXCPU => " (SIGXCPU: it used up its CPU time limit)",
+            libc::SIGXFSZ => " (SIGXFSZ: it wrote a file over the size limit)",
             libc::SIGPIPE => " (SIGPIPE: wrote to a closed connection)",
             _ => "",
         };

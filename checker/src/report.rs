@@ -259,7 +259,11 @@ pub fn build_text(paint: Paint, l: &LessonReport) -> Option<String> {
 pub fn full_text(paint: Paint, run: &RunReport) -> String {
     let mut out = String::new();
     for l in &run.lessons {
-        let _ = writeln!(out, "{}", lesson_heading(paint, l.id, l.title, &l.package_dir));
+        let _ = writeln!(
+            out,
+            "{}",
+            lesson_heading(paint, l.id, l.title, &l.package_dir)
+        );
         if let Some(build) = build_text(paint, l) {
             out.push_str(&build);
         }

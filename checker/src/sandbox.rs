@@ -121,7 +121,11 @@ fn user_tasks() -> u64 {
         return 0;
     };
     dir.flatten()
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
         .filter_map(|e| std::fs::read_to_string(e.path().join("status")).ok())
         .filter(|status| {
             status
@@ -149,9 +153,8 @@ fn enter_network_namespace() -> Result<(), String> {
         return Err(format!("unshare: {}", std::io::Error::last_os_error()));
     }
     // Keep the same user id inside, so files stay ours.
-    let write = |path: &str, text: String| {
-        std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))
-    };
+    let write =
+        |path: &str, text: String| std::fs::write(path, text).map_err(|e| format!("{path}: {e}"));
     write("/proc/self/setgroups", "deny".into())?;
     write("/proc/self/uid_map", format!("{uid} {uid} 1"))?;
     write("/proc/self/gid_map", format!("{gid} {gid} 1"))?;

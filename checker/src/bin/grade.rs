@@ -270,7 +270,10 @@ fn main() -> ExitCode {
     if let Some(dir) = &args.report_dir
         && let Err(e) = write_reports(dir, &run, &context)
     {
-        eprintln!("cargo grade: could not write the reports in {}: {e}", dir.display());
+        eprintln!(
+            "cargo grade: could not write the reports in {}: {e}",
+            dir.display()
+        );
         return ExitCode::from(3);
     }
     match args.format {
@@ -474,7 +477,10 @@ fn grade_class(dir: &Path, options: &ClassOptions) -> ExitCode {
         {
             Ok(chosen) => chosen,
             Err(id) => {
-                eprintln!("cargo grade: no lesson `{id}`; the lessons are: {}", lessons::ids());
+                eprintln!(
+                    "cargo grade: no lesson `{id}`; the lessons are: {}",
+                    lessons::ids()
+                );
                 return ExitCode::from(2);
             }
         }
@@ -547,7 +553,10 @@ fn grade_class(dir: &Path, options: &ClassOptions) -> ExitCode {
             .args(&options.lessons)
             .env("NO_COLOR", "1")
             .stdin(std::process::Stdio::null())
-            .stdout(log.try_clone().map_or(std::process::Stdio::null(), Into::into))
+            .stdout(
+                log.try_clone()
+                    .map_or(std::process::Stdio::null(), Into::into),
+            )
             .stderr(log)
             .process_group(0);
         if let Some(scale) = &scale {
@@ -555,7 +564,12 @@ fn grade_class(dir: &Path, options: &ClassOptions) -> ExitCode {
         }
         let mut child = match cmd.spawn() {
             Ok(child) => child,
-            Err(e) => return (Outcome::NotGraded(format!("cannot start the checker: {e}")), false),
+            Err(e) => {
+                return (
+                    Outcome::NotGraded(format!("cannot start the checker: {e}")),
+                    false,
+                );
+            }
         };
         let pgid = child.id() as i32;
         process::track_group_politely(pgid);
@@ -639,8 +653,11 @@ fn grade_class(dir: &Path, options: &ClassOptions) -> ExitCode {
                 let (done, graded_time) = {
                     let r = results.lock().unwrap_or_else(|e| e.into_inner());
                     let done: Vec<_> = r.iter().flatten().collect();
-                    let fresh: Vec<Duration> =
-                        done.iter().filter(|(_, s, _)| !s).map(|(_, _, t)| *t).collect();
+                    let fresh: Vec<Duration> = done
+                        .iter()
+                        .filter(|(_, s, _)| !s)
+                        .map(|(_, _, t)| *t)
+                        .collect();
                     let mean = (!fresh.is_empty())
                         .then(|| fresh.iter().sum::<Duration>() / fresh.len() as u32);
                     (done.len(), mean)
