@@ -19,6 +19,7 @@
 //! - [`watch`]: `cargo grade --watch`, re-grading on every save;
 //! - [`sandbox`]: limits and a network of its own for code nobody checked;
 //! - [`class`]: a whole class at once, into a gradebook;
+//! - [`release`]: the student repository and the Gradescope bundle;
 //! - [`time`]: the one time scale every deadline follows.
 
 pub mod builder;
@@ -29,6 +30,7 @@ pub mod lessons;
 pub mod peer;
 pub mod process;
 pub mod progress;
+pub mod release;
 pub mod report;
 pub mod run;
 pub mod sandbox;

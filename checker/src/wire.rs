@@ -229,7 +229,7 @@ pub fn transcript_lines(events: &[Event], skipped: usize) -> Vec<String> {
 }
 
 /// Standard base64 with padding (RFC 4648), for bytes that are not text.
-fn base64_encode(bytes: &[u8]) -> String {
+pub fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

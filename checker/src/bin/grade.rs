@@ -100,6 +100,20 @@ enum Command {
         /// The peer's name (without one, the list).
         name: Option<String>,
     },
+    /// Write the student repository into OUT: lessons, checker, book, a
+    /// student README and a GitHub Classroom workflow; no solutions.
+    Release {
+        /// A new folder.
+        out: PathBuf,
+    },
+    /// Write a Gradescope autograder into OUT (zip its contents and upload
+    /// them): setup.sh, run_autograder and the course without solutions.
+    GradescopeBundle {
+        /// A new folder.
+        out: PathBuf,
+        /// Lessons to grade (default: all).
+        lessons: Vec<String>,
+    },
     /// Grade a class: DIR holds one folder per student (a clone, or its
     /// lessons/). Writes a gradebook CSV and each student's reports.
     Class {
@@ -134,6 +148,8 @@ enum Format {
     Junit,
     /// Gradescope's results.json.
     Gradescope,
+    /// GitHub Classroom's autograding result (base64 JSON, one line).
+    Classroom,
 }
 
 /// Stops every program the checker started when dropped: also when the
@@ -178,6 +194,27 @@ fn main() -> ExitCode {
         }
         Some(Command::Reset { lesson, file, yes }) => {
             return reset(&root, lesson, file.as_deref(), *yes);
+        }
+        Some(Command::Release { out }) => {
+            return report_written(
+                checker::release::student_release(&root, out),
+                out,
+                "student release",
+            );
+        }
+        Some(Command::GradescopeBundle { out, lessons }) => {
+            if let Some(id) = lessons.iter().find(|id| lessons::find(id).is_none()) {
+                eprintln!(
+                    "cargo grade: no lesson `{id}`; the lessons are: {}",
+                    lessons::ids()
+                );
+                return ExitCode::from(2);
+            }
+            return report_written(
+                checker::release::gradescope_bundle(&root, out, lessons),
+                out,
+                "Gradescope autograder",
+            );
         }
         Some(Command::Class {
             dir,
@@ -284,6 +321,7 @@ fn main() -> ExitCode {
                 .expect("the report serialises")
         ),
         Format::Junit => println!("{}", export::junit(&run)),
+        Format::Classroom => println!("{}", export::classroom(&run)),
         Format::Gradescope => println!(
             "{}",
             serde_json::to_string_pretty(&export::gradescope(&run, started.elapsed()))
@@ -434,6 +472,27 @@ fn watch_loop(ws: &Workspace, request: &Request, named: bool) -> ExitCode {
                     cause = format!("you saved {}", shown.display());
                 }
             }
+        }
+    }
+}
+
+fn report_written(
+    result: Result<checker::release::Written, String>,
+    out: &Path,
+    what: &str,
+) -> ExitCode {
+    match result {
+        Ok(written) => {
+            println!(
+                "Wrote the {what} in {} ({} files).",
+                out.display(),
+                written.files
+            );
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("cargo grade: {message}");
+            ExitCode::from(2)
         }
     }
 }
