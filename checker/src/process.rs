@@ -157,6 +157,22 @@ fn proc_stat(pid: i32) -> Option<(char, i32)> {
     Some((state, pgrp))
 }
 
+/// The live processes (not zombies) whose environment holds `KEY=VALUE`:
+/// a test marks what it starts with a variable every descendant inherits,
+/// then checks that none of them is left.
+pub fn marked(key: &str, value: &str) -> Vec<i32> {
+    let needle = format!("{key}={value}");
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| {
+            let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            env.split(|&b| b == 0).any(|v| v == needle.as_bytes()) && is_alive(pid)
+        })
+        .collect()
+}
+
 /// Whether a process (not a zombie) with this pid exists. Without /proc
 /// (macOS) a zombie counts as alive until it is reaped.
 pub fn is_alive(pid: i32) -> bool {

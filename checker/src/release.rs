@@ -159,21 +159,7 @@ fn student_justfile(text: &str) -> String {
 
 /// The README a student reads first.
 fn student_readme() -> String {
-    let mut table = String::from(
-        "| # | Lesson | Level | `cargo grade …` | Stages | Chapter |\n|---|---|---|---|---|---|\n",
-    );
-    for (i, l) in lessons::LESSONS.iter().enumerate() {
-        table.push_str(&format!(
-            "| {} | {} | {} | `{}` | {} | [{}](docs/src/{}) |\n",
-            i + 1,
-            l.title,
-            l.level,
-            l.id,
-            l.stages.len(),
-            l.chapter,
-            l.chapter
-        ));
-    }
+    let table = lessons::readme_table();
     format!(
         r#"# Network Programming in Rust
 

@@ -183,16 +183,7 @@ fn the_report_is_the_same_with_one_worker_or_many() {
 
 /// Pids of live (non-zombie) processes whose environment holds `mark`.
 fn marked_processes(mark: &str) -> Vec<i32> {
-    let needle = format!("CHECKER_TEST_MARK={mark}");
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| {
-            let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-            env.split(|&b| b == 0).any(|v| v == needle.as_bytes())
-                && checker::process::is_alive(pid)
-        })
-        .collect()
+    checker::process::marked("CHECKER_TEST_MARK", mark)
 }
 
 #[test]

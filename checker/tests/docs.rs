@@ -60,21 +60,7 @@ fn chapter_path(lesson: &Lesson) -> String {
 
 #[test]
 fn the_readme_lists_every_lesson() {
-    let mut table = String::from(
-        "| # | Lesson | Level | `cargo grade …` | Stages | Chapter |\n|---|---|---|---|---|---|\n",
-    );
-    for (n, lesson) in lessons::LESSONS.iter().enumerate() {
-        table.push_str(&format!(
-            "| {} | {} | {} | `{}` | {} | [{}](docs/src/{}) |\n",
-            n + 1,
-            lesson.title,
-            lesson.level,
-            lesson.id,
-            lesson.stages.len(),
-            lesson.chapter,
-            lesson.chapter
-        ));
-    }
+    let table = lessons::readme_table();
     generated_section("README.md", "lessons", &table);
 }
 

@@ -107,6 +107,22 @@ fn the_student_release_has_no_solutions_and_works_as_a_student_expects() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// Runs the bundle's run_autograder as Gradescope would, with `root` as
+/// /autograder: its results.json, and as text.
+fn run_autograder(root: &Path) -> (serde_json::Value, String) {
+    // setup.sh would build the bundle's checker; this test's checker is the
+    // same code, already built.
+    let ran = Command::new("bash")
+        .arg(root.join("source/run_autograder"))
+        .env("AUTOGRADER_ROOT", root)
+        .env("GRADE_BIN", assert_cmd::cargo::cargo_bin!("grade"))
+        .output()
+        .unwrap();
+    assert!(ran.status.success(), "{ran:?}");
+    let text = std::fs::read_to_string(root.join("results/results.json")).unwrap();
+    (serde_json::from_str(&text).unwrap(), text)
+}
+
 #[test]
 fn the_gradescope_bundle_grades_a_submission_laid_out_as_gradescope_does() {
     let root = fresh("gradescope");
@@ -134,17 +150,7 @@ fn the_gradescope_bundle_grades_a_submission_laid_out_as_gradescope_does() {
         std::fs::read_to_string(course().join("solutions/echo/src/bin/server.rs")).unwrap();
     std::fs::write(submission.join("src/bin/server.rs"), server).unwrap();
 
-    // setup.sh would build the bundle's checker; this test's checker is the
-    // same code, already built.
-    let ran = Command::new("bash")
-        .arg(source.join("run_autograder"))
-        .env("AUTOGRADER_ROOT", &root)
-        .env("GRADE_BIN", assert_cmd::cargo::cargo_bin!("grade"))
-        .output()
-        .unwrap();
-    assert!(ran.status.success(), "{ran:?}");
-    let text = std::fs::read_to_string(root.join("results/results.json")).unwrap();
-    let results: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let (results, text) = run_autograder(&root);
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(course().join("checker/schema/gradescope-results.schema.json"))
             .unwrap(),
@@ -165,15 +171,7 @@ fn the_gradescope_bundle_grades_a_submission_laid_out_as_gradescope_does() {
     // A submission with no lessons: a clear message and a zero, not nothing.
     std::fs::remove_dir_all(root.join("submission")).unwrap();
     std::fs::create_dir_all(root.join("submission")).unwrap();
-    let ran = Command::new("bash")
-        .arg(source.join("run_autograder"))
-        .env("AUTOGRADER_ROOT", &root)
-        .env("GRADE_BIN", assert_cmd::cargo::cargo_bin!("grade"))
-        .output()
-        .unwrap();
-    assert!(ran.status.success(), "{ran:?}");
-    let text = std::fs::read_to_string(root.join("results/results.json")).unwrap();
-    let results: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let (results, text) = run_autograder(&root);
     assert!(validator.is_valid(&results), "{text}");
     assert_eq!(results["score"], 0);
     assert!(

@@ -203,12 +203,8 @@ fn main() -> ExitCode {
             );
         }
         Some(Command::GradescopeBundle { out, lessons }) => {
-            if let Some(id) = lessons.iter().find(|id| lessons::find(id).is_none()) {
-                eprintln!(
-                    "cargo grade: no lesson `{id}`; the lessons are: {}",
-                    lessons::ids()
-                );
-                return ExitCode::from(2);
+            if let Err(message) = lessons_named(lessons) {
+                return usage_error(&message);
             }
             return report_written(
                 checker::release::gradescope_bundle(&root, out, lessons),
@@ -528,20 +524,9 @@ fn grade_class(dir: &Path, options: &ClassOptions) -> ExitCode {
     let chosen: Vec<&'static Lesson> = if options.lessons.is_empty() {
         lessons::LESSONS.to_vec()
     } else {
-        match options
-            .lessons
-            .iter()
-            .map(|id| lessons::find(id).ok_or(id))
-            .collect::<Result<Vec<_>, _>>()
-        {
+        match lessons_named(&options.lessons) {
             Ok(chosen) => chosen,
-            Err(id) => {
-                eprintln!(
-                    "cargo grade: no lesson `{id}`; the lessons are: {}",
-                    lessons::ids()
-                );
-                return ExitCode::from(2);
-            }
+            Err(message) => return usage_error(&message),
         }
     };
     let entries = match class::entries(dir) {
@@ -798,11 +783,7 @@ fn hint(root: &Path, lesson: Option<&str>, stage: Option<&str>) -> ExitCode {
         None => progress::next_in_course(&all).map(|(s, stage)| (s, Some(stage))),
         Some(id) => match all.iter().find(|s| s.lesson.id == id) {
             None => {
-                eprintln!(
-                    "cargo grade: no lesson `{id}`; the lessons are: {}",
-                    lessons::ids()
-                );
-                return ExitCode::from(2);
+                return usage_error(&lessons_named(&[id.to_string()]).err().unwrap_or_default());
             }
             Some(s) => match stage {
                 None => Some((s, s.next_stage())),
@@ -836,12 +817,9 @@ fn hint(root: &Path, lesson: Option<&str>, stage: Option<&str>) -> ExitCode {
 
 /// `cargo grade reset LESSON [FILE] [--yes]`.
 fn reset(root: &Path, id: &str, file: Option<&Path>, yes: bool) -> ExitCode {
-    let Some(lesson) = lessons::find(id) else {
-        eprintln!(
-            "cargo grade: no lesson `{id}`; the lessons are: {}",
-            lessons::ids()
-        );
-        return ExitCode::from(2);
+    let lesson = match lessons_named(&[id.to_string()]) {
+        Ok(found) => found[0],
+        Err(message) => return usage_error(&message),
     };
     let package = lesson.package_dir(Flavor::Lesson);
     // A file named from wherever the student stands: `server.rs` from
@@ -941,6 +919,22 @@ fn relative_to_package(root: &Path, package: &str, given: &Path) -> PathBuf {
     plain
 }
 
+/// The lessons named, in the order given, or why one is not a lesson.
+fn lessons_named(ids: &[String]) -> Result<Vec<&'static Lesson>, String> {
+    ids.iter()
+        .map(|id| {
+            lessons::find(id)
+                .ok_or_else(|| format!("no lesson `{id}`; the lessons are: {}", lessons::ids()))
+        })
+        .collect()
+}
+
+/// Says what was wrong with the command line; exit code 2.
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("cargo grade: {message}");
+    ExitCode::from(2)
+}
+
 /// Starts the peer called `name`, or says which there are.
 fn peer(name: Option<&str>) -> ExitCode {
     let peers: Vec<_> = lessons::LESSONS
@@ -988,13 +982,7 @@ fn plan(args: &Args) -> Result<Request<'_>, String> {
     let chosen: Vec<&'static Lesson> = if args.lessons.is_empty() {
         lessons::LESSONS.to_vec()
     } else {
-        args.lessons
-            .iter()
-            .map(|id| {
-                lessons::find(id)
-                    .ok_or_else(|| format!("no lesson `{id}`; the lessons are: {}", lessons::ids()))
-            })
-            .collect::<Result<_, _>>()?
+        lessons_named(&args.lessons)?
     };
     for id in &args.stages {
         if !chosen.iter().any(|l| l.stage(id).is_some()) {

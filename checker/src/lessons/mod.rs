@@ -173,6 +173,26 @@ pub const LESSONS: &[&Lesson] = &[
 ];
 
 /// Finds a lesson by id.
+/// The table of lessons the README shows (and a student release's too).
+pub fn readme_table() -> String {
+    let mut table = String::from(
+        "| # | Lesson | Level | `cargo grade …` | Stages | Chapter |\n|---|---|---|---|---|---|\n",
+    );
+    for (n, lesson) in LESSONS.iter().enumerate() {
+        table.push_str(&format!(
+            "| {} | {} | {} | `{}` | {} | [{}](docs/src/{}) |\n",
+            n + 1,
+            lesson.title,
+            lesson.level,
+            lesson.id,
+            lesson.stages.len(),
+            lesson.chapter,
+            lesson.chapter
+        ));
+    }
+    table
+}
+
 pub fn find(id: &str) -> Option<&'static Lesson> {
     LESSONS.iter().copied().find(|l| l.id == id)
 }
