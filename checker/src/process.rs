@@ -346,6 +346,8 @@ pub struct Proc {
     started: Instant,
     /// Set once the program has exited; `by_checker` says who ended it.
     ended: Option<(ExitStatus, bool)>,
+    /// How many processes its group held when the checker stopped it.
+    group_at_stop: usize,
 }
 
 impl Proc {
@@ -426,6 +428,7 @@ impl Proc {
             announce: Some(rx),
             started: Instant::now(),
             ended: None,
+            group_at_stop: 0,
         })
     }
 
@@ -533,6 +536,9 @@ impl Proc {
     /// Ends the program and every process in its group: SIGTERM, a short
     /// grace, then SIGKILL. Then waits (briefly) for its output to drain.
     pub fn stop(&mut self) {
+        if self.ended.is_none() && self.group_at_stop == 0 {
+            self.group_at_stop = live_members(self.pgid).len();
+        }
         if self.ended.is_none() {
             if let Ok(Some(status)) = self.child.try_wait() {
                 self.ended = Some((status, false));
@@ -633,6 +639,7 @@ impl Proc {
             stderr_tail: tail(&stderr, 40, 4000),
             stderr_bytes: lock(&self.stderr).total,
             stdout_bytes: lock(&self.stdout).total,
+            processes_at_stop: self.group_at_stop,
         }
     }
 }
@@ -660,6 +667,10 @@ pub struct ProgramReport {
     pub stderr_tail: String,
     pub stderr_bytes: u64,
     pub stdout_bytes: u64,
+    /// How many processes its group held when the checker stopped it (0
+    /// when it had ended on its own): a program that forks without end
+    /// shows here.
+    pub processes_at_stop: usize,
 }
 
 /// How a program ended, as data.

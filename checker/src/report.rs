@@ -201,7 +201,17 @@ pub fn stage_text(paint: Paint, s: &StageReport) -> String {
         }
     }
     for p in &s.programs {
-        let exit = p.exit.as_ref().map_or("is still running", |e| &e.said);
+        let mut exit = p
+            .exit
+            .as_ref()
+            .map_or("is still running", |e| &e.said)
+            .to_string();
+        if p.processes_at_stop > 1 {
+            exit = format!(
+                "{exit} with {} processes in its group (it forks, and they are stopped too)",
+                p.processes_at_stop
+            );
+        }
         let program = format!("{} {}", p.name, p.args.join(" "));
         if p.stderr_tail.trim().is_empty() {
             let _ = writeln!(

@@ -137,7 +137,7 @@ fn a_class_is_graded_into_a_gradebook_and_hostile_submissions_are_contained() {
         &[(
             "src/bin/server.rs",
             server_that(
-                "let mut kids = Vec::new(); loop { if let Ok(k) = std::process::Command::new(\"sleep\").arg(\"600\").spawn() { kids.push(k); } }",
+                "let mut kids = Vec::new(); loop { if let Ok(k) = std::process::Command::new(\"sleep\").arg(\"600\").spawn() { kids.push(k); } std::thread::sleep(std::time::Duration::from_millis(1)); }",
             ),
         )],
     );
@@ -194,6 +194,11 @@ fn a_class_is_graded_into_a_gradebook_and_hostile_submissions_are_contained() {
     } else {
         eprintln!("note: no network namespace on this machine; the network check is skipped");
     }
+    let forks = std::fs::read_to_string(out.join("hostile-forks/report.txt")).unwrap();
+    assert!(
+        forks.contains("processes in its group (it forks"),
+        "{forks}"
+    );
     let disk = std::fs::read_to_string(out.join("hostile-disk/report.json")).unwrap();
     assert!(
         disk.contains("SIGXFSZ: it wrote a file over the size limit"),
