@@ -14,6 +14,9 @@ use crate::{lessons, progress};
 /// Paths (relative to the course, `/`-separated) a release leaves out.
 const LEFT_OUT: &[&str] = &[
     "solutions",
+    // Written from the checker's copy of the stubs instead: a release made
+    // from a checkout where lessons/ holds answers must not hand them out.
+    "lessons",
     "checker/fixtures",
     "checker/tests/common",
     "checker/tests/golden",
@@ -219,6 +222,17 @@ fn copy_course(root: &Path, out: &Path) -> Result<usize, String> {
             .map_err(|e| io(&to, e))?;
         std::fs::copy(root.join(rel), &to).map_err(|e| io(&to, e))?;
     }
+    let mut written = files.len();
+    for lesson in lessons::LESSONS {
+        let package = out.join(lesson.package_dir(crate::lessons::Flavor::Lesson));
+        for (rel, text) in crate::stubs::files(lesson) {
+            let to = package.join(rel);
+            std::fs::create_dir_all(to.parent().expect("a file has a folder"))
+                .map_err(|e| io(&to, e))?;
+            std::fs::write(&to, text).map_err(|e| io(&to, e))?;
+            written += 1;
+        }
+    }
     let read =
         |rel: &str| std::fs::read_to_string(root.join(rel)).map_err(|e| io(&root.join(rel), e));
     let write = |rel: &str, text: &str| {
@@ -232,7 +246,7 @@ fn copy_course(root: &Path, out: &Path) -> Result<usize, String> {
     if root.join("justfile").is_file() {
         write("justfile", &student_justfile(&read("justfile")?))?;
     }
-    Ok(files.len() + 1)
+    Ok(written + 1)
 }
 
 /// Writes the student repository into `out` (which must not exist, or be
@@ -309,7 +323,7 @@ mod tests {
     fn solutions_are_left_out() {
         assert!(left_out(Path::new("solutions/echo/src/lib.rs")));
         assert!(left_out(Path::new("checker/fixtures/src/bin/echo-text.rs")));
-        assert!(!left_out(Path::new("lessons/echo/src/lib.rs")));
+        assert!(left_out(Path::new("lessons/echo/src/lib.rs")));
         assert!(!left_out(Path::new("checker/src/lessons/echo.rs")));
     }
 }
