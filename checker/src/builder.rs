@@ -11,11 +11,18 @@ use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::process;
+use crate::{process, time};
+
+/// The longest a build may take, before the time scale. A first build of
+/// every lesson takes about a minute on two cores.
+const BUILD_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
 /// The workspace the checker belongs to (where `cargo grade` runs).
 pub fn workspace_root() -> PathBuf {
@@ -113,6 +120,12 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
         // A group of its own, that Ctrl-C and `kill_everything` end whole:
         // cargo, its build scripts and every rustc it started.
         .process_group(0);
+    if root != workspace_root() {
+        // Another workspace (a submission's scratch copy) builds into a
+        // target folder of its own, whatever CARGO_TARGET_DIR says: two
+        // submissions must never share binaries.
+        cmd.env("CARGO_TARGET_DIR", root.join("target"));
+    }
     if crate::sandbox::state().is_some() {
         // In the sandbox: nothing to fetch (and no network to fetch with),
         // and limits on the build scripts and compilers.
@@ -141,6 +154,24 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
     };
     let pgid = child.id() as i32;
     process::track_group(pgid);
+    // A build that never ends (a build script that waits for ever) is
+    // stopped, like anything else the checker waits for.
+    let finished = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::new(AtomicBool::new(false));
+    {
+        let (finished, stopped) = (Arc::clone(&finished), Arc::clone(&stopped));
+        let deadline = Instant::now() + time::scaled(BUILD_DEADLINE);
+        thread::spawn(move || {
+            while !finished.load(Ordering::SeqCst) {
+                if Instant::now() > deadline {
+                    stopped.store(true, Ordering::SeqCst);
+                    process::kill_group(pgid);
+                    break;
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+        });
+    }
     // Read stderr on a thread of its own, so neither pipe can fill up.
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let stderr_reader = thread::spawn(move || {
@@ -191,8 +222,16 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
         }
     }
     let status = child.wait();
+    finished.store(true, Ordering::SeqCst);
     process::forget_group(pgid);
     built.cargo_stderr = stderr_reader.join().unwrap_or_default();
+    if stopped.load(Ordering::SeqCst) {
+        built.cargo_stderr = format!(
+            "the build was stopped after {} (a build script or proc macro that never ends?)\n{}",
+            time::say(time::scaled(BUILD_DEADLINE)),
+            built.cargo_stderr
+        );
+    }
     built.success = matches!(status, Ok(s) if s.success()) && finished_ok != Some(false);
     built
 }

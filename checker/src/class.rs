@@ -28,11 +28,13 @@ pub struct Entry {
 /// left out.
 pub fn entries(dir: &Path) -> Result<Vec<Entry>, String> {
     let read = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // is_dir follows a symbolic link: a folder of links to the clones
+    // works too.
     let mut found: Vec<Entry> = read
         .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| e.path().is_dir())
         .filter_map(|e| {
-            let student = e.file_name().to_str()?.to_string();
+            let student = e.file_name().to_string_lossy().into_owned();
             (!student.starts_with('.')).then(|| Entry {
                 student,
                 dir: e.path(),
@@ -107,14 +109,30 @@ pub fn row(student: &str, lessons: &[&Lesson], outcome: &Outcome) -> Row {
                 .filter(|g| g["build"]["ok"] == false)
                 .filter_map(|g| g["id"].as_str())
                 .collect();
+            // A stage the checker itself failed is the course's fault: the
+            // row says so, for the instructor to grade that stage again.
+            let checker_errors = graded
+                .iter()
+                .flat_map(|g| g["stages"].as_array().cloned().unwrap_or_default())
+                .filter(|s| s["verdict"] == "checker_error")
+                .count();
+            let mut status = Vec::new();
+            if !broken.is_empty() {
+                status.push(format!("does not compile: {}", broken.join(" ")));
+            }
+            if checker_errors > 0 {
+                status.push(format!(
+                    "checker error in {checker_errors} stage(s): grade again"
+                ));
+            }
             Row {
                 student: student.to_string(),
                 total: points.iter().sum(),
                 points,
-                status: if broken.is_empty() {
+                status: if status.is_empty() {
                     "ok".to_string()
                 } else {
-                    format!("does not compile: {}", broken.join(" "))
+                    status.join("; ")
                 },
             }
         }
@@ -167,6 +185,14 @@ mod tests {
                 &Outcome::NotGraded("no \"lessons\"".into()),
             ),
         ];
+        let trouble = Outcome::Graded(serde_json::json!({
+            "lessons": [{"id": "echo", "points": 5, "build": {"ok": true},
+                "stages": [{"verdict": "passed"}, {"verdict": "checker_error"}]}]
+        }));
+        assert_eq!(
+            row("cy", &chosen, &trouble).status,
+            "checker error in 1 stage(s): grade again"
+        );
         assert_eq!(
             gradebook(&chosen, &rows),
             "student,echo,total,max,status\nada,35,35,100,ok\n\"bob, jr\",0,0,100,\"no \"\"lessons\"\"\"\n"

@@ -212,6 +212,18 @@ pub fn junit(run: &RunReport) -> String {
     out.to_string().expect("a JUnit report serialises")
 }
 
+/// At most `max` bytes of `text`, cut at a character, marked when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… (cut; `cargo grade` shows it all)", &text[..end])
+}
+
 /// Gradescope's `results.json`: the score, and a test per stage with its
 /// points and text report.
 #[derive(Serialize)]
@@ -290,7 +302,9 @@ pub fn classroom(run: &RunReport) -> String {
                 "name": format!("{} / {}: {}", l.id, s.id, s.title),
                 "status": if s.verdict.earns_points() { "pass" } else { "fail" },
                 "score": s.points,
-                "message": if s.verdict.earns_points() { String::new() } else { report::stage_text(plain, s) },
+                // Kept short: the reporter reads every lesson from one
+                // environment variable each, and those have a size limit.
+                "message": if s.verdict.earns_points() { String::new() } else { cut(&report::stage_text(plain, s), 1500) },
                 "test_code": format!("cargo grade {} --stage {}", l.id, s.id),
                 "filename": "",
                 "line_no": 0,

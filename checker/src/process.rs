@@ -52,6 +52,12 @@ static LIVE_GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 /// Called on Ctrl-C and when the checker's main thread panics; safe to call
 /// twice.
 pub fn kill_everything() {
+    // Under the lock, so that no child checker is tracked after the list
+    // below is taken.
+    {
+        let _groups = POLITE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+        STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
     let polite: Vec<i32> = POLITE_GROUPS
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -79,6 +85,11 @@ pub fn track_group(pgid: i32) {
         .insert(pgid);
 }
 
+/// Kills a whole group at once.
+pub fn kill_group(pgid: i32) {
+    signal_group(pgid, libc::SIGKILL);
+}
+
 pub fn forget_group(pgid: i32) {
     LIVE_GROUPS
         .lock()
@@ -91,11 +102,25 @@ pub fn forget_group(pgid: i32) {
 /// killed only if they do not.
 static POLITE_GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 
-pub fn track_group_politely(pgid: i32) {
-    POLITE_GROUPS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(pgid);
+/// Set once the checker is stopping everything (Ctrl-C): nothing new may
+/// start after that.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn stopping() -> bool {
+    STOPPING.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Tracks a child checker's group; false (and the group is stopped at
+/// once) when the checker is already stopping everything.
+pub fn track_group_politely(pgid: i32) -> bool {
+    let mut groups = POLITE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+    if stopping() {
+        drop(groups);
+        stop_group_politely(pgid);
+        return false;
+    }
+    groups.insert(pgid);
+    true
 }
 
 /// Asks the group to stop, waits a little, then kills what is left.

@@ -13,9 +13,16 @@
 //!   always does), in a scratch folder of the submission's own.
 //!
 //! The namespace needs unprivileged user namespaces (most Linux systems
-//! allow them; some hardened ones do not). Where they are refused, grading
-//! goes on with the limits alone, and says so: the programs could then
-//! reach the network.
+//! allow them; some hardened ones, Ubuntu 24.04 among them, do not). The
+//! whole sequence is first tried in a throwaway child process; where it
+//! fails, grading goes on with the limits alone, and says so: the programs
+//! could then reach the network.
+//!
+//! What it does not do: hide your files or your other processes. Code run
+//! here runs as you, and can read and write what you can (your home, the
+//! reports), signal your processes, and talk to services on Unix sockets.
+//! For a class, grade as a throwaway user or in a VM or container (as
+//! Gradescope does, one per submission).
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -96,7 +103,9 @@ pub fn state() -> Option<&'static State> {
 /// namespace).
 pub fn enter() -> &'static State {
     let user_tasks = user_tasks();
-    let state = match enter_network_namespace() {
+    // Tried in a child first: a process whose unshare succeeds but whose
+    // uid map or loopback then fails would be left without any network.
+    let state = match probe().and_then(|()| enter_network_namespace()) {
         Ok(()) => State {
             network_isolated: true,
             user_tasks,
@@ -111,6 +120,40 @@ pub fn enter() -> &'static State {
         },
     };
     STATE.get_or_init(|| state)
+}
+
+/// Runs the whole sequence in a forked child, which then exits: whether
+/// this process may do it too.
+#[cfg(target_os = "linux")]
+fn probe() -> Result<(), String> {
+    // SAFETY: called before any thread exists, so the child is a copy of a
+    // single-threaded process and may do anything; it ends with _exit.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(format!("fork: {}", std::io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        let code = if enter_network_namespace().is_ok() {
+            0
+        } else {
+            1
+        };
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child just forked.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+        Ok(())
+    } else {
+        Err("this system refuses unprivileged user namespaces".into())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn probe() -> Result<(), String> {
+    Err("network namespaces are Linux's".into())
 }
 
 /// How many processes and threads this user runs now.
@@ -144,6 +187,12 @@ fn user_tasks() -> u64 {
         .sum()
 }
 
+#[cfg(not(target_os = "linux"))]
+fn enter_network_namespace() -> Result<(), String> {
+    Err("network namespaces are Linux's".into())
+}
+
+#[cfg(target_os = "linux")]
 fn enter_network_namespace() -> Result<(), String> {
     // SAFETY: getuid/getgid cannot fail.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
@@ -162,6 +211,7 @@ fn enter_network_namespace() -> Result<(), String> {
 }
 
 /// Brings `lo` up in the new namespace (it starts down).
+#[cfg(target_os = "linux")]
 fn loopback_up() -> Result<(), String> {
     // SAFETY: a plain socket for the ioctl; closed below.
     let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0) };
@@ -180,7 +230,7 @@ fn loopback_up() -> Result<(), String> {
             Err("SIOCGIFFLAGS")
         } else {
             req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-            if libc::ioctl(fd, libc::SIOCSIFFLAGS, &req) != 0 {
+            if libc::ioctl(fd, libc::SIOCSIFFLAGS, &mut req) != 0 {
                 Err("SIOCSIFFLAGS")
             } else {
                 Ok(())
@@ -200,7 +250,18 @@ pub fn limit(cmd: &mut Command, limits: Limits) {
     };
     // SAFETY: getuid cannot fail.
     let root = unsafe { libc::getuid() } == 0;
-    let processes = state.user_tasks + limits.processes;
+    // In a user namespace of its own, the kernel (5.14 and later) counts
+    // processes per namespace; outside one, per user, with all of yours.
+    let processes = if state.network_isolated {
+        limits.processes
+    } else {
+        state.user_tasks + limits.processes
+    };
+    // glibc gives each thread its own 64 MiB arena of address space, up to
+    // eight per core: under an address-space limit a server with a thread
+    // per client would fail to start threads for want of address space,
+    // not of memory.
+    cmd.env("MALLOC_ARENA_MAX", "2");
     // SAFETY: setrlimit is async-signal-safe, as pre_exec requires.
     unsafe {
         cmd.pre_exec(move || {

@@ -173,7 +173,7 @@ fn a_class_is_graded_into_a_gradebook_and_hostile_submissions_are_contained() {
         "broken,0,0,100,does not compile: echo"
     );
     assert_eq!(gradebook_row(&csv, "hangs"), "hangs,0,0,100,ok");
-    let hangs = std::fs::read_to_string(out.join("hangs/report.txt")).unwrap();
+    let hangs = std::fs::read_to_string(out.join("students/hangs/report.txt")).unwrap();
     assert!(
         hangs.contains("printed no `listening on ADDRESS` line"),
         "{hangs}"
@@ -184,7 +184,7 @@ fn a_class_is_graded_into_a_gradebook_and_hostile_submissions_are_contained() {
         let row = gradebook_row(&csv, student);
         assert!(row.starts_with(&format!("{student},0,0,100,")), "{row}");
     }
-    let log = std::fs::read_to_string(out.join("hostile-network/output.log")).unwrap();
+    let log = std::fs::read_to_string(out.join("students/hostile-network/output.log")).unwrap();
     let isolated = !log.contains("no network namespace");
     if isolated {
         assert!(
@@ -194,17 +194,17 @@ fn a_class_is_graded_into_a_gradebook_and_hostile_submissions_are_contained() {
     } else {
         eprintln!("note: no network namespace on this machine; the network check is skipped");
     }
-    let forks = std::fs::read_to_string(out.join("hostile-forks/report.txt")).unwrap();
+    let forks = std::fs::read_to_string(out.join("students/hostile-forks/report.txt")).unwrap();
     assert!(
         forks.contains("processes in its group (it forks"),
         "{forks}"
     );
-    let disk = std::fs::read_to_string(out.join("hostile-disk/report.json")).unwrap();
+    let disk = std::fs::read_to_string(out.join("students/hostile-disk/report.json")).unwrap();
     assert!(
         disk.contains("SIGXFSZ: it wrote a file over the size limit"),
         "{disk}"
     );
-    let memory = std::fs::read_to_string(out.join("hostile-memory/report.txt")).unwrap();
+    let memory = std::fs::read_to_string(out.join("students/hostile-memory/report.txt")).unwrap();
     assert!(memory.contains("CRASH"), "{memory}");
     let leftovers = live_marked(&mark);
     assert!(leftovers.is_empty(), "processes left behind: {leftovers:?}");

@@ -552,10 +552,10 @@ fn grade_class(dir: &Path, options: &ClassOptions) -> ExitCode {
     let scale = options.time_scale.map(|f| f.to_string());
     let key_options = format!("{:?}/{:?}", options.lessons, scale);
     println!(
-        "Grading {} submissions in {}: {parallel} at a time, each in the sandbox, stopped after {} minutes",
+        "Grading {} submissions in {}: {parallel} at a time, each in the sandbox, stopped after {}",
         entries.len(),
         dir.display(),
-        options.deadline.as_secs() / 60
+        time::say(time::scaled(options.deadline))
     );
 
     let started = Instant::now();
@@ -565,7 +565,7 @@ fn grade_class(dir: &Path, options: &ClassOptions) -> ExitCode {
         Mutex::new(entries.iter().map(|_| None).collect());
     let running: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let grade_one = |entry: &Entry| -> (Outcome, bool) {
-        let out = options.out.join(&entry.student);
+        let out = options.out.join("students").join(&entry.student);
         let _ = std::fs::create_dir_all(&out);
         let key = class::inputs_key(entry, &exe, &key_options);
         let key_file = out.join("inputs.key");
@@ -603,6 +603,14 @@ fn grade_class(dir: &Path, options: &ClassOptions) -> ExitCode {
             )
             .stderr(log)
             .process_group(0);
+        // SAFETY: prctl is async-signal-safe, as pre_exec requires. A child
+        // checker dies with this one, whatever ends it.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
         if let Some(scale) = &scale {
             cmd.args(["--time-scale", scale]);
         }
@@ -616,7 +624,10 @@ fn grade_class(dir: &Path, options: &ClassOptions) -> ExitCode {
             }
         };
         let pgid = child.id() as i32;
-        process::track_group_politely(pgid);
+        if !process::track_group_politely(pgid) {
+            let _ = child.wait();
+            return (Outcome::NotGraded("interrupted".into()), false);
+        }
         let deadline = Instant::now() + time::scaled(options.deadline);
         let status = loop {
             match child.try_wait() {
@@ -631,8 +642,8 @@ fn grade_class(dir: &Path, options: &ClassOptions) -> ExitCode {
         let Some(status) = status else {
             return (
                 Outcome::NotGraded(format!(
-                    "stopped after {} minutes",
-                    options.deadline.as_secs() / 60
+                    "stopped after {}",
+                    time::say(time::scaled(options.deadline))
                 )),
                 false,
             );
@@ -662,6 +673,9 @@ fn grade_class(dir: &Path, options: &ClassOptions) -> ExitCode {
         for _ in 0..parallel {
             scope.spawn(|| {
                 loop {
+                    if process::stopping() {
+                        break;
+                    }
                     let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
                     let Some((index, entry)) = next else { break };
                     running
@@ -750,14 +764,36 @@ fn grade_class(dir: &Path, options: &ClassOptions) -> ExitCode {
         return ExitCode::from(3);
     }
     let kept = results.iter().flatten().filter(|(_, s, _)| *s).count();
+    let not_isolated = entries.iter().any(|e| {
+        std::fs::read_to_string(
+            options
+                .out
+                .join("students")
+                .join(&e.student)
+                .join("output.log"),
+        )
+        .is_ok_and(|log| log.contains("no network namespace"))
+    });
     println!("\n{}", csv.trim_end().replace(',', "\t"));
     println!(
-        "\nGraded {} submissions in {:.1}s ({kept} unchanged since the last run, kept).\nGradebook: {}\nReports:   {}/STUDENT/report.txt and report.json",
+        "\nGraded {} submissions in {:.1}s ({kept} unchanged since the last run, kept).\nGradebook: {}\nReports:   {}/students/STUDENT/report.txt and report.json",
         entries.len(),
         started.elapsed().as_secs_f64(),
         path.display(),
         options.out.display()
     );
+    if not_isolated {
+        println!(
+            "note: this machine refused a network namespace: the submissions ran with limits, but could reach the network (see a student's output.log)"
+        );
+    }
+    // 1 when a submission could not be graded at all (stopped, no report).
+    let ungraded = results
+        .iter()
+        .any(|r| !matches!(r, Some((Outcome::Graded(_), _, _))));
+    if ungraded {
+        return ExitCode::FAILURE;
+    }
     ExitCode::SUCCESS
 }
 
