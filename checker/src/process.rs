@@ -373,7 +373,16 @@ pub struct Proc {
     ended: Option<(ExitStatus, bool)>,
     /// How many processes its group held when the checker stopped it.
     group_at_stop: usize,
+    /// The value of [`MARK`] in its environment, and its descendants'.
+    mark: String,
 }
+
+/// Every program the checker starts gets this variable, with a value of
+/// its own, and its descendants inherit it: a process that leaves the
+/// group (setsid, as a daemon does) is still found, and killed, by it.
+pub const MARK: &str = "CHECKER_PROGRAM";
+
+static NEXT_MARK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Proc {
     /// Starts `path` with `args` in a new process group.
@@ -384,6 +393,11 @@ impl Proc {
         input: Input,
         limits: Limits,
     ) -> std::io::Result<Proc> {
+        let mark = format!(
+            "{}-{}",
+            std::process::id(),
+            NEXT_MARK.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
         let mut cmd = Command::new(path);
         cmd.args(args)
             .stdin(match input {
@@ -393,6 +407,7 @@ impl Proc {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .env("RUST_BACKTRACE", "0")
+            .env(MARK, &mark)
             .env("NO_COLOR", "1")
             .process_group(0);
         #[cfg(target_os = "linux")]
@@ -454,6 +469,7 @@ impl Proc {
             started: Instant::now(),
             ended: None,
             group_at_stop: 0,
+            mark,
         })
     }
 
@@ -598,6 +614,20 @@ impl Proc {
     fn reap_group(&mut self) {
         signal_group(self.pgid, libc::SIGKILL);
         wait_until_gone(self.pgid);
+        // Those that left the group: found by their mark, killed until
+        // none is left (one may fork while it is being killed).
+        for _ in 0..20 {
+            let escaped = marked(MARK, &self.mark);
+            if escaped.is_empty() {
+                break;
+            }
+            self.group_at_stop += escaped.len();
+            for pid in escaped {
+                // SAFETY: kill(2) has no memory effects.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
         LIVE_GROUPS
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -78,6 +78,23 @@ fn a_forked_child_is_killed_with_its_parent() {
 }
 
 #[test]
+fn a_child_that_leaves_the_group_is_killed_too() {
+    let bins = Binaries::new().with("server", common::fixture("fixture-escaper"));
+    let report = common::run(&echo::LESSON, "one-message", bins);
+    let stderr = &report.programs[0].stderr_tail;
+    let pid: i32 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("escaped pid "))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("the escaper's child announces its pid; stderr was {stderr:?}"));
+    assert!(
+        !process::is_alive(pid),
+        "the child {pid}, in a session of its own, survived the stage"
+    );
+    common::assert_no_survivors(&report);
+}
+
+#[test]
 fn flooding_output_is_capped_not_stored() {
     let bins = Binaries::new().with("server", common::fixture("fixture-flooder"));
     let report = common::run(&echo::LESSON, "one-message", bins);
