@@ -60,16 +60,21 @@ fn misbehaving_server_is_diagnosed(
     common::assert_no_survivors(&report);
 }
 
+/// The pid a fixture's child printed on stderr after `prefix`.
+fn announced_pid(report: &checker::stage::StageReport, prefix: &str) -> i32 {
+    let stderr = &report.programs[0].stderr_tail;
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("the fixture's child announces its pid; stderr was {stderr:?}"))
+}
+
 #[test]
 fn a_forked_child_is_killed_with_its_parent() {
     let bins = Binaries::new().with("server", common::fixture("fixture-forker"));
     let report = common::run(&echo::LESSON, "one-message", bins);
-    let stderr = &report.programs[0].stderr_tail;
-    let pid: i32 = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("child pid "))
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("the forker's child announces its pid; stderr was {stderr:?}"));
+    let pid = announced_pid(&report, "child pid ");
     assert!(
         !process::is_alive(pid),
         "the forked child {pid} survived the stage"
@@ -81,12 +86,7 @@ fn a_forked_child_is_killed_with_its_parent() {
 fn a_child_that_leaves_the_group_is_killed_too() {
     let bins = Binaries::new().with("server", common::fixture("fixture-escaper"));
     let report = common::run(&echo::LESSON, "one-message", bins);
-    let stderr = &report.programs[0].stderr_tail;
-    let pid: i32 = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("escaped pid "))
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("the escaper's child announces its pid; stderr was {stderr:?}"));
+    let pid = announced_pid(&report, "escaped pid ");
     assert!(
         !process::is_alive(pid),
         "the child {pid}, in a session of its own, survived the stage"
