@@ -132,15 +132,8 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
         cmd.arg("--offline");
         crate::sandbox::limit(&mut cmd, crate::sandbox::BUILD);
     }
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl is async-signal-safe, as pre_exec requires. A checker
-    // that is killed takes its build with it.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
+    // A checker that is killed takes its build with it.
+    crate::platform::die_with_parent(&mut cmd, libc::SIGKILL);
     for p in packages {
         cmd.args(["--package", p]);
     }

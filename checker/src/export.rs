@@ -14,9 +14,10 @@ use serde::Serialize;
 
 use crate::lessons::{self, Flavor};
 use crate::process::ProgramReport;
+use crate::report::StageReport;
 use crate::report::{self, LessonReport, Paint, RunReport};
-use crate::stage::{StageReport, Verdict};
 use crate::time;
+use crate::verdict::Verdict;
 use crate::wire::Event;
 
 /// The version of the JSON report's shape (`checker/schema/report-v1.schema.json`).

@@ -1,42 +1,51 @@
-//! The course's grading harness.
+//! The course's grading harness, in layers: each module uses only those
+//! listed before it (a test, `checker/tests/layers.rs`, keeps it so).
 //!
-//! - [`lessons`]: the registry of lessons, and one module of stages each;
-//! - [`run`]: a grading run: one build, stages on a pool of workers;
-//! - [`stage`]: stages, verdicts, and the watchdog that runs one;
-//! - [`ctx`]: what a stage works with: its programs and its transcript;
-//! - [`peer`]: the checker playing the other side, scripted;
-//! - [`wire`]: sockets with deadlines, transcripts, byte comparisons;
-//! - [`process`]: starting programs, reading their output, killing them;
-//! - [`builder`]: one cargo build of what is graded;
-//! - [`report`]: the run's results, and the text a person reads;
-//! - [`export`]: the reports programs read: JSON (versioned, with a schema),
-//!   JUnit XML, Gradescope's results.json;
-//! - [`progress`]: a student's last results, kept for `cargo grade progress`
-//!   and `cargo grade hint`;
-//! - [`stubs`]: the lessons as shipped, for `cargo grade reset`;
-//! - [`submission`]: another checkout's lessons, graded in a scratch
-//!   workspace with this checker;
-//! - [`watch`]: `cargo grade --watch`, re-grading on every save;
-//! - [`sandbox`]: limits and a network of its own for code nobody checked;
-//! - [`class`]: a whole class at once, into a gradebook;
-//! - [`release`]: the student repository and the Gradescope bundle;
-//! - [`time`]: the one time scale every deadline follows.
+//! 1. Leaves: [`verdict`] (verdicts and failures as data), [`flag`] (a
+//!    one-way "stop waiting" signal), [`time`] (the one time scale every
+//!    deadline follows), [`platform`] (every Linux-only call).
+//! 2. Machinery: [`wire`] (sockets with deadlines, transcripts, byte
+//!    comparisons), [`process`] (starting programs, reading their output,
+//!    killing them), [`sandbox`] (limits and a network of its own for code
+//!    nobody checked), [`builder`] (one cargo build of what is graded).
+//! 3. What a stage works with: [`ctx`] (its programs and its transcript),
+//!    [`peer`] (the checker playing the other side, scripted), [`contract`]
+//!    (the server contract every lesson shares).
+//! 4. The course as data: [`course`] (lessons, stages, mistakes), then
+//!    [`lessons`] (the registry, and one folder of stages per lesson).
+//! 5. Results: [`report`] (one model, and the text a person reads).
+//! 6. [`run`]: a grading run: one build, stages on a pool of workers.
+//! 7. What is made of runs: [`export`] (JSON, JUnit, Gradescope, Classroom),
+//!    [`progress`] (a student's last results), [`stubs`] (the lessons as
+//!    shipped), [`submission`] (another checkout's lessons), [`watch`]
+//!    (re-grading on every save), [`class`] (a whole class into a
+//!    gradebook), [`release`] (the student repository).
+
+pub mod flag;
+pub mod platform;
+pub mod time;
+pub mod verdict;
 
 pub mod builder;
-pub mod class;
-pub mod ctx;
-pub mod export;
-pub mod lessons;
-pub mod peer;
 pub mod process;
+pub mod sandbox;
+pub mod wire;
+
+pub mod contract;
+pub mod ctx;
+pub mod peer;
+
+pub mod course;
+pub mod lessons;
+
+pub mod report;
+
+pub mod run;
+
+pub mod class;
+pub mod export;
 pub mod progress;
 pub mod release;
-pub mod report;
-pub mod run;
-pub mod sandbox;
-pub mod stage;
 pub mod stubs;
 pub mod submission;
-pub mod time;
 pub mod watch;
-pub mod wire;

@@ -17,7 +17,8 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use crate::ctx::Ctx;
-use crate::stage::{Failure, Flag, Outcome};
+use crate::flag::Flag;
+use crate::verdict::{Failure, Outcome};
 use crate::wire::{Conn, Decoder, Transcript, Udp};
 
 /// What one connection's script returned, in the order they were accepted.

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::lessons::{self, Flavor, Lesson};
 use crate::report::{LessonReport, Paint, RunReport};
-use crate::stage::Verdict;
+use crate::verdict::Verdict;
 
 /// One lesson's last results, as kept on disk.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -201,7 +201,7 @@ impl Standing {
 
     /// The first stage, in the lesson's order, that has not earned its
     /// points (or never ran). `None` when every stage has.
-    pub fn next_stage(&self) -> Option<&'static crate::stage::Stage> {
+    pub fn next_stage(&self) -> Option<&'static crate::course::Stage> {
         self.lesson
             .stages
             .iter()
@@ -219,7 +219,7 @@ pub fn standings(root: &Path) -> Vec<Standing> {
 
 /// The stage a student should work on next: the first one not passed, in
 /// course order.
-pub fn next_in_course(all: &[Standing]) -> Option<(&Standing, &'static crate::stage::Stage)> {
+pub fn next_in_course(all: &[Standing]) -> Option<(&Standing, &'static crate::course::Stage)> {
     all.iter()
         .find_map(|s| s.next_stage().map(|stage| (s, stage)))
 }
@@ -332,7 +332,7 @@ pub fn overview(paint: Paint, root: &Path, all: &[Standing]) -> String {
 
 /// `cargo grade hint`: a stage's hint and where to read, with what its
 /// last run said.
-pub fn hint_text(paint: Paint, root: &Path, s: &Standing, stage: &crate::stage::Stage) -> String {
+pub fn hint_text(paint: Paint, root: &Path, s: &Standing, stage: &crate::course::Stage) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -28,6 +28,8 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::sync::OnceLock;
 
+use crate::platform;
+
 /// The limits, per program and per build.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -102,10 +104,13 @@ pub fn state() -> Option<&'static State> {
 /// any thread is started (a process with threads cannot enter a user
 /// namespace).
 pub fn enter() -> &'static State {
-    let user_tasks = user_tasks();
+    // SAFETY: getuid cannot fail.
+    let user_tasks = platform::user_tasks(unsafe { libc::getuid() });
     // Tried in a child first: a process whose unshare succeeds but whose
     // uid map or loopback then fails would be left without any network.
-    let state = match probe().and_then(|()| enter_network_namespace()) {
+    let state = match platform::probe_network_namespace()
+        .and_then(|()| platform::enter_network_namespace())
+    {
         Ok(()) => State {
             network_isolated: true,
             user_tasks,
@@ -120,127 +125,6 @@ pub fn enter() -> &'static State {
         },
     };
     STATE.get_or_init(|| state)
-}
-
-/// Runs the whole sequence in a forked child, which then exits: whether
-/// this process may do it too.
-#[cfg(target_os = "linux")]
-fn probe() -> Result<(), String> {
-    // SAFETY: called before any thread exists, so the child is a copy of a
-    // single-threaded process and may do anything; it ends with _exit.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Err(format!("fork: {}", std::io::Error::last_os_error()));
-    }
-    if pid == 0 {
-        let code = if enter_network_namespace().is_ok() {
-            0
-        } else {
-            1
-        };
-        // SAFETY: ends the child without running the parent's destructors.
-        unsafe { libc::_exit(code) };
-    }
-    let mut status = 0;
-    // SAFETY: waits for the child just forked.
-    unsafe { libc::waitpid(pid, &mut status, 0) };
-    if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
-        Ok(())
-    } else {
-        Err("this system refuses unprivileged user namespaces".into())
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn probe() -> Result<(), String> {
-    Err("network namespaces are Linux's".into())
-}
-
-/// How many processes and threads this user runs now.
-fn user_tasks() -> u64 {
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() }.to_string();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return 0;
-    };
-    dir.flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        })
-        .filter_map(|e| std::fs::read_to_string(e.path().join("status")).ok())
-        .filter(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                == Some(uid.as_str())
-        })
-        .map(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("Threads:"))
-                .and_then(|n| n.trim().parse::<u64>().ok())
-                .unwrap_or(1)
-        })
-        .sum()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn enter_network_namespace() -> Result<(), String> {
-    Err("network namespaces are Linux's".into())
-}
-
-#[cfg(target_os = "linux")]
-fn enter_network_namespace() -> Result<(), String> {
-    // SAFETY: getuid/getgid cannot fail.
-    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-    // SAFETY: unshare changes this process's namespaces; it is called
-    // before any other thread exists.
-    if unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNET) } != 0 {
-        return Err(format!("unshare: {}", std::io::Error::last_os_error()));
-    }
-    // Keep the same user id inside, so files stay ours.
-    let write =
-        |path: &str, text: String| std::fs::write(path, text).map_err(|e| format!("{path}: {e}"));
-    write("/proc/self/setgroups", "deny".into())?;
-    write("/proc/self/uid_map", format!("{uid} {uid} 1"))?;
-    write("/proc/self/gid_map", format!("{gid} {gid} 1"))?;
-    loopback_up()
-}
-
-/// Brings `lo` up in the new namespace (it starts down).
-#[cfg(target_os = "linux")]
-fn loopback_up() -> Result<(), String> {
-    // SAFETY: a plain socket for the ioctl; closed below.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0) };
-    if fd < 0 {
-        return Err(format!("socket: {}", std::io::Error::last_os_error()));
-    }
-    // SAFETY: ifreq is plain data; zeroed is a valid value.
-    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
-        *dst = *src as libc::c_char;
-    }
-    // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS read and write req, which lives
-    // through both calls.
-    let result = unsafe {
-        if libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) != 0 {
-            Err("SIOCGIFFLAGS")
-        } else {
-            req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-            if libc::ioctl(fd, libc::SIOCSIFFLAGS, &mut req) != 0 {
-                Err("SIOCSIFFLAGS")
-            } else {
-                Ok(())
-            }
-        }
-    };
-    let error = std::io::Error::last_os_error();
-    // SAFETY: fd is ours.
-    unsafe { libc::close(fd) };
-    result.map_err(|call| format!("bringing lo up: {call}: {error}"))
 }
 
 /// Sets `limits` on `cmd` when this process is in the sandbox.

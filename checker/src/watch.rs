@@ -14,7 +14,7 @@ use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::lessons::{self, Lesson};
 use crate::report::{self, LessonReport, Paint, RunReport};
-use crate::stage::Verdict;
+use crate::verdict::Verdict;
 
 /// How long the folder must be quiet before a burst of writes counts as
 /// one change. Editors save in several steps (a temporary file, a rename).

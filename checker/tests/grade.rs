@@ -17,10 +17,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use checker::builder::{self, Built};
+use checker::course::Stage;
+use checker::ctx::Binaries;
 use checker::lessons::{self, Flavor, Lesson};
 use checker::report::{self, LessonReport, Paint};
 use checker::run::{self, Gates};
-use checker::stage::{self, Binaries, Stage};
+
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// One lesson, once built: its programs and how the build went.
@@ -102,7 +104,7 @@ fn grade(ready: &Ready, lesson: &'static Lesson, stage: &'static Stage) -> Resul
         let build = report::build_text(Paint { on: false }, &ready.report).unwrap_or_default();
         return Err(format!("{} does not compile:\n{build}", ready.report.package).into());
     }
-    let report = stage::run_stage(
+    let report = checker::run::run_stage(
         lesson,
         stage,
         Arc::clone(&ready.bins),

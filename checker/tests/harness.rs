@@ -7,11 +7,13 @@ mod common;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use checker::course::Stage;
+use checker::ctx::Binaries;
 use checker::ctx::Ctx;
 use checker::lessons::{Lesson, SERVER_AND_CLIENT, echo};
 use checker::process::{self, Input};
-use checker::stage::{Binaries, Outcome, Stage, Verdict};
 use checker::time::secs;
+use checker::verdict::{Outcome, Verdict};
 use rstest::rstest;
 
 /// Slack on top of a stage's deadline for stopping its programs.
@@ -61,7 +63,7 @@ fn misbehaving_server_is_diagnosed(
 }
 
 /// The pid a fixture's child printed on stderr after `prefix`.
-fn announced_pid(report: &checker::stage::StageReport, prefix: &str) -> i32 {
+fn announced_pid(report: &checker::report::StageReport, prefix: &str) -> i32 {
     let stderr = &report.programs[0].stderr_tail;
     stderr
         .lines()
@@ -257,7 +259,7 @@ fn echo_server() -> Binaries {
 }
 
 /// Runs one of the harness's own stages with the echo reference; it must pass.
-fn passes(stage: &str) -> checker::stage::StageReport {
+fn passes(stage: &str) -> checker::report::StageReport {
     let report = common::run(&HARNESS, stage, echo_server());
     assert_eq!(
         report.verdict,

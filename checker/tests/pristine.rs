@@ -20,7 +20,7 @@ use checker::builder::{self, Built};
 use checker::lessons::{self, Flavor, Lesson};
 use checker::report::{self, Paint};
 use checker::run;
-use checker::stage::{self, Verdict};
+use checker::verdict::Verdict;
 use libtest_mimic::{Arguments, Failed, Trial};
 use quote::ToTokens;
 
@@ -78,7 +78,7 @@ fn stub_stage(lesson: &'static Lesson, id: &str) -> Result<(), Failed> {
     if !build.ok {
         return Err(format!("the stub of {} does not build", lesson.id).into());
     }
-    let report = stage::run_stage(lesson, stage, Arc::new(bins), None);
+    let report = checker::run::run_stage(lesson, stage, Arc::new(bins), None);
     let text = report::stage_text(Paint { on: false }, &report);
     for &pgid in &report.process_groups {
         if !checker::process::live_members(pgid).is_empty() {

@@ -287,7 +287,7 @@ fn progress_and_hints_come_from_the_last_run() {
     // Never graded stages come before client-refused in the lesson's order.
     assert_eq!(echo.next_stage().map(|s| s.id), Some("dribble"));
     let refused = echo.stage("client-refused").unwrap();
-    assert_eq!(refused.verdict, checker::stage::Verdict::NotImplemented);
+    assert_eq!(refused.verdict, checker::verdict::Verdict::NotImplemented);
 
     let paint = checker::report::Paint { on: false };
     let overview = checker::progress::overview(paint, &scratch, &all);

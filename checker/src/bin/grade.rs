@@ -10,9 +10,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use checker::lessons::{self, Flavor, Lesson};
+use checker::report::StageReport;
 use checker::report::{self, LessonReport, Paint, RunReport};
 use checker::run::{self, Observer, Request};
-use checker::stage::{StageReport, Verdict};
+use checker::verdict::Verdict;
 use checker::{builder, export, process, progress, stubs, submission, time, watch};
 
 #[derive(Parser)]
@@ -603,14 +604,8 @@ fn grade_class(dir: &Path, options: &ClassOptions) -> ExitCode {
             )
             .stderr(log)
             .process_group(0);
-        // SAFETY: prctl is async-signal-safe, as pre_exec requires. A child
-        // checker dies with this one, whatever ends it.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                Ok(())
-            });
-        }
+        // A child checker dies with this one, whatever ends it.
+        checker::platform::die_with_parent(&mut cmd, libc::SIGTERM);
         if let Some(scale) = &scale {
             cmd.args(["--time-scale", scale]);
         }
@@ -1147,7 +1142,7 @@ impl Observer for Printer {
     }
 }
 
-fn list(chosen: &[(&'static Lesson, Vec<&'static checker::stage::Stage>)]) {
+fn list(chosen: &[(&'static Lesson, Vec<&'static checker::course::Stage>)]) {
     for (lesson, stages) in chosen {
         println!(
             "{}: {} ({} points, chapter docs/src/{})",

@@ -5,11 +5,12 @@
 use std::thread;
 use std::time::Duration;
 
+use crate::course::Stage;
+use crate::course::{CLIENT, Lesson, Mistake, SERVER, SERVER_AND_CLIENT};
 use crate::ctx::Ctx;
-use crate::lessons::{CLIENT, Lesson, Mistake, SERVER, SERVER_AND_CLIENT};
 use crate::process::{self, Input, Limits};
-use crate::stage::{Failure, Outcome, Stage, Verdict};
 use crate::time::{self, ms, secs};
+use crate::verdict::{Failure, Outcome, Verdict};
 use crate::wire::{self, Conn, Transcript};
 
 pub const LESSON: Lesson = Lesson {

@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::course::Stage;
+use crate::course::{HandPeer, Lesson, Mistake, Role};
 use crate::ctx::{Ctx, Finished};
-use crate::lessons::{HandPeer, Lesson, Mistake, Role};
 use crate::peer::TcpPeer;
 use crate::process::Input;
-use crate::stage::{Failure, Outcome, Stage, Verdict};
 use crate::time::{self, ms, secs};
+use crate::verdict::{Failure, Outcome, Verdict};
 use crate::wire::{self, Conn};
 
 pub const LESSON: Lesson = Lesson {

@@ -4,11 +4,12 @@
 
 use std::time::Instant;
 
+use crate::course::Stage;
+use crate::course::{CLIENT, Lesson, Mistake, SERVER, SERVER_AND_CLIENT};
 use crate::ctx::{Ctx, Server};
-use crate::lessons::{CLIENT, Lesson, Mistake, SERVER, SERVER_AND_CLIENT};
 use crate::process::{self, Input};
-use crate::stage::{Failure, Outcome, Stage, Verdict};
 use crate::time::{ms, secs};
+use crate::verdict::{Failure, Outcome, Verdict};
 use crate::wire::{self, Conn};
 
 pub const LESSON: Lesson = Lesson {

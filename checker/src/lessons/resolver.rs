@@ -12,12 +12,13 @@ use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, PTR, TXT};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 
+use crate::course::Stage;
+use crate::course::{HandPeer, Lesson, Mistake, Role};
 use crate::ctx::{Ctx, Finished};
-use crate::lessons::{HandPeer, Lesson, Mistake, Role};
 use crate::peer::{Datagram, TcpPeer, UdpPeer};
 use crate::process::Input;
-use crate::stage::{Failure, Outcome, Stage, Verdict};
 use crate::time::{ms, secs};
+use crate::verdict::{Failure, Outcome, Verdict};
 use crate::wire::{self, Udp};
 
 pub const LESSON: Lesson = Lesson {

@@ -6,12 +6,13 @@ use std::net::SocketAddr;
 use std::thread;
 use std::time::Duration;
 
+use crate::course::Stage;
+use crate::course::{CLIENT, Lesson, Mistake, SERVER, SERVER_AND_CLIENT};
 use crate::ctx::{Ctx, Finished, Server};
-use crate::lessons::{CLIENT, Lesson, Mistake, SERVER, SERVER_AND_CLIENT};
 use crate::peer::UdpPeer;
 use crate::process::Input;
-use crate::stage::{Failure, Outcome, Stage, Verdict};
 use crate::time::{ms, secs};
+use crate::verdict::{Failure, Outcome, Verdict};
 use crate::wire::{self, Udp};
 
 pub const LESSON: Lesson = Lesson {

@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use checker::builder::{self, Built};
+use checker::ctx::Binaries;
 use checker::lessons::{Flavor, Lesson};
 use checker::process;
+use checker::report::StageReport;
 use checker::report::{self, Paint};
 use checker::run;
-use checker::stage::{self, Binaries, StageReport};
 
 /// Builds the packages once per test binary (cargo's own lock keeps two
 /// test binaries from building at the same time).
@@ -63,7 +64,7 @@ pub fn run(lesson: &'static Lesson, stage_id: &str, bins: Binaries) -> StageRepo
     let stage = lesson
         .stage(stage_id)
         .unwrap_or_else(|| panic!("{} has no stage {stage_id}", lesson.id));
-    stage::run_stage(lesson, stage, Arc::new(bins), None)
+    checker::run::run_stage(lesson, stage, Arc::new(bins), None)
 }
 
 /// Fails if any process of the groups a stage started is still alive.

@@ -4,122 +4,27 @@
 //! Stages are independent (each starts its own programs on port 0), so they
 //! can run side by side; the report is the same, times aside, whatever the
 //! number of workers.
+//!
+//! - [`grade`]: the whole run, over a pool of workers;
+//! - [`stage`]: one stage under its watchdog, and its verdict.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::builder;
-use crate::lessons::{Flavor, Lesson};
-use crate::report::{BuildReport, LessonReport, RunReport};
-use crate::stage::{self, Binaries, Failure, Flag, Stage, StageReport};
+use crate::course::{Flavor, Lesson, Stage};
+use crate::ctx::{Binaries, Gates};
+use crate::report::{BuildReport, LessonReport, RunReport, StageReport};
+use crate::verdict::Failure;
 
-/// What a server role's first start showed, for the stages after it.
-#[derive(Clone)]
-enum Gate {
-    /// It started (or the stage that owns it never tried): go ahead.
-    Open,
-    /// It did not start in stage `by`; `todo` if it stopped at a todo!().
-    Blocked {
-        by: &'static str,
-        todo: Option<String>,
-    },
-}
+mod stage;
 
-/// Per lesson run: for each role, the first stage (in course order) that
-/// runs it finds out whether the program starts at all. The other stages
-/// that start it wait for that answer, and when it is no, say so at once.
-pub struct Gates {
-    owners: Vec<(&'static str, &'static str)>,
-    state: Mutex<HashMap<&'static str, Gate>>,
-    changed: Condvar,
-}
-
-impl Gates {
-    /// Gates for these stages, in the order they are graded.
-    pub fn new(stages: &[&'static Stage]) -> Gates {
-        let mut owners: Vec<(&'static str, &'static str)> = Vec::new();
-        for stage in stages {
-            for &role in stage.roles {
-                if !owners.iter().any(|(r, _)| *r == role) {
-                    owners.push((role, stage.id));
-                }
-            }
-        }
-        Gates {
-            owners,
-            state: Mutex::new(HashMap::new()),
-            changed: Condvar::new(),
-        }
-    }
-
-    /// The stage that finds out whether `role` starts.
-    pub fn owner(&self, role: &str) -> Option<&'static str> {
-        self.owners
-            .iter()
-            .find(|(r, _)| *r == role)
-            .map(|(_, s)| *s)
-    }
-
-    /// Records the owner's answer (only the first answer counts).
-    pub(crate) fn resolve(
-        &self,
-        role: &'static str,
-        started: bool,
-        by: &'static str,
-        todo: Option<String>,
-    ) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.entry(role).or_insert(if started {
-            Gate::Open
-        } else {
-            Gate::Blocked { by, todo }
-        });
-        self.changed.notify_all();
-    }
-
-    /// A stage ended: the roles it owned and never started are open.
-    pub(crate) fn stage_over(&self, stage: &'static Stage) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        for (role, owner) in &self.owners {
-            if *owner == stage.id {
-                state.entry(role).or_insert(Gate::Open);
-            }
-        }
-        self.changed.notify_all();
-    }
-
-    /// Waits for the owner's answer about `role`, or until `over` is set.
-    pub(crate) fn wait(&self, role: &str, name: &str, over: &Flag) -> Result<(), Failure> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            match state.get(role) {
-                Some(Gate::Open) => return Ok(()),
-                Some(Gate::Blocked {
-                    todo: Some(place), ..
-                }) => {
-                    return Err(Failure::not_implemented(place.clone()));
-                }
-                Some(Gate::Blocked { by, todo: None }) => {
-                    return Err(Failure::not_run(format!(
-                        "fix `{by}` first (the {name} did not start there)"
-                    )));
-                }
-                None if over.is_set() => return Err(Failure::timed_out("the stage is over")),
-                None => {}
-            }
-            state = self
-                .changed
-                .wait_timeout(state, Duration::from_millis(50))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-    }
-}
+pub use stage::run_stage;
 
 /// What to grade.
 pub struct Request<'a> {
@@ -240,7 +145,9 @@ pub fn grade(root: &Path, req: &Request, obs: &mut dyn Observer) -> RunReport {
     for (index, (lesson, stages)) in req.lessons.iter().enumerate() {
         let (bins, build) = lesson_binaries(lesson, req.flavor, &built, req.programs);
         let bins = Arc::new(bins);
-        let gates = Arc::new(Gates::new(stages));
+        let gates = Arc::new(Gates::new(
+            &stages.iter().map(|s| (s.id, s.roles)).collect::<Vec<_>>(),
+        ));
         for &stage in stages {
             let missing: Vec<&str> = stage
                 .roles
@@ -332,7 +239,7 @@ fn run_slots(slots: Vec<Slot>, jobs: usize, mut on: impl FnMut(Progress)) -> usi
                             gates,
                         } => {
                             let _ = tx.send(Event::Started(i));
-                            Box::new(stage::run_stage(
+                            Box::new(run_stage(
                                 lesson,
                                 stage,
                                 Arc::clone(bins),

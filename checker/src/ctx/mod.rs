@@ -1,21 +1,34 @@
 //! What a stage function works with: the lesson's programs, a transcript,
 //! and helpers that start programs under the harness's control.
 //!
+//! - [`Ctx`]: one running stage: start servers and clients, connect;
+//! - [`Finished`]: what a client program did, and checks on it;
+//! - [`Gates`]: a server that never started fails the later stages fast;
+//! - `announce`: the one line every server prints, read and diagnosed.
+//!
 //! Durations given to these helpers are timeouts *before* the time scale:
 //! the helpers scale them (see [`crate::time`]). Pauses that shape traffic
 //! (20 ms between bytes) are not timeouts and are never scaled.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::lessons::Lesson;
-use crate::process::{self, ANNOUNCE_TIMEOUT, Input, Limits};
-use crate::run::Gates;
-use crate::stage::{Binaries, Failure, Flag, Outcome, Shared, Stage};
+use crate::flag::Flag;
+use crate::process::{self, Input, Limits};
 use crate::time;
+use crate::verdict::{Failure, Outcome};
 use crate::wire::{self, Conn, Transcript};
+
+mod announce;
+mod finished;
+mod gates;
+
+pub use announce::ANNOUNCE_TIMEOUT;
+pub use finished::Finished;
+pub use gates::Gates;
 
 /// A server started by a stage.
 #[derive(Clone)]
@@ -29,142 +42,106 @@ pub struct Server {
     index: usize,
 }
 
-/// What a client program did.
-#[derive(Debug)]
-pub struct Finished {
-    /// The role's name, for messages ("client").
-    pub who: &'static str,
-    pub code: Option<i32>,
-    /// How it ended, in words ("exited with code 1").
-    pub how: String,
-    /// It crashed: a panic or a signal.
-    pub crashed: bool,
-    pub stdout: Vec<u8>,
-    pub stdout_total: u64,
-    pub stderr: String,
+/// The programs a stage can start, by role id ("server", "client").
+#[derive(Clone, Debug, Default)]
+pub struct Binaries {
+    paths: Vec<(&'static str, PathBuf)>,
 }
 
-impl Finished {
-    /// The program must have exited with code 0.
-    pub fn expect_success(&self) -> Outcome {
-        if self.code == Some(0) {
-            return Ok(());
-        }
-        let f = if self.crashed {
-            Failure::crashed(format!("the {} {}", self.who, self.how))
-        } else {
-            Failure::failed(format!("the {} {}", self.who, self.how))
-        };
-        Err(f
-            .expected("exit code 0")
-            .got(format!("stderr: {}", one_line_or_count(&self.stderr))))
+impl Binaries {
+    pub fn new() -> Binaries {
+        Binaries { paths: Vec::new() }
     }
-
-    /// The program must fail cleanly: non-zero exit, no panic, and exactly
-    /// one line on stderr that says what went wrong.
-    pub fn expect_one_line_error(&self) -> Outcome {
-        let expected = "exit code 1 and one line on stderr that says what went wrong";
-        let who = self.who;
-        if self.crashed {
-            return Err(Failure::crashed(format!("the {who} {} instead of reporting the error", self.how))
-                .expected(expected)
-                .got(format!("stderr: {}", one_line_or_count(&self.stderr)))
-                .hint("no unwrap() or expect() on network results: return the error and let main print it"));
-        }
-        if self.code == Some(0) {
-            return Err(Failure::failed(format!(
-                "the {who} exited with code 0, as if all went well"
-            ))
-            .expected(expected)
-            .got(format!("exit code 0, stdout {}", wire::show(&self.stdout))));
-        }
-        let lines = self.stderr.lines().filter(|l| !l.trim().is_empty()).count();
-        if lines != 1 {
-            return Err(Failure::failed(format!(
-                "the {who} {} but printed {lines} lines on stderr",
-                self.how
-            ))
-            .expected(expected)
-            .got(format!("stderr: {}", wire::quote_text(&self.stderr))));
-        }
-        Ok(())
+    pub fn with(mut self, role: &'static str, path: impl Into<PathBuf>) -> Binaries {
+        self.paths.retain(|(r, _)| *r != role);
+        self.paths.push((role, path.into()));
+        self
+    }
+    pub fn path(&self, role: &str) -> Option<&PathBuf> {
+        self.paths.iter().find(|(r, _)| *r == role).map(|(_, p)| p)
     }
 }
 
-impl Finished {
-    /// The program must exit with `code` and print exactly `stdout`;
-    /// `what` says what it was asked ("query www.example.test").
-    pub fn expect_exit(&self, what: &str, code: i32, stdout: &[u8]) -> Outcome {
-        let who = self.who;
-        if self.crashed {
-            return Err(Failure::crashed(format!("{what}: the {who} {}", self.how))
-                .got(format!("stderr: {}", wire::quote_text(self.stderr.trim()))));
+/// What one stage shares between its own threads and the watchdog.
+pub struct Shared {
+    pub(crate) transcript: Transcript,
+    /// The programs started, or `None` once the stage is over: after that
+    /// nothing more can be started.
+    pub(crate) procs: Mutex<Option<Vec<process::Proc>>>,
+    /// Set when the stage ends: its waits stop.
+    pub(crate) over: Flag,
+    /// Each peer's own stop flag, set when the stage ends too.
+    pub(crate) peer_flags: Mutex<Vec<Flag>>,
+}
+
+impl Shared {
+    /// A new stage's: nothing started yet, nothing said.
+    pub fn new() -> Shared {
+        Shared {
+            transcript: Transcript::new(),
+            procs: Mutex::new(Some(Vec::new())),
+            over: Flag::default(),
+            peer_flags: Mutex::new(Vec::new()),
         }
-        if self.code != Some(code) {
-            return Err(Failure::failed(format!(
-                "{what}: the {who} {}, not with code {code}",
-                self.how
-            ))
-            .expected(format!("exit code {code}, stdout {}", wire::show(stdout)))
-            .got(format!(
-                "stdout {}, stderr {}",
-                wire::show(&self.stdout),
-                wire::quote_text(self.stderr.trim())
-            )));
-        }
-        wire::compare(&format!("{what}: what it printed"), stdout, &self.stdout)
     }
 
-    /// [`Finished::expect_one_line_error`], and the line must say `word`
-    /// (such as "refused"): failing for some other reason is not enough.
-    pub fn expect_error_saying(&self, word: &str) -> Outcome {
-        self.expect_one_line_error()?;
-        if self.stderr.to_lowercase().contains(word) {
-            return Ok(());
+    /// Ends the stage: no more programs, peers stop, every program is
+    /// stopped. Returns the programs, for the report.
+    pub fn close(&self) -> Vec<process::Proc> {
+        self.over.set();
+        for flag in self
+            .peer_flags
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            flag.set();
         }
-        Err(Failure::failed(format!(
-            "the {} failed, but did not say that the connection was {word}",
-            self.who
-        ))
-        .expected(format!("one line on stderr that says `{word}`"))
-        .got(format!("stderr: {}", wire::quote_text(self.stderr.trim())))
-        .hint("print the error itself: the io::Error's text names what happened"))
+        let procs = self
+            .procs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_default();
+        let mut procs = procs;
+        for p in &mut procs {
+            p.stop();
+        }
+        procs
     }
 }
 
-fn one_line_or_count(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    match lines.as_slice() {
-        [] => "(empty)".into(),
-        [one] => wire::quote_text(one),
-        [first, ..] => format!(
-            "{} (and {} more lines)",
-            wire::quote_text(first),
-            lines.len() - 1
-        ),
+impl Default for Shared {
+    fn default() -> Self {
+        Shared::new()
     }
+}
+
+/// Who a stage is: its id, the roles it may start, and what messages call
+/// each of its lesson's roles ("server", "name server").
+pub struct Cast {
+    pub stage: &'static str,
+    pub roles: &'static [&'static str],
+    pub names: Vec<(&'static str, &'static str)>,
 }
 
 /// The context of one running stage.
 pub struct Ctx {
-    lesson: &'static Lesson,
-    stage: &'static Stage,
+    cast: Cast,
     bins: Arc<Binaries>,
     shared: Arc<Shared>,
     gates: Option<Arc<Gates>>,
 }
 
 impl Ctx {
-    pub(crate) fn new(
-        lesson: &'static Lesson,
-        stage: &'static Stage,
+    pub fn new(
+        cast: Cast,
         bins: Arc<Binaries>,
         shared: Arc<Shared>,
         gates: Option<Arc<Gates>>,
     ) -> Ctx {
         Ctx {
-            lesson,
-            stage,
+            cast,
             bins,
             shared,
             gates,
@@ -210,7 +187,11 @@ impl Ctx {
 
     /// The name of a role in messages ("server", "name server").
     pub fn role_name(&self, role: &str) -> &'static str {
-        self.lesson.role(role).map_or("program", |r| r.name)
+        self.cast
+            .names
+            .iter()
+            .find(|(id, _)| *id == role)
+            .map_or("program", |(_, name)| name)
     }
 
     fn spawn(
@@ -220,10 +201,10 @@ impl Ctx {
         input: Input,
         limits: Limits,
     ) -> Result<usize, Failure> {
-        if !self.stage.roles.contains(&role) {
+        if !self.cast.roles.contains(&role) {
             return Err(Failure::checker_error(format!(
                 "stage `{}` runs the {role} but does not list it in its roles",
-                self.stage.id
+                self.cast.stage
             )));
         }
         let path = self.bins.path(role).ok_or_else(|| {
@@ -282,15 +263,15 @@ impl Ctx {
     ) -> Result<Server, Failure> {
         let owner = self.gates.as_ref().and_then(|g| g.owner(role));
         if let (Some(gates), Some(owner)) = (&self.gates, owner)
-            && owner != self.stage.id
+            && owner != self.cast.stage
         {
             gates.wait(role, self.role_name(role), &self.shared.over)?;
         }
         let (started, todo) = self.start_server_now(role, args, limits);
         if let (Some(gates), Some(owner)) = (&self.gates, owner)
-            && owner == self.stage.id
+            && owner == self.cast.stage
         {
-            gates.resolve(role, started.is_ok(), self.stage.id, todo);
+            gates.resolve(role, started.is_ok(), self.cast.stage, todo);
         }
         started
     }
@@ -315,7 +296,7 @@ impl Ctx {
         let timeout = time::scaled(ANNOUNCE_TIMEOUT);
         let line = process::await_announcement(rx, timeout);
         let read = self.with_proc(index, |p| {
-            let addr = p.read_announcement(line, timeout);
+            let addr = announce::read(p, line, timeout);
             if addr.is_err() {
                 // It will not serve: stop it now, which also lets its
                 // stderr drain, so that a todo!() in it is seen.
@@ -467,111 +448,6 @@ impl Ctx {
         })?;
         self.note(format!("the {who} {}", finished.how));
         Ok(finished)
-    }
-
-    /// One client connects and sits idle; then `n` clients connect at once
-    /// and each runs `exchange`; then the idle one runs it too. A server
-    /// that serves one client at a time fails here: the idle client blocks
-    /// it. The transcript keeps the idle client and the first client only.
-    pub fn idle_then_many(
-        &self,
-        server: &Server,
-        n: usize,
-        exchange: impl Fn(&mut Conn) -> Outcome + Sync,
-    ) -> Outcome {
-        let mut idle = self.connect(server, "idle client")?;
-        self.note(format!(
-            "the idle client sends nothing yet and keeps its connection open; {n} clients connect at once"
-        ));
-        let quiet = Transcript::new();
-        self.all_at_once(n, |i| {
-            let log = if i == 1 { self.transcript() } else { &quiet };
-            let mut conn = Conn::connect(log, &format!("client {i}"), server.addr)?;
-            exchange(&mut conn)
-        })?;
-        self.note(format!("all {n} clients were served"));
-        exchange(&mut idle)
-    }
-
-    /// The cap on clients: `cap` clients are served (`ask` then `answer`)
-    /// and stay connected; one more connects and `ask`s. It must not be
-    /// served yet, nor closed: it waits in the kernel's queue. When one of
-    /// the others leaves, it must be served (`answer`) at once.
-    pub fn past_the_cap(
-        &self,
-        server: &Server,
-        cap: usize,
-        ask: impl Fn(&mut Conn) -> Outcome,
-        answer: impl Fn(&mut Conn) -> Outcome,
-    ) -> Outcome {
-        let mut held = Vec::new();
-        for i in 1..=cap {
-            let mut conn = self.connect(server, &format!("client {i}"))?;
-            ask(&mut conn)
-                .and_then(|()| answer(&mut conn))
-                .map_err(|f| {
-                    f.context(format!("below the cap, client {i} was not served: "))
-                        .hint("serve each client on a thread of its own: the clients before it are still connected")
-                })?;
-            held.push(conn);
-        }
-        self.note(format!(
-            "{cap} clients are connected and served: the cap is reached"
-        ));
-        let mut next = self.connect(server, &format!("client {}", cap + 1))?;
-        ask(&mut next)?;
-        let wait = Duration::from_millis(200);
-        match next.recv_some(4096, wait) {
-            Err(e) if wire::is_timeout(&e) => {
-                self.note(format!(
-                    "client {} got no answer for {}ms: it waits, as it should",
-                    cap + 1,
-                    wait.as_millis()
-                ));
-            }
-            Ok(bytes) if !bytes.is_empty() => {
-                self.transcript().received(next.name(), &bytes);
-                return Err(Failure::failed(format!(
-                    "the {} served client {} while {cap} others were connected: the cap of {cap} was ignored",
-                    self.role_name(server.role),
-                    cap + 1
-                ))
-                .hint("take a slot before each accept (Slots::acquire): at the cap, stop accepting until a client leaves"));
-            }
-            _ => {
-                return Err(Failure::failed(format!(
-                    "the {} closed the connection of client {}, past the cap",
-                    self.role_name(server.role),
-                    cap + 1
-                ))
-                .expected("the client to wait in the kernel's queue until a slot frees")
-                .got("the connection closed at once")
-                .hint("don't accept and close at the cap: stop accepting (take a slot before accept) and let newcomers wait"));
-            }
-        }
-        held.remove(0).close();
-        self.note(format!(
-            "client 1 leaves: client {} should be served now",
-            cap + 1
-        ));
-        answer(&mut next).map_err(|f| {
-            f.hint("when a client leaves, its slot must free (drop its permit), and the next client be accepted")
-        })
-    }
-
-    /// An idle client: after `before` (sending part of a request, say), it
-    /// says nothing, and the server (told `--idle-timeout`) must close it.
-    pub fn expect_idle_drop(
-        &self,
-        server: &Server,
-        before: impl FnOnce(&mut Conn) -> Outcome,
-    ) -> Outcome {
-        let mut idle = self.connect(server, "idle client")?;
-        before(&mut idle)?;
-        self.note("the idle client now says nothing, and keeps the connection open");
-        idle.expect_close().map_err(|f| {
-            f.hint("give each client's socket a read timeout of --idle-timeout (set_read_timeout), and drop the client when a read times out")
-        })
     }
 
     /// Runs `client(i)` for i in 1..=n, all at once on threads of their

@@ -1,91 +1,12 @@
-//! Reports: the run's results as data (serialised for `--format json`) and
-//! as text for a person, with a scoreboard at the end.
+//! The report as text for a person: a block per stage (verdict, what was
+//! sent and received, expected and got, one hint) and a scoreboard.
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use crate::lessons;
+use crate::verdict::Verdict;
 
-use crate::lessons::{self, Flavor, Lesson};
-use crate::stage::{self, StageReport, Verdict};
-
-/// How a lesson's build went.
-#[derive(Clone, Debug, Serialize)]
-pub struct BuildReport {
-    /// Every program of the lesson was built.
-    pub ok: bool,
-    pub warnings: usize,
-    /// Why it did not build, in one line.
-    pub error: Option<String>,
-    /// The compiler's first error, as cargo renders it.
-    pub first_error: Option<String>,
-    /// Everything the compiler said about the package.
-    pub diagnostics: String,
-}
-
-/// One lesson's results.
-#[derive(Clone, Debug, Serialize)]
-pub struct LessonReport {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub flavor: Flavor,
-    pub package: String,
-    /// Where the package lives (`lessons/echo`).
-    pub package_dir: String,
-    pub chapter: String,
-    pub build: BuildReport,
-    pub stages: Vec<StageReport>,
-    pub points: u32,
-    pub max_points: u32,
-}
-
-impl LessonReport {
-    /// A lesson's report before its stages have run.
-    pub fn new(lesson: &'static Lesson, flavor: Flavor, build: BuildReport) -> LessonReport {
-        LessonReport {
-            id: lesson.id,
-            title: lesson.title,
-            flavor,
-            package: lesson.package_name(flavor),
-            package_dir: lesson.package_dir(flavor),
-            chapter: lesson.chapter.to_string(),
-            build,
-            stages: Vec::new(),
-            points: 0,
-            max_points: 0,
-        }
-    }
-
-    /// Adds up the points once the stages are in.
-    pub fn finish(&mut self) {
-        (self.points, self.max_points) = stage::total(&self.stages);
-    }
-}
-
-/// A whole run.
-#[derive(Clone, Debug, Serialize)]
-pub struct RunReport {
-    pub lessons: Vec<LessonReport>,
-    pub points: u32,
-    pub max_points: u32,
-    /// Every stage of every lesson graded passed.
-    pub passed: bool,
-}
-
-impl RunReport {
-    pub fn new(lessons: Vec<LessonReport>) -> RunReport {
-        let points = lessons.iter().map(|l| l.points).sum();
-        let max_points = lessons.iter().map(|l| l.max_points).sum();
-        let passed = lessons
-            .iter()
-            .all(|l| l.build.ok && l.stages.iter().all(|s| s.verdict.earns_points()));
-        RunReport {
-            lessons,
-            points,
-            max_points,
-            passed,
-        }
-    }
-}
+use super::model::{LessonReport, RunReport, StageReport};
 
 /// ANSI colors, or nothing.
 #[derive(Clone, Copy)]

@@ -1,0 +1,147 @@
+//! The registry of process groups the checker started, and the signals
+//! that end them: so that Ctrl-C, a panic or the end of a stage leaves no
+//! program behind.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::platform;
+
+/// Process groups started and not yet reaped, for [`kill_everything`].
+pub(super) static LIVE_GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+
+/// Kills every process group the checker started and has not reaped yet.
+/// Called on Ctrl-C and when the checker's main thread panics; safe to call
+/// twice.
+pub fn kill_everything() {
+    // Under the lock, so that no child checker is tracked after the list
+    // below is taken.
+    {
+        let _groups = POLITE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+        STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    let polite: Vec<i32> = POLITE_GROUPS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .copied()
+        .collect();
+    for pgid in polite {
+        stop_group_politely(pgid);
+    }
+    let groups = LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+    for &pgid in groups.iter() {
+        signal_group(pgid, libc::SIGKILL);
+    }
+    for &pgid in groups.iter() {
+        wait_until_gone(pgid);
+    }
+}
+
+/// Puts a process group started elsewhere (the build) among those that
+/// [`kill_everything`] stops, until [`forget_group`].
+pub fn track_group(pgid: i32) {
+    LIVE_GROUPS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(pgid);
+}
+
+/// Kills a whole group at once.
+pub fn kill_group(pgid: i32) {
+    signal_group(pgid, libc::SIGKILL);
+}
+
+pub fn forget_group(pgid: i32) {
+    LIVE_GROUPS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&pgid);
+}
+
+/// Groups of child checkers (`cargo grade class`): asked to stop first
+/// (SIGTERM, which they answer by stopping everything they started), and
+/// killed only if they do not.
+static POLITE_GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+
+/// Set once the checker is stopping everything (Ctrl-C): nothing new may
+/// start after that.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn stopping() -> bool {
+    STOPPING.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Tracks a child checker's group; false (and the group is stopped at
+/// once) when the checker is already stopping everything.
+pub fn track_group_politely(pgid: i32) -> bool {
+    let mut groups = POLITE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+    if stopping() {
+        drop(groups);
+        stop_group_politely(pgid);
+        return false;
+    }
+    groups.insert(pgid);
+    true
+}
+
+/// Asks the group to stop, waits a little, then kills what is left.
+pub fn stop_group_politely(pgid: i32) {
+    signal_group(pgid, libc::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !live_members(pgid).is_empty() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    signal_group(pgid, libc::SIGKILL);
+    wait_until_gone(pgid);
+    POLITE_GROUPS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&pgid);
+}
+
+/// How many groups are alive: for tests that check nothing is left.
+pub fn live_group_count() -> usize {
+    LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner()).len()
+}
+
+/// A signal is delivered asynchronously: wait (briefly) until every process
+/// of the group has really died, so that nothing outlives the checker.
+pub(super) fn wait_until_gone(pgid: i32) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !live_members(pgid).is_empty() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+pub(super) fn signal_group(pgid: i32, signal: i32) {
+    // SAFETY: kill(2) has no memory effects; a negative pid names a group.
+    unsafe {
+        libc::kill(-pgid, signal);
+    }
+}
+
+/// The pids of processes, not zombies, whose process group is `pgid`.
+/// Reads /proc, so it sees grandchildren that the checker never knew of
+/// (nothing where there is no /proc).
+pub fn live_members(pgid: i32) -> Vec<i32> {
+    platform::pids()
+        .into_iter()
+        .filter(|&pid| {
+            matches!(platform::stat(pid), Some(s) if s.pgrp == pgid && s.state != 'Z' && s.state != 'X')
+        })
+        .collect()
+}
+
+/// The live processes (not zombies) whose environment holds `KEY=VALUE`:
+/// a test marks what it starts with a variable every descendant inherits,
+/// then checks that none of them is left.
+pub fn marked(key: &str, value: &str) -> Vec<i32> {
+    let entry = format!("{key}={value}");
+    platform::pids()
+        .into_iter()
+        .filter(|&pid| platform::has_env(pid, &entry) && platform::is_alive(pid))
+        .collect()
+}
