@@ -40,7 +40,14 @@ const LEFT_OUT: &[&str] = &[
 ];
 
 /// The maintainers' test targets, removed from the checker's manifest.
-const MAINTAINER_TESTS: &[&str] = &["references", "mistakes", "pristine"];
+const MAINTAINER_TESTS: &[&str] = &[
+    "references",
+    "mistakes",
+    "pristine",
+    "release",
+    "class",
+    "student",
+];
 
 /// Recipes of the justfile that need what a release leaves out.
 const MAINTAINER_RECIPES: &[&str] = &[
@@ -205,8 +212,29 @@ your own view.
     )
 }
 
-/// GitHub Classroom: grades on every push, points per lesson.
-pub const CLASSROOM_WORKFLOW: &str = include_str!("../templates/classroom.yml");
+/// GitHub Classroom: grades on every push, points per lesson. The lessons
+/// come from the registry, so a new lesson is in it without a hand edit.
+pub fn classroom_workflow() -> String {
+    const TEMPLATE: &str = include_str!("../templates/classroom.yml");
+    // A step output's name may not hold a dash: `udp-upper` is `udp_upper`.
+    let output = |id: &str| id.replace('-', "_");
+    let ids: Vec<&str> = lessons::LESSONS.iter().map(|l| l.id).collect();
+    let env: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            format!(
+                "          {}_RESULTS: \"${{{{ steps.grade.outputs.{} }}}}\"",
+                output(id).to_uppercase(),
+                output(id)
+            )
+        })
+        .collect();
+    let runners: Vec<String> = ids.iter().map(|id| output(id)).collect();
+    TEMPLATE
+        .replace("{{LESSON_IDS}}", &ids.join(" "))
+        .replace("{{RESULTS_ENV}}", &env.join("\n"))
+        .replace("{{RUNNERS}}", &runners.join(","))
+}
 
 /// What a release wrote.
 pub struct Written {
@@ -257,7 +285,7 @@ pub fn student_release(root: &Path, out: &Path) -> Result<Written, String> {
     std::fs::write(out.join("README.md"), student_readme()).map_err(|e| e.to_string())?;
     let workflow = out.join(".github/workflows/classroom.yml");
     std::fs::create_dir_all(workflow.parent().expect("a folder")).map_err(|e| e.to_string())?;
-    std::fs::write(&workflow, CLASSROOM_WORKFLOW).map_err(|e| e.to_string())?;
+    std::fs::write(&workflow, classroom_workflow()).map_err(|e| e.to_string())?;
     files += 2;
     Ok(Written { files })
 }
@@ -317,6 +345,29 @@ mod tests {
             student_justfile(just),
             "# List\ndefault:\n    @just --list\n\n# Grade\ngrade *LESSONS:\n    cargo grade\n"
         );
+    }
+
+    #[test]
+    fn the_classroom_workflow_grades_every_lesson_of_the_registry() {
+        let workflow = classroom_workflow();
+        for placeholder in ["{{LESSON_IDS}}", "{{RESULTS_ENV}}", "{{RUNNERS}}"] {
+            assert!(!workflow.contains(placeholder), "{workflow}");
+        }
+        for lesson in lessons::LESSONS {
+            let output = lesson.id.replace('-', "_");
+            assert!(
+                workflow.contains(&format!("steps.grade.outputs.{output} }}")),
+                "{}",
+                lesson.id
+            );
+        }
+        let runners: Vec<String> = lessons::LESSONS
+            .iter()
+            .map(|l| l.id.replace('-', "_"))
+            .collect();
+        assert!(workflow.contains(&format!("runners: {}\n", runners.join(","))));
+        let ids: Vec<&str> = lessons::LESSONS.iter().map(|l| l.id).collect();
+        assert!(workflow.contains(&format!("for lesson in {}; do", ids.join(" "))));
     }
 
     #[test]
