@@ -20,14 +20,19 @@
 //! - [`sandbox`]: limits and a network of its own for code nobody checked;
 //! - [`class`]: a whole class at once, into a gradebook;
 //! - [`release`]: the student repository and the Gradescope bundle;
-//! - [`time`]: the one time scale every deadline follows.
+//! - [`time`]: the one time scale every deadline follows;
+//! - [`cli`]: `cargo grade`'s subcommands, one module each (the binary
+//!   only parses and dispatches);
+//! - [`platform`]: every Linux-only call, with a fallback elsewhere.
 
 pub mod builder;
 pub mod class;
+pub mod cli;
 pub mod ctx;
 pub mod export;
 pub mod lessons;
 pub mod peer;
+pub mod platform;
 pub mod process;
 pub mod progress;
 pub mod release;
