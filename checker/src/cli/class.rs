@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::pool::{self, Done, Ended, Snapshot};
+use super::pool::{self, Done, Ended, Snapshot, Ticker};
 use super::{Exit, Term, fail, lessons_or_all, usage_error};
 use crate::class::{self, Entry, Outcome};
 use crate::{process, run, submission, time};
@@ -149,11 +149,11 @@ pub fn run(dir: &Path, options: &Options) -> Exit {
         }
         let _ = std::io::stdout().flush();
     };
-    let tick = terminal.then_some((
-        Duration::from_millis(250),
-        &mut bar as &mut dyn FnMut(&Snapshot<Graded>),
-    ));
-    let results = pool::run_all(&entries, parallel, grade_one, finished, tick);
+    let ticker = terminal.then_some(Ticker {
+        every: Duration::from_millis(250),
+        show: &mut bar,
+    });
+    let results = pool::run_all(&entries, parallel, grade_one, finished, ticker);
 
     let rows: Vec<class::Row> = entries
         .iter()

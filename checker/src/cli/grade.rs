@@ -438,12 +438,14 @@ mod tests {
 
     #[test]
     fn a_plan_names_lessons_and_stages_or_says_what_is_wrong() {
-        let all = plan(&args(&[], &[])).expect("every lesson");
+        let every = args(&[], &[]);
+        let all = plan(&every).expect("every lesson");
         assert_eq!(all.lessons.len(), lessons::LESSONS.len());
         assert_eq!(all.flavor, Flavor::Lesson);
         assert!(all.jobs >= 1);
 
-        let one = plan(&args(&["echo"], &["binary"])).expect("one stage");
+        let binary = args(&["echo"], &["binary"]);
+        let one = plan(&binary).expect("one stage");
         assert_eq!(one.lessons.len(), 1);
         let ids: Vec<&str> = one.lessons[0].1.iter().map(|s| s.id).collect();
         assert_eq!(ids, ["binary"]);
@@ -480,7 +482,8 @@ mod tests {
 
     #[test]
     fn the_list_shows_each_lesson_then_its_stages() {
-        let request = plan(&args(&["echo"], &[])).expect("echo");
+        let echo_args = args(&["echo"], &[]);
+        let request = plan(&echo_args).expect("echo");
         let text = list_text(&request.lessons);
         let echo = lessons::find("echo").expect("echo");
         assert!(

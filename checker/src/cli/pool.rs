@@ -103,6 +103,13 @@ impl<R> Snapshot<'_, R> {
     }
 }
 
+/// Shows the pool as it goes, on the thread that runs it: `show` is
+/// called every `every`, and once more when all is over.
+pub struct Ticker<'a, R> {
+    pub every: Duration,
+    pub show: &'a mut dyn FnMut(&Snapshot<R>),
+}
+
 struct Board<R> {
     results: Vec<Option<Done<R>>>,
     running: Vec<usize>,
@@ -116,8 +123,8 @@ fn lock<R>(board: &Mutex<Board<R>>) -> MutexGuard<'_, Board<R>> {
 
 /// Runs `work` on every item, `parallel` at a time (at least one), the
 /// items started in their order. `finished` is told of each item as it
-/// ends, on its worker's thread. `tick`, when given, is shown the pool
-/// every `every` on the calling thread, and once more when all is over.
+/// ends, on its worker's thread. A [`Ticker`], when given, is shown the
+/// pool as it goes.
 ///
 /// Returns each item's result by the items' order; `None` for an item
 /// never started, because the checker was stopping (Ctrl-C).
@@ -126,7 +133,7 @@ pub fn run_all<T: Sync, R: Send>(
     parallel: usize,
     work: impl Fn(&T) -> R + Sync,
     finished: impl Fn(&T, &R, Duration) + Sync,
-    tick: Option<(Duration, &mut dyn FnMut(&Snapshot<R>))>,
+    ticker: Option<Ticker<R>>,
 ) -> Vec<Option<Done<R>>> {
     // Popped from the end: reversed, so that the items go in order.
     let queue = Mutex::new((0..items.len()).rev().collect::<Vec<_>>());
@@ -161,12 +168,12 @@ pub fn run_all<T: Sync, R: Send>(
                 }
             });
         }
-        if let Some((every, tick)) = tick {
+        if let Some(Ticker { every, show }) = ticker {
             loop {
                 let over = live.load(Ordering::SeqCst) == 0;
                 {
                     let board = lock(&board);
-                    tick(&Snapshot {
+                    show(&Snapshot {
                         results: &board.results,
                         running: &board.running,
                         over,
@@ -261,7 +268,10 @@ mod tests {
             |_, _, _| {
                 finished.fetch_add(1, Ordering::SeqCst);
             },
-            Some((Duration::from_millis(5), &mut tick)),
+            Some(Ticker {
+                every: Duration::from_millis(5),
+                show: &mut tick,
+            }),
         );
         let got: Vec<u64> = results
             .iter()
