@@ -1,6 +1,6 @@
 //! `cargo grade class DIR`: every submission of a class graded by a child
 //! checker (`cargo grade --sandbox --submission …`), a few at a time on a
-//! [`pool`](super::pool), each under a deadline, into a gradebook. It owns
+//! [`pool`], each under a deadline, into a gradebook. It owns
 //! the command's options, the child checker's command line, what a
 //! child's end means for the student ([`outcome`]), the progress line and
 //! the summary; [`crate::class`] owns the submissions, the cache and the

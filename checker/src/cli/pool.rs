@@ -38,7 +38,7 @@ pub enum Ended {
 ///
 /// The child runs in a process group of its own, so that stopping it
 /// reaches whatever it started; it dies with the checker (on Linux, even
-/// when the checker is killed: [`platform::die_with_parent`] with
+/// when the checker is killed: `platform::die_with_parent` with
 /// `SIGTERM`, which a child checker answers by stopping what it started);
 /// and Ctrl-C stops it ([`process::track_group_politely`]). However it
 /// ends, its group is stopped (SIGTERM, then SIGKILL) and the child reaped

@@ -3,10 +3,10 @@
 //! asking. It owns the dialogue and the reading of the file named;
 //! [`crate::stubs`] owns the stubs, the plan and the backup.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
-use super::{Exit, fail, lessons_named, usage_error};
+use super::{Exit, Term, fail, lessons_named, usage_error};
 use crate::lessons::Flavor;
 use crate::stubs;
 
@@ -30,7 +30,7 @@ pub fn run(args: &Args, root: &Path) -> Exit {
 /// "Go on? [y/N]" on the terminal, and the answer; `None` when stdin is
 /// not a terminal (nobody to ask).
 fn ask_on_the_terminal() -> Option<String> {
-    if !std::io::stdin().is_terminal() {
+    if !Term::can_ask() {
         return None;
     }
     print!("Go on? [y/N] ");

@@ -1,6 +1,7 @@
 //! The one place that decides what the terminal gets: live status lines
-//! (only on a terminal) and colour (only on a terminal, and never when
-//! `NO_COLOR` is set: <https://no-color.org>).
+//! (only on a terminal), colour (only on a terminal, and never when
+//! `NO_COLOR` is set: <https://no-color.org>), and questions (only when
+//! stdin is a terminal).
 
 use std::ffi::OsStr;
 use std::io::IsTerminal;
@@ -45,6 +46,11 @@ impl Term {
     /// The colours for this stream.
     pub fn paint(self) -> Paint {
         Paint { on: self.colour }
+    }
+
+    /// Whether someone at a terminal can answer a question (stdin is one).
+    pub fn can_ask() -> bool {
+        std::io::stdin().is_terminal()
     }
 }
 
