@@ -1,12 +1,13 @@
-//! `cargo grade class DIR`: a whole class at once.
+//! `cargo grade class DIR`: a whole class at once, the data side.
 //!
 //! `DIR` holds one folder per student (a clone, or just its `lessons/`).
-//! Each submission is graded by a child `cargo grade --submission`, in a
-//! process group of its own, a few at a time, under a deadline: one that
-//! does not build, hangs or floods costs its own points and nothing more.
-//! Each child writes the student's JSON and text reports; this module
-//! gathers their points into a gradebook (CSV), and skips a submission
-//! whose files, and whose checker, have not changed since it was graded.
+//! Each submission is graded by a child `cargo grade --submission` (see
+//! [`crate::cli::class`], which runs them on a pool), into the student's
+//! folder of the output: `students/NAME/` with `report.json`,
+//! `report.txt`, `output.log` and `inputs.key`. This module finds the
+//! submissions, decides when a submission's last reports still stand (its
+//! files and its checker have not changed), and gathers the points into a
+//! gradebook (CSV).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -65,6 +66,53 @@ pub fn inputs_key(entry: &Entry, checker: &Path, options: &str) -> Option<u64> {
     Some(progress::fingerprint_of(&text))
 }
 
+/// The folder of `student`'s reports under the output folder `out`.
+pub fn student_dir(out: &Path, student: &str) -> PathBuf {
+    out.join("students").join(student)
+}
+
+/// The JSON report in a student's folder, if there is a readable one.
+pub fn read_report(dir: &Path) -> Option<Value> {
+    let text = std::fs::read_to_string(dir.join("report.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// The report in a student's folder `dir`, when it was made from the same
+/// inputs as now (`key`, from [`inputs_key`]): then it stands, and the
+/// submission is not graded again. `None` without a key (the inputs could
+/// not be read), or when anything differs.
+pub fn kept_report(dir: &Path, key: Option<u64>) -> Option<Value> {
+    let key = key?;
+    let kept = std::fs::read_to_string(dir.join("inputs.key")).ok()?;
+    if kept != format!("{key:x}") {
+        return None;
+    }
+    read_report(dir)
+}
+
+/// Forgets a student's last report, before grading again: a run that
+/// stops halfway must not leave the old one standing.
+pub fn forget(dir: &Path) {
+    let _ = std::fs::remove_file(dir.join("inputs.key"));
+    let _ = std::fs::remove_file(dir.join("report.json"));
+}
+
+/// Remembers what the report in `dir` was made from, for [`kept_report`].
+pub fn remember(dir: &Path, key: Option<u64>) {
+    if let Some(key) = key {
+        let _ = std::fs::write(dir.join("inputs.key"), format!("{key:x}"));
+    }
+}
+
+/// Whether any submission's child checker said that this machine refused
+/// it a network namespace (in its `output.log`).
+pub fn sandbox_refused(out: &Path, entries: &[Entry]) -> bool {
+    entries.iter().any(|e| {
+        std::fs::read_to_string(student_dir(out, &e.student).join("output.log"))
+            .is_ok_and(|log| log.contains("no network namespace"))
+    })
+}
+
 /// How a submission's grading ended.
 #[derive(Clone, Debug)]
 pub enum Outcome {
@@ -75,6 +123,7 @@ pub enum Outcome {
 }
 
 /// One row of the gradebook.
+#[derive(Clone, Debug)]
 pub struct Row {
     pub student: String,
     /// Points per lesson, in the order of the lessons graded.
@@ -84,6 +133,8 @@ pub struct Row {
     pub status: String,
 }
 
+/// A student's row: their points per lesson from the report, or zeros and
+/// why they were not graded.
 pub fn row(student: &str, lessons: &[&Lesson], outcome: &Outcome) -> Row {
     match outcome {
         Outcome::NotGraded(why) => Row {
@@ -166,6 +217,19 @@ pub fn gradebook(lessons: &[&Lesson], rows: &[Row]) -> String {
     out
 }
 
+/// Writes the gradebook of `rows` into `out/gradebook.csv`; returns its
+/// path and text, or says what could not be written.
+pub fn write_gradebook(
+    out: &Path,
+    lessons: &[&Lesson],
+    rows: &[Row],
+) -> Result<(PathBuf, String), String> {
+    let csv = gradebook(lessons, rows);
+    let path = out.join("gradebook.csv");
+    std::fs::write(&path, &csv).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((path, csv))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +261,98 @@ mod tests {
             gradebook(&chosen, &rows),
             "student,echo,total,max,status\nada,35,35,100,ok\n\"bob, jr\",0,0,100,\"no \"\"lessons\"\"\"\n"
         );
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("grade-class-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a folder");
+        dir
+    }
+
+    #[test]
+    fn a_report_stands_only_while_its_inputs_are_the_same() {
+        let dir = scratch("kept");
+        let report = serde_json::json!({"lessons": []});
+        std::fs::write(dir.join("report.json"), report.to_string()).expect("a report");
+        assert_eq!(kept_report(&dir, Some(0xab)), None, "never remembered");
+        remember(&dir, Some(0xab));
+        assert_eq!(kept_report(&dir, Some(0xab)), Some(report.clone()));
+        assert_eq!(kept_report(&dir, Some(0xac)), None, "the inputs changed");
+        assert_eq!(
+            kept_report(&dir, None),
+            None,
+            "the inputs could not be read"
+        );
+        std::fs::write(dir.join("report.json"), "{ cut sh").expect("a broken report");
+        assert_eq!(kept_report(&dir, Some(0xab)), None, "a report cut short");
+        forget(&dir);
+        assert!(!dir.join("inputs.key").exists() && !dir.join("report.json").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn inputs_change_with_the_lessons_and_the_options() {
+        let dir = scratch("key");
+        let entry = Entry {
+            student: "ada".into(),
+            dir: dir.clone(),
+        };
+        assert_eq!(
+            inputs_key(&entry, &dir.join("checker"), ""),
+            None,
+            "no lessons"
+        );
+        let package = dir
+            .join("lessons")
+            .join(lessons::find("echo").unwrap().package);
+        std::fs::create_dir_all(package.join("src")).expect("lessons");
+        std::fs::write(package.join("Cargo.toml"), "[package]\n").expect("a manifest");
+        std::fs::write(package.join("src/lib.rs"), "// one\n").expect("a file");
+        std::fs::write(dir.join("checker"), "a checker").expect("a checker");
+        let key = |options: &str| inputs_key(&entry, &dir.join("checker"), options);
+        let first = key("a").expect("a key");
+        assert_eq!(key("a"), Some(first));
+        assert_ne!(key("b"), Some(first));
+        std::fs::write(package.join("src/lib.rs"), "// two\n").expect("an edit");
+        assert_ne!(key("a"), Some(first));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_submissions_are_the_folders_by_name() {
+        let dir = scratch("entries");
+        assert!(entries(&dir).is_err(), "an empty folder");
+        for name in ["bob", "ada", ".git"] {
+            std::fs::create_dir_all(dir.join(name)).expect("a folder");
+        }
+        std::fs::write(dir.join("notes.txt"), "").expect("a file");
+        let names: Vec<String> = entries(&dir)
+            .expect("two")
+            .into_iter()
+            .map(|e| e.student)
+            .collect();
+        assert_eq!(names, ["ada", "bob"]);
+        assert_eq!(student_dir(&dir, "ada"), dir.join("students/ada"));
+
+        let listed = entries(&dir).expect("two");
+        assert!(!sandbox_refused(&dir, &listed));
+        let ada = student_dir(&dir, "ada");
+        std::fs::create_dir_all(&ada).expect("a student's folder");
+        std::fs::write(ada.join("output.log"), "note: no network namespace\n").expect("log");
+        assert!(sandbox_refused(&dir, &listed));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_gradebook_is_written_where_it_belongs() {
+        let dir = scratch("book");
+        let chosen: Vec<&Lesson> = vec![lessons::find("echo").unwrap()];
+        let rows = [row("ada", &chosen, &Outcome::NotGraded("late".into()))];
+        let (path, csv) = write_gradebook(&dir, &chosen, &rows).expect("written");
+        assert_eq!(path, dir.join("gradebook.csv"));
+        assert_eq!(std::fs::read_to_string(&path).expect("the file"), csv);
+        assert!(write_gradebook(&dir.join("nosuch"), &chosen, &rows).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -20,6 +20,9 @@
 //!    shipped), [`submission`] (another checkout's lessons), [`watch`]
 //!    (re-grading on every save), [`class`] (a whole class into a
 //!    gradebook), [`release`] (the student repository).
+//! 8. [`cli`]: one module per subcommand of `cargo grade`, with the
+//!    terminal, colour and exit status handled once; `bin/grade.rs` only
+//!    parses the command line and dispatches.
 
 pub mod flag;
 pub mod platform;
@@ -49,3 +52,5 @@ pub mod release;
 pub mod stubs;
 pub mod submission;
 pub mod watch;
+
+pub mod cli;

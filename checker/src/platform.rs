@@ -284,4 +284,35 @@ mod tests {
             assert!(!has_env(me as i32, "PATH=/surely/not/this"));
         }
     }
+
+    /// Linux signals the child when the thread that forked it ends: a
+    /// child started from a thread that has since returned is gone.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_child_dies_with_the_thread_that_started_it() {
+        use std::os::unix::process::ExitStatusExt;
+        use std::time::{Duration, Instant};
+        let mut child = std::thread::spawn(|| {
+            let mut cmd = Command::new("sleep");
+            cmd.arg("30");
+            die_with_parent(&mut cmd, libc::SIGKILL);
+            cmd.spawn().expect("sleep")
+        })
+        .join()
+        .expect("the spawning thread");
+        let deadline = Instant::now() + crate::time::scaled(Duration::from_secs(10));
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let status = status.expect("the child should have died with its parent thread");
+        assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    }
 }
