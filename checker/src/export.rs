@@ -13,12 +13,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::lessons::{self, Flavor};
-use crate::process::ProgramReport;
-use crate::report::StageReport;
-use crate::report::{self, LessonReport, Paint, RunReport};
+use crate::report::{self, Paint, RunReport};
 use crate::time;
 use crate::verdict::Verdict;
-use crate::wire::Event;
 
 /// The version of the JSON report's shape (`checker/schema/report-v1.schema.json`).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -31,6 +28,9 @@ pub struct Context<'a> {
     pub graded: &'a Path,
 }
 
+/// The JSON report: a header saying what graded what and when, then the
+/// run itself, serialised as the report model is (one model for every
+/// format: see [`crate::report`]).
 #[derive(Serialize)]
 pub struct Report<'a> {
     pub schema_version: u32,
@@ -42,53 +42,9 @@ pub struct Report<'a> {
     pub flavor: Flavor,
     /// The lessons folder graded.
     pub graded: String,
-    pub points: u32,
-    pub max_points: u32,
-    /// Every stage graded earned its points.
-    pub passed: bool,
-    pub lessons: Vec<Lesson<'a>>,
-}
-
-#[derive(Serialize)]
-pub struct Lesson<'a> {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub level: u8,
-    pub package: &'a str,
-    pub chapter: &'a str,
-    pub points: u32,
-    pub max_points: u32,
-    pub build: Build<'a>,
-    pub stages: Vec<Stage<'a>>,
-}
-
-#[derive(Serialize)]
-pub struct Build<'a> {
-    pub ok: bool,
-    pub warnings: usize,
-    /// Why it did not build, in one line.
-    pub error: Option<&'a str>,
-    /// The compiler's first error, as cargo renders it.
-    pub first_error: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-pub struct Stage<'a> {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub verdict: Verdict,
-    pub points: u32,
-    pub max_points: u32,
-    pub seconds: f64,
-    /// What went wrong, in one paragraph (none when it passed).
-    pub summary: Option<&'a str>,
-    pub expected: Option<&'a str>,
-    pub got: Option<&'a str>,
-    /// The one hint shown for this failure.
-    pub hint: Option<&'a str>,
-    pub transcript: &'a [Event],
-    pub transcript_omitted: usize,
-    pub programs: &'a [ProgramReport],
+    /// Points, the verdict on the whole run, and every lesson.
+    #[serde(flatten)]
+    pub run: &'a RunReport,
 }
 
 /// `2026-11-29T18:05:12Z`.
@@ -125,54 +81,7 @@ pub fn json_report<'a>(run: &'a RunReport, ctx: &Context) -> Report<'a> {
         course_commit: commit(ctx.course),
         flavor: run.lessons.first().map_or(Flavor::Lesson, |l| l.flavor),
         graded: ctx.graded.display().to_string(),
-        points: run.points,
-        max_points: run.max_points,
-        passed: run.passed,
-        lessons: run.lessons.iter().map(lesson).collect(),
-    }
-}
-
-fn lesson(l: &LessonReport) -> Lesson<'_> {
-    Lesson {
-        id: l.id,
-        title: l.title,
-        level: lessons::find(l.id).map_or(0, |x| x.level),
-        package: &l.package,
-        chapter: &l.chapter,
-        points: l.points,
-        max_points: l.max_points,
-        build: Build {
-            ok: l.build.ok,
-            warnings: l.build.warnings,
-            error: l.build.error.as_deref(),
-            first_error: l.build.first_error.as_deref(),
-        },
-        stages: l.stages.iter().map(|s| stage(l.id, s)).collect(),
-    }
-}
-
-fn stage<'a>(lesson: &str, s: &'a StageReport) -> Stage<'a> {
-    let failure = s.failure.as_ref();
-    Stage {
-        id: s.id,
-        title: s.title,
-        verdict: s.verdict,
-        points: s.points,
-        max_points: s.max_points,
-        seconds: s.seconds,
-        summary: failure.map(|f| f.summary.as_str()),
-        expected: failure.and_then(|f| f.expected.as_deref()),
-        got: failure.and_then(|f| f.got.as_deref()),
-        // A stub's stage has no failure hint of its own: give the stage's,
-        // which says where to start.
-        hint: s.hint.as_deref().or_else(|| {
-            (s.verdict == Verdict::NotImplemented)
-                .then(|| lessons::find(lesson)?.stage(s.id).map(|x| x.hint))
-                .flatten()
-        }),
-        transcript: &s.transcript,
-        transcript_omitted: s.transcript_omitted,
-        programs: &s.programs,
+        run,
     }
 }
 

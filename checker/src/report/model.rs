@@ -1,6 +1,7 @@
 //! The report's data: one model, built by a run and read by every format.
 
 use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 
 use crate::course::{Flavor, Lesson, Stage};
 use crate::process::ProgramReport;
@@ -17,7 +18,9 @@ pub struct BuildReport {
     pub error: Option<String>,
     /// The compiler's first error, as cargo renders it.
     pub first_error: Option<String>,
-    /// Everything the compiler said about the package.
+    /// Everything the compiler said about the package (shown in the text
+    /// report; too long for the JSON one, which has the first error).
+    #[serde(skip_serializing)]
     pub diagnostics: String,
 }
 
@@ -26,6 +29,8 @@ pub struct BuildReport {
 pub struct LessonReport {
     pub id: &'static str,
     pub title: &'static str,
+    /// 1 sockets, 2 protocol modules, 3 remote objects.
+    pub level: u8,
     pub flavor: Flavor,
     pub package: String,
     /// Where the package lives (`lessons/echo`).
@@ -43,6 +48,7 @@ impl LessonReport {
         LessonReport {
             id: lesson.id,
             title: lesson.title,
+            level: lesson.level,
             flavor,
             package: lesson.package_name(flavor),
             package_dir: lesson.package_dir(flavor),
@@ -86,8 +92,10 @@ impl RunReport {
     }
 }
 
-/// The outcome of one stage, as the report shows it.
-#[derive(Clone, Debug, Serialize)]
+/// The outcome of one stage, as the report shows it. Serialised as the
+/// JSON report's `stage` (see `checker/schema/report-v1.schema.json`): the
+/// failure's words flattened beside the verdict.
+#[derive(Clone, Debug)]
 pub struct StageReport {
     pub id: &'static str,
     pub title: &'static str,
@@ -107,8 +115,34 @@ pub struct StageReport {
     pub programs: Vec<ProgramReport>,
     /// The process groups the stage started, for tests that check that
     /// nothing survives.
-    #[serde(skip)]
     pub process_groups: Vec<i32>,
+    /// The stage's own hint, which says where to start: what a program
+    /// reading the report is given for a stage not implemented yet.
+    pub stage_hint: &'static str,
+}
+
+impl Serialize for StageReport {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let failure = self.failure.as_ref();
+        let hint = self.hint.as_deref().or_else(|| {
+            (self.verdict == Verdict::NotImplemented).then_some(self.stage_hint)
+        });
+        let mut s = serializer.serialize_struct("StageReport", 13)?;
+        s.serialize_field("id", self.id)?;
+        s.serialize_field("title", self.title)?;
+        s.serialize_field("verdict", &self.verdict)?;
+        s.serialize_field("points", &self.points)?;
+        s.serialize_field("max_points", &self.max_points)?;
+        s.serialize_field("seconds", &self.seconds)?;
+        s.serialize_field("summary", &failure.map(|f| &f.summary))?;
+        s.serialize_field("expected", &failure.and_then(|f| f.expected.as_ref()))?;
+        s.serialize_field("got", &failure.and_then(|f| f.got.as_ref()))?;
+        s.serialize_field("hint", &hint)?;
+        s.serialize_field("transcript", &self.transcript)?;
+        s.serialize_field("transcript_omitted", &self.transcript_omitted)?;
+        s.serialize_field("programs", &self.programs)?;
+        s.end()
+    }
 }
 
 impl StageReport {
@@ -127,6 +161,7 @@ impl StageReport {
             transcript_omitted: 0,
             programs: Vec::new(),
             process_groups: Vec::new(),
+            stage_hint: stage.hint,
         }
     }
 }

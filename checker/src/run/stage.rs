@@ -137,6 +137,7 @@ fn judge(
             programs
         },
         process_groups,
+        stage_hint: stage.hint,
     }
 }
 
