@@ -124,9 +124,10 @@ pub struct StageReport {
 impl Serialize for StageReport {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let failure = self.failure.as_ref();
-        let hint = self.hint.as_deref().or_else(|| {
-            (self.verdict == Verdict::NotImplemented).then_some(self.stage_hint)
-        });
+        let hint = self
+            .hint
+            .as_deref()
+            .or_else(|| (self.verdict == Verdict::NotImplemented).then_some(self.stage_hint));
         let mut s = serializer.serialize_struct("StageReport", 13)?;
         s.serialize_field("id", self.id)?;
         s.serialize_field("title", self.title)?;
@@ -171,4 +172,26 @@ pub fn total(stages: &[StageReport]) -> (u32, u32) {
     stages
         .iter()
         .fold((0, 0), |(p, m), s| (p + s.points, m + s.max_points))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lessons;
+
+    #[test]
+    fn a_stage_not_implemented_yet_carries_its_own_hint_in_json() {
+        let stage = &lessons::find("echo").unwrap().stages[0];
+        let report =
+            StageReport::not_run(stage, Failure::not_implemented("the todo!() at x.rs:1:1"));
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["verdict"], "not_implemented");
+        assert_eq!(json["hint"], stage.hint);
+        assert_eq!(
+            json["summary"],
+            "not implemented yet: the todo!() at x.rs:1:1"
+        );
+        assert!(json["expected"].is_null() && json.get("failure").is_none());
+        assert!(json.get("process_groups").is_none() && json.get("stage_hint").is_none());
+    }
 }
