@@ -217,11 +217,19 @@ pub fn standings(root: &Path) -> Vec<Standing> {
         .collect()
 }
 
-/// The stage a student should work on next: the first one not passed, in
-/// course order.
+/// The stage a student should work on next: in the lesson they graded
+/// last, its first stage not passed; once that lesson is done (or before
+/// anything was graded), the first stage not passed in course order.
 pub fn next_in_course(all: &[Standing]) -> Option<(&Standing, &'static crate::course::Stage)> {
-    all.iter()
-        .find_map(|s| s.next_stage().map(|stage| (s, stage)))
+    let last = all
+        .iter()
+        .filter(|s| s.saved.is_some())
+        .max_by_key(|s| s.saved.as_ref().map_or(0, |saved| saved.graded_at));
+    last.and_then(|s| s.next_stage().map(|stage| (s, stage)))
+        .or_else(|| {
+            all.iter()
+                .find_map(|s| s.next_stage().map(|stage| (s, stage)))
+        })
 }
 
 /// The book's anchor for a heading, as mdBook makes it: lower case, spaces
@@ -379,6 +387,63 @@ fn first_line(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn graded(id: &str, at: u64, passed: &[&str]) -> Standing {
+        let lesson = lessons::find(id).unwrap();
+        let stages = passed
+            .iter()
+            .map(|s| {
+                let stage = SavedStage {
+                    verdict: Verdict::Passed,
+                    points: 5,
+                    summary: None,
+                    hint: None,
+                    fingerprint: 0,
+                };
+                (s.to_string(), stage)
+            })
+            .collect();
+        Standing {
+            lesson,
+            saved: Some(Saved {
+                graded_at: at,
+                build_ok: true,
+                fingerprint: 0,
+                stages,
+            }),
+            changed: false,
+        }
+    }
+
+    #[test]
+    fn the_next_stage_is_in_the_lesson_graded_last() {
+        let never = |id| Standing {
+            lesson: lessons::find(id).unwrap(),
+            saved: None,
+            changed: false,
+        };
+        // Nothing graded: the course's first stage.
+        let fresh = [never("echo"), never("fetch")];
+        let (s, stage) = next_in_course(&fresh).unwrap();
+        assert_eq!((s.lesson.id, stage.id), ("echo", "one-message"));
+        // echo half done long ago, fetch graded just now: fetch.
+        let fetch = lessons::find("fetch").unwrap();
+        let all = [
+            graded("echo", 100, &["one-message"]),
+            graded("fetch", 200, &[]),
+        ];
+        let (s, stage) = next_in_course(&all).unwrap();
+        assert_eq!((s.lesson.id, stage.id), ("fetch", fetch.stages[0].id));
+        // fetch all done: back to the first gap in course order.
+        let every: Vec<&str> = fetch.stages.iter().map(|s| s.id).collect();
+        let all = [
+            graded("echo", 100, &["one-message"]),
+            graded("fetch", 200, &every),
+        ];
+        let (s, stage) = next_in_course(&all).unwrap();
+        assert_eq!(s.lesson.id, "echo");
+        assert_ne!(stage.id, "one-message");
+    }
 
     #[test]
     fn anchors_are_made_as_mdbook_makes_them() {

@@ -62,6 +62,32 @@ fn misbehaving_server_is_diagnosed(
     common::assert_no_survivors(&report);
 }
 
+#[test]
+fn a_todo_reached_only_when_the_checker_stops_the_program_hides_nothing() {
+    let stage = echo::LESSON.stage("one-message").unwrap();
+    let bins = Binaries::new().with("server", common::fixture("fixture-todo-at-stop"));
+    let report = common::run(&echo::LESSON, stage.id, bins);
+    let text = common::explain(&report);
+    assert_eq!(report.verdict, Verdict::Passed, "{text}");
+    common::assert_no_survivors(&report);
+    // Where the stage fails for a reason of its own, the failure is its
+    // own, and the todo!() at the stop is only mentioned.
+    // (It keeps no idle timeout.)
+    let stage = echo::LESSON.stage("idle-timeout").unwrap();
+    let bins = Binaries::new().with("server", common::fixture("fixture-todo-at-stop"));
+    let report = common::run(&echo::LESSON, stage.id, bins);
+    let text = common::explain(&report);
+    assert!(
+        matches!(report.verdict, Verdict::Failed | Verdict::TimedOut),
+        "{text}"
+    );
+    assert!(
+        text.contains("When the checker stopped it, it then reached a todo!()"),
+        "{text}"
+    );
+    common::assert_no_survivors(&report);
+}
+
 /// The pid a fixture's child printed on stderr after `prefix`.
 fn announced_pid(report: &checker::report::StageReport, prefix: &str) -> i32 {
     let stderr = &report.programs[0].stderr_tail;

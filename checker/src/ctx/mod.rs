@@ -87,7 +87,7 @@ impl Shared {
 
     /// Ends the stage: no more programs, peers stop, every program is
     /// stopped. Returns the programs, for the report.
-    pub fn close(&self) -> Vec<process::Proc> {
+    pub fn close(&self) -> Closed {
         self.over.set();
         for flag in self
             .peer_flags
@@ -97,18 +97,51 @@ impl Shared {
         {
             flag.set();
         }
-        let procs = self
+        let mut procs = self
             .procs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .unwrap_or_default();
-        let mut procs = procs;
+        // A program still running now is stopped by the checker: a todo!()
+        // it reaches from here on (in its SIGTERM handler, say) is the
+        // checker's doing, and must not hide what the stage saw it do.
+        let running: Vec<bool> = procs.iter_mut().map(|p| p.running()).collect();
+        for p in &procs {
+            p.settle_stderr(Duration::from_millis(200));
+        }
+        let seen: Vec<Option<String>> = procs.iter().map(|p| p.todo()).collect();
         for p in &mut procs {
             p.stop();
         }
-        procs
+        let mut todo = None;
+        let mut teardown_todo = None;
+        for ((p, running), seen) in procs.iter().zip(running).zip(seen) {
+            match (running, seen, p.todo()) {
+                (true, Some(place), _) | (false, _, Some(place)) => {
+                    todo = todo.or(Some(place));
+                }
+                (true, None, Some(place)) => teardown_todo = teardown_todo.or(Some(place)),
+                _ => {}
+            }
+        }
+        Closed {
+            procs,
+            todo,
+            teardown_todo,
+        }
     }
+}
+
+/// What a stage left when it closed.
+pub struct Closed {
+    /// Every program it started, stopped.
+    pub procs: Vec<process::Proc>,
+    /// Where a program reached a `todo!()` while the stage ran (or on its
+    /// own before the end).
+    pub todo: Option<String>,
+    /// Where a program reached one only once the checker stopped it.
+    pub teardown_todo: Option<String>,
 }
 
 impl Default for Shared {

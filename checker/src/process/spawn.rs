@@ -311,6 +311,16 @@ impl Proc {
         lock(&self.stderr).total
     }
 
+    /// Waits until nothing has come on stderr for a moment (at most
+    /// `max`), so that a panic the program printed just now has been read.
+    pub fn settle_stderr(&self, max: Duration) {
+        let quiet = Duration::from_millis(20);
+        let deadline = Instant::now() + max;
+        while lock(&self.stderr).last.elapsed() < quiet && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     /// Where the program reached a `todo!()`, if it did.
     pub fn todo(&self) -> Option<String> {
         lock(&self.stderr).todo.clone()

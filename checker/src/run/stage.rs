@@ -10,7 +10,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::course::{Lesson, Stage};
-use crate::ctx::{Binaries, Ctx, Gates, Shared};
+use crate::ctx::{Binaries, Closed, Ctx, Gates, Shared};
 use crate::process::{self, ProgramReport};
 use crate::report::StageReport;
 use crate::time;
@@ -55,14 +55,14 @@ pub fn run_stage(
             ))),
         },
     };
-    let procs = shared.close();
+    let closed = shared.close();
     if let Some(gates) = gates {
         gates.stage_over(stage.id);
     }
     judge(
         stage,
         outcome,
-        &procs,
+        &closed,
         &shared.transcript,
         started.elapsed(),
     )
@@ -72,15 +72,15 @@ pub fn run_stage(
 fn judge(
     stage: &'static Stage,
     outcome: Outcome,
-    procs: &[process::Proc],
+    closed: &Closed,
     transcript: &Transcript,
     took: Duration,
 ) -> StageReport {
+    let procs = &closed.procs;
     let programs: Vec<ProgramReport> = procs.iter().map(|p| p.summary()).collect();
     let (events, omitted) = transcript.events();
     let process_groups = procs.iter().map(|p| p.pgid()).collect();
-    let todo = procs.iter().find_map(|p| p.todo());
-    let failure = match (outcome, todo) {
+    let failure = match (outcome, closed.todo.clone()) {
         // A program that reached a todo!() has not been written yet: say so,
         // whatever else went wrong because of it, and even if the checks
         // passed (a stub that drops a connection "refuses" a bad frame).
@@ -105,6 +105,14 @@ fn judge(
                     .map(|(s, _)| process::describe_status(s))
                     .unwrap_or_default();
                 f.summary = format!("{} {how}. Then: {}", p.name(), f.summary);
+            }
+            // Reached only once the checker stopped it: worth saying, but
+            // it is not what failed.
+            if let Some(place) = &closed.teardown_todo {
+                f.summary = format!(
+                    "{} (When the checker stopped it, it then reached a todo!(): {place}.)",
+                    f.summary
+                );
             }
             Some(f)
         }
