@@ -409,10 +409,7 @@ impl Ctx {
             if p.running() {
                 Ok(())
             } else {
-                let how = p
-                    .ended()
-                    .map(|(s, _)| process::describe_status(s))
-                    .unwrap_or_default();
+                let how = p.how_it_ended();
                 Err(Failure::crashed(format!(
                     "the {who} {how}; it should keep serving after any client, however it behaves"
                 )))

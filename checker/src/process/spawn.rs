@@ -290,6 +290,13 @@ impl Proc {
             .remove(&self.pgid);
     }
 
+    /// How it ended, in words ("exited with code 1"); empty while it runs.
+    pub fn how_it_ended(&self) -> String {
+        self.ended
+            .map(|(s, _)| describe_status(s))
+            .unwrap_or_default()
+    }
+
     /// The exit status, and whether the checker caused it.
     pub fn ended(&self) -> Option<(ExitStatus, bool)> {
         self.ended

@@ -100,10 +100,7 @@ fn judge(
                 .find(|p| matches!(p.ended(), Some((s, false)) if process::is_crash(s)));
             if let (Some(p), Verdict::Failed | Verdict::TimedOut) = (died, f.verdict) {
                 f.verdict = Verdict::Crashed;
-                let how = p
-                    .ended()
-                    .map(|(s, _)| process::describe_status(s))
-                    .unwrap_or_default();
+                let how = p.how_it_ended();
                 f.summary = format!("{} {how}. Then: {}", p.name(), f.summary);
             }
             // Reached only once the checker stopped it: worth saying, but
