@@ -10,6 +10,8 @@
 //!    the server learns you are done.
 //! 4. Print every byte the server sends back to stdout, exactly as
 //!    received, until the server closes (`read` returns 0). Exit code 0.
+//!    That loop is `echo::copy_reply`, in `src/lib.rs`: write it first,
+//!    with `cargo test -p echo` to try it.
 //! 5. On any error (connection refused, the server goes silent for the
 //!    timeout) print one line to stderr and exit with code 1. No panics.
 //!
@@ -20,12 +22,18 @@
 //! waiting on each other for ever.
 //!
 //! Grade it with `cargo grade echo`.
+#![warn(missing_docs)]
 
 use std::ffi::OsString;
 use std::io;
+use std::process::ExitCode;
 use std::time::Duration;
 
-/// The command line: `echo-client [--timeout SECS] ADDRESS [MESSAGE]`.
+use echo::args::{Args, BAD_USAGE};
+
+const USAGE: &str = "usage: echo-client [--timeout SECS] ADDRESS [MESSAGE]";
+
+/// The command line, read.
 struct Options {
     /// How long to wait to connect, and then for each piece of the reply.
     timeout: Duration,
@@ -34,80 +42,52 @@ struct Options {
     message: Option<String>,
 }
 
-const USAGE: &str = "usage: echo-client [--timeout SECS] ADDRESS [MESSAGE]";
-
-fn main() {
+fn main() -> ExitCode {
     let options = match parse_args(std::env::args_os().skip(1)) {
         Ok(options) => options,
         Err(err) => {
             eprintln!("echo-client: {err} ({USAGE})");
-            std::process::exit(2);
+            return ExitCode::from(BAD_USAGE);
         }
     };
-    if let Err(err) = run(&options) {
-        eprintln!("echo-client: {err}");
-        std::process::exit(1);
+    match run(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("echo-client: {err}");
+            ExitCode::FAILURE
+        }
     }
 }
 
-/// Reads the command line. Arguments come as `OsString`s because the OS
-/// does not promise UTF-8: `std::env::args()` would panic on a stray byte,
-/// and a panic is no way to report a typo.
-fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Options, String> {
-    let mut timeout = Duration::from_secs(5);
-    let mut positional = Vec::new();
-    let mut args = args.map(|arg| {
-        arg.into_string()
-            .map_err(|arg| format!("{arg:?} is not valid UTF-8"))
-    });
-    while let Some(arg) = args.next() {
-        let arg = arg?;
-        match arg.as_str() {
-            "--timeout" => timeout = seconds(&value(&mut args, "--timeout")?)?,
-            _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
-            _ => positional.push(arg),
+/// Reads the command line (`echo::args` does the reading; this says what
+/// the arguments mean, and their defaults).
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
+    let args = Args::parse(args, &["--timeout"], &[])?;
+    let (addr, message) = match args.rest.as_slice() {
+        [] => return Err("no ADDRESS given".into()),
+        [addr] => (addr.clone(), None),
+        [addr, message] => (addr.clone(), Some(message.clone())),
+        [_, _, extra, ..] => {
+            return Err(format!(
+                "one MESSAGE only; quote it if it has spaces (got {extra:?} too)"
+            ));
         }
-    }
-    let mut positional = positional.into_iter();
-    let addr = positional.next().ok_or("no ADDRESS given")?;
-    let message = positional.next();
-    if let Some(extra) = positional.next() {
-        return Err(format!(
-            "one MESSAGE only; quote it if it has spaces (got {extra:?} too)"
-        ));
-    }
+    };
     Ok(Options {
-        timeout,
+        timeout: args.seconds("--timeout", Duration::from_secs(5))?,
         addr,
         message,
     })
 }
 
-/// The value after a flag.
-fn value(
-    args: &mut impl Iterator<Item = Result<String, String>>,
-    flag: &str,
-) -> Result<String, String> {
-    args.next().ok_or(format!("{flag} needs a value"))?
-}
-
-/// A positive number of seconds, such as `0.5` or `2`.
-fn seconds(text: &str) -> Result<Duration, String> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|s| *s > 0.0)
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| {
-            format!("--timeout takes a positive number of seconds, such as 0.5; got {text:?}")
-        })
-}
-
-/// Connects, sends, half-closes, prints the echo. Errors are returned for
-/// `main` to print on one line: an `io::Error` keeps its kind (refused,
-/// timed out, ...); add what you were doing with `io::Error::new(kind, ..)`.
+/// Connects, sends, half-closes, and prints the echo. An error comes back
+/// for `main` to print on one line: an `io::Error` keeps its kind
+/// (refused, timed out, ...); add what you were doing with
+/// `io::Error::new(kind, ..)`.
 ///
 /// Hints: `TcpStream::connect_timeout` and `set_read_timeout`, both with
-/// `options.timeout`; `try_clone`, `std::io::copy`, `shutdown`.
+/// `options.timeout`; `try_clone`, `std::thread::spawn`, `std::io::copy`,
+/// `shutdown`, and `echo::copy_reply(&stream, io::stdout().lock())`.
 fn run(options: &Options) -> io::Result<()> {
     let Options {
         timeout,

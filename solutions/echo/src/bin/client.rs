@@ -6,14 +6,21 @@
 //! shuts down its write side, and prints every byte the server sends back
 //! until the server closes. Errors are one line on stderr and exit code 1;
 //! a bad command line, exit code 2.
+#![warn(missing_docs)]
 
 use std::ffi::OsString;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::process::ExitCode;
 use std::thread;
 use std::time::Duration;
 
-/// The command line: `echo-client [--timeout SECS] ADDRESS [MESSAGE]`.
+use echo::args::{Args, BAD_USAGE};
+use echo::copy_reply;
+
+const USAGE: &str = "usage: echo-client [--timeout SECS] ADDRESS [MESSAGE]";
+
+/// The command line, read.
 struct Options {
     /// How long to wait to connect, and then for each piece of the reply.
     timeout: Duration,
@@ -22,74 +29,46 @@ struct Options {
     message: Option<String>,
 }
 
-const USAGE: &str = "usage: echo-client [--timeout SECS] ADDRESS [MESSAGE]";
-
-fn main() {
+fn main() -> ExitCode {
     let options = match parse_args(std::env::args_os().skip(1)) {
         Ok(options) => options,
         Err(err) => {
             eprintln!("echo-client: {err} ({USAGE})");
-            std::process::exit(2);
+            return ExitCode::from(BAD_USAGE);
         }
     };
-    if let Err(err) = run(&options) {
-        eprintln!("echo-client: {err}");
-        std::process::exit(1);
+    match run(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("echo-client: {err}");
+            ExitCode::FAILURE
+        }
     }
 }
 
-/// Reads the command line. Arguments come as `OsString`s because the OS
-/// does not promise UTF-8: `std::env::args()` would panic on a stray byte,
-/// and a panic is no way to report a typo.
-fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Options, String> {
-    let mut timeout = Duration::from_secs(5);
-    let mut positional = Vec::new();
-    let mut args = args.map(|arg| {
-        arg.into_string()
-            .map_err(|arg| format!("{arg:?} is not valid UTF-8"))
-    });
-    while let Some(arg) = args.next() {
-        let arg = arg?;
-        match arg.as_str() {
-            "--timeout" => timeout = seconds(&value(&mut args, "--timeout")?)?,
-            _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
-            _ => positional.push(arg),
+/// Reads the command line (`echo::args` does the reading; this says what
+/// the arguments mean, and their defaults).
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
+    let args = Args::parse(args, &["--timeout"], &[])?;
+    let (addr, message) = match args.rest.as_slice() {
+        [] => return Err("no ADDRESS given".into()),
+        [addr] => (addr.clone(), None),
+        [addr, message] => (addr.clone(), Some(message.clone())),
+        [_, _, extra, ..] => {
+            return Err(format!(
+                "one MESSAGE only; quote it if it has spaces (got {extra:?} too)"
+            ));
         }
-    }
-    let mut positional = positional.into_iter();
-    let addr = positional.next().ok_or("no ADDRESS given")?;
-    let message = positional.next();
-    if let Some(extra) = positional.next() {
-        return Err(format!(
-            "one MESSAGE only; quote it if it has spaces (got {extra:?} too)"
-        ));
-    }
+    };
     Ok(Options {
-        timeout,
+        timeout: args.seconds("--timeout", Duration::from_secs(5))?,
         addr,
         message,
     })
 }
 
-/// The value after a flag.
-fn value(
-    args: &mut impl Iterator<Item = Result<String, String>>,
-    flag: &str,
-) -> Result<String, String> {
-    args.next().ok_or(format!("{flag} needs a value"))?
-}
-
-/// A positive number of seconds, such as `0.5` or `2`.
-fn seconds(text: &str) -> Result<Duration, String> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|s| *s > 0.0)
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| {
-            format!("--timeout takes a positive number of seconds, such as 0.5; got {text:?}")
-        })
-}
-
+/// Connects, sends, half-closes, and prints the echo. An error comes back
+/// for `main` to print on one line.
 fn run(options: &Options) -> io::Result<()> {
     let timeout = options.timeout;
     let stream = connect(&options.addr, timeout)?;
@@ -99,20 +78,14 @@ fn run(options: &Options) -> io::Result<()> {
     // Send and receive at the same time. If we sent everything first, a
     // large input would fill the server's buffers and ours while nobody
     // reads, and both programs would wait for each other for ever.
-    let mut to_server = stream.try_clone()?;
+    let to_server = stream.try_clone()?;
     let message = options.message.clone();
-    let sender = thread::spawn(move || -> io::Result<u64> {
-        let sent = match message {
-            Some(text) => io::copy(&mut text.as_bytes(), &mut to_server)?,
-            None => io::copy(&mut io::stdin().lock(), &mut to_server)?,
-        };
-        // Half-close: "I have nothing more to send". The server sees end of
-        // stream, finishes echoing, and closes; we can still read.
-        to_server.shutdown(Shutdown::Write)?;
-        Ok(sent)
-    });
+    let sender = thread::spawn(move || send(message, to_server));
 
-    let received = copy_reply(&stream, timeout)?;
+    let received = copy_reply(&stream, io::stdout().lock()).map_err(|e| match e.kind() {
+        io::ErrorKind::TimedOut => context(e, format!("waited {timeout:?}")),
+        _ => e,
+    })?;
     let sent = sender
         .join()
         .map_err(|_| io::Error::other("the sending thread panicked"))?
@@ -126,9 +99,22 @@ fn run(options: &Options) -> io::Result<()> {
     Ok(())
 }
 
+/// Sends the message (all of stdin without one), then half-closes: "I have
+/// nothing more to send". The server sees end of stream, finishes echoing
+/// and closes; we can still read. Returns the byte count.
+fn send(message: Option<String>, mut to_server: TcpStream) -> io::Result<u64> {
+    let sent = match message {
+        Some(text) => io::copy(&mut text.as_bytes(), &mut to_server)?,
+        None => io::copy(&mut io::stdin().lock(), &mut to_server)?,
+    };
+    to_server.shutdown(Shutdown::Write)?;
+    Ok(sent)
+}
+
 /// The same error, with what we were doing in front of it. The kind is
 /// kept (`ConnectionRefused`, `TimedOut`, ...), so code that handles errors
-/// by kind still can: a `String` would lose it.
+/// by kind still can; the cause's words are kept in the message, which
+/// `main` prints on one line.
 fn context(err: io::Error, doing: impl std::fmt::Display) -> io::Error {
     io::Error::new(err.kind(), format!("{doing}: {err}"))
 }
@@ -151,44 +137,4 @@ fn connect(addr: &str, timeout: Duration) -> io::Result<TcpStream> {
         }
     }
     Err(last)
-}
-
-/// Prints the reply as it arrives, until the server closes (read returns 0).
-fn copy_reply(mut stream: &TcpStream, timeout: Duration) -> io::Result<u64> {
-    let mut out = io::stdout().lock();
-    let mut buf = [0u8; 16 * 1024];
-    let mut total = 0;
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                out.write_all(&buf[..n])?;
-                total += n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            // A read timeout shows up as WouldBlock on Unix, TimedOut on
-            // Windows: both mean "nothing came in time".
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "the server sent nothing for {timeout:?}; giving up after {total} bytes"
-                    ),
-                ));
-            }
-            Err(e) => {
-                return Err(context(
-                    e,
-                    format!("reading the echo failed after {total} bytes"),
-                ));
-            }
-        }
-    }
-    out.flush()?;
-    Ok(total)
 }
