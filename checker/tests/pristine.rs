@@ -35,7 +35,7 @@ use quote::ToTokens;
 /// (in `lessons/` and in `solutions/` alike). Every copy must be the same.
 const SHARED: &[(&str, &[&str])] = &[
     (
-        "src/args.rs",
+        "src/cli.rs",
         &["echo", "udp-upper", "framing", "resolver", "fetch", "rpc"],
     ),
     ("src/limits.rs", &["echo", "framing"]),

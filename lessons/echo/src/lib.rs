@@ -2,7 +2,8 @@
 //! [`copy_reply`], the client's read loop (and `run` in each program, in
 //! `src/bin/`).
 //!
-//! - [`args`] reads a command line (given, the same in every lesson);
+//! - [`cli`] reads the command line (given, the same in every
+//!   lesson);
 //! - [`limits`] keeps the server within its limits (given, the same as in
 //!   the framing lesson);
 //! - [`copy_reply`] lives here, not in `src/bin/client.rs`, so that
@@ -13,7 +14,7 @@
 
 use std::io::{self, Read, Write};
 
-pub mod args;
+pub mod cli;
 pub mod limits;
 
 /// Copies what `from` yields to `out`, until `from` ends (a read of 0

@@ -11,7 +11,7 @@
 //! bottom of this file can try it on bytes in memory: `cargo test -p
 //! framing` is the quick loop, before `cargo grade framing`.
 //!
-//! [`args`] reads a command line (given, the same in every lesson), and
+//! [`cli`] reads the command line (given, the same in every lesson), and
 //! [`limits`] keeps the server within its limits (given, the same as in the
 //! echo lesson).
 #![warn(missing_docs)]
@@ -19,7 +19,7 @@
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::net::{Shutdown, TcpStream};
 
-pub mod args;
+pub mod cli;
 pub mod limits;
 
 /// The largest payload accepted: 8 MiB.

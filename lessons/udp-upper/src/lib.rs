@@ -7,13 +7,13 @@
 //! `cargo test -p udp-upper` is the quick loop before `cargo grade
 //! udp-upper`.
 //!
-//! [`args`] reads a command line (given, the same in every lesson).
+//! [`cli`] reads the command line (given, the same in every lesson).
 #![warn(missing_docs)]
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 
-pub mod args;
+pub mod cli;
 
 /// Room for the largest UDP payload: a datagram's length field allows
 /// 65,535 bytes, less the 8-byte UDP header, so 65,527. That is the most

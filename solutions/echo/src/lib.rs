@@ -1,7 +1,8 @@
 //! Lesson 1, TCP echo: the library the two programs share (reference
 //! solution).
 //!
-//! - [`args`] reads a command line (given, the same in every lesson);
+//! - [`cli`] reads the command line (given, the same in every
+//!   lesson);
 //! - [`limits`] keeps the server within its limits (given, the same as in
 //!   the framing lesson);
 //! - [`copy_reply`] is the client's read loop. It lives here, not in
@@ -11,7 +12,7 @@
 
 use std::io::{self, Read, Write};
 
-pub mod args;
+pub mod cli;
 pub mod limits;
 
 /// Copies what `from` yields to `out`, until `from` ends (a read of 0

@@ -10,7 +10,7 @@
 //! writes to any `Write`, not only a `TcpStream`, so that the tests at the
 //! bottom of this file can try it on bytes in memory.
 //!
-//! [`args`] reads a command line (given, the same in every lesson), and
+//! [`cli`] reads the command line (given, the same in every lesson), and
 //! [`limits`] keeps the server within its limits (given, the same as in the
 //! echo lesson).
 #![warn(missing_docs)]
@@ -18,7 +18,7 @@
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::net::{Shutdown, TcpStream};
 
-pub mod args;
+pub mod cli;
 pub mod limits;
 
 /// The largest payload accepted: 8 MiB. A length is a claim made by the

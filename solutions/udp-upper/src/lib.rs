@@ -5,13 +5,13 @@
 //! answer. Any datagram protocol fits this shape: write a new handler, not
 //! a new loop. (Python's `socketserver` works the same way.)
 //!
-//! [`args`] reads a command line (given, the same in every lesson).
+//! [`cli`] reads the command line (given, the same in every lesson).
 #![warn(missing_docs)]
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 
-pub mod args;
+pub mod cli;
 
 /// The largest UDP payload: 65,535 bytes minus the 8-byte UDP header, on
 /// IPv6 (on IPv4 the IP header takes 20 more: 65,507). `recv_from` cuts a

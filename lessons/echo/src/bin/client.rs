@@ -29,7 +29,7 @@ use std::io;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use echo::args::{Args, BAD_USAGE};
+use echo::cli::{Args, BAD_USAGE, one_line};
 
 const USAGE: &str = "usage: echo-client [--timeout SECS] ADDRESS [MESSAGE]";
 
@@ -53,14 +53,14 @@ fn main() -> ExitCode {
     match run(&options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("echo-client: {err}");
+            eprintln!("echo-client: {}", one_line(&err));
             ExitCode::FAILURE
         }
     }
 }
 
-/// Reads the command line (`echo::args` does the reading; this says what
-/// the arguments mean, and their defaults).
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
 fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
     let args = Args::parse(args, &["--timeout"], &[])?;
     let (addr, message) = match args.rest.as_slice() {

@@ -39,7 +39,7 @@ use std::io;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use echo::args::{Args, BAD_USAGE};
+use echo::cli::{Args, BAD_USAGE, one_line};
 
 /// 7 is the echo port of old (RFC 862); 7007 needs no root.
 const DEFAULT_ADDR: &str = "127.0.0.1:7007";
@@ -65,12 +65,16 @@ fn main() -> ExitCode {
     };
     // A server runs until it is killed: `run` returns only on failure.
     let Err(err) = run(&options);
-    eprintln!("echo-server: cannot serve on {}: {err}", options.addr);
+    eprintln!(
+        "echo-server: cannot serve on {}: {}",
+        options.addr,
+        one_line(&err)
+    );
     ExitCode::FAILURE
 }
 
-/// Reads the command line (`echo::args` does the reading; this says what
-/// the flags mean, and their defaults).
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
 fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
     let args = Args::parse(args, &["--max-clients", "--idle-timeout"], &[])?;
     let addr = match args.rest.as_slice() {

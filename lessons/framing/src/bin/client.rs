@@ -21,7 +21,7 @@ use std::io;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use framing::args::{Args, BAD_USAGE};
+use framing::cli::{Args, BAD_USAGE, one_line};
 
 const USAGE: &str = "usage: framing-client [--timeout SECS] ADDRESS MESSAGE...";
 
@@ -45,14 +45,14 @@ fn main() -> ExitCode {
     match run(&options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("framing-client: {err}");
+            eprintln!("framing-client: {}", one_line(&err));
             ExitCode::FAILURE
         }
     }
 }
 
-/// Reads the command line (`framing::args` does the reading; this says
-/// what the arguments mean, and their defaults).
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
 fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
     let args = Args::parse(args, &["--timeout"], &[])?;
     let Some((addr, messages)) = args.rest.split_first() else {

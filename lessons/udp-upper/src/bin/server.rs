@@ -24,7 +24,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use udp_upper::args::{Args, BAD_USAGE};
+use udp_upper::cli::{Args, BAD_USAGE, one_line};
 use udp_upper::{Handler, UdpServer};
 
 const DEFAULT_ADDR: &str = "127.0.0.1:7008";
@@ -56,12 +56,16 @@ fn main() -> ExitCode {
     };
     // A server runs until it is killed: `run` returns only on failure.
     let Err(err) = run(&options);
-    eprintln!("udp-upper-server: cannot serve on {}: {err}", options.addr);
+    eprintln!(
+        "udp-upper-server: cannot serve on {}: {}",
+        options.addr,
+        one_line(&err)
+    );
     ExitCode::FAILURE
 }
 
-/// Reads the command line (`udp_upper::args` does the reading; this says
-/// what the arguments mean, and their defaults).
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
 fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
     let args = Args::parse(args, &[], &[])?;
     let addr = match args.rest.as_slice() {

@@ -20,7 +20,7 @@ use std::thread;
 use std::time::Duration;
 
 use framing::Connection;
-use framing::args::{Args, BAD_USAGE};
+use framing::cli::{Args, BAD_USAGE, one_line};
 use framing::limits::{AcceptErrors, Slots};
 
 const DEFAULT_ADDR: &str = "127.0.0.1:7009";
@@ -46,12 +46,16 @@ fn main() -> ExitCode {
     };
     // A server runs until it is killed: `run` returns only on failure.
     let Err(err) = run(&options);
-    eprintln!("framing-server: cannot serve on {}: {err}", options.addr);
+    eprintln!(
+        "framing-server: cannot serve on {}: {}",
+        options.addr,
+        one_line(&err)
+    );
     ExitCode::FAILURE
 }
 
-/// Reads the command line (`framing::args` does the reading; this says
-/// what the flags mean, and their defaults).
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
 fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
     let args = Args::parse(args, &["--max-clients", "--idle-timeout"], &[])?;
     let addr = match args.rest.as_slice() {

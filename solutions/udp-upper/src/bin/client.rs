@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use udp_upper::MAX_DATAGRAM;
-use udp_upper::args::{Args, BAD_USAGE};
+use udp_upper::cli::{Args, BAD_USAGE, one_line};
 
 const USAGE: &str = "usage: udp-upper-client [--timeout SECS] [--attempts N] ADDRESS MESSAGE";
 
@@ -40,14 +40,14 @@ fn main() -> ExitCode {
     match run(&options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("udp-upper-client: {err}");
+            eprintln!("udp-upper-client: {}", one_line(&err));
             ExitCode::FAILURE
         }
     }
 }
 
-/// Reads the command line (`udp_upper::args` does the reading; this says
-/// what the arguments mean, and their defaults).
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
 fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
     let args = Args::parse(args, &["--timeout", "--attempts"], &[])?;
     let [addr, message] = args.rest.as_slice() else {

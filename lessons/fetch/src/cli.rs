@@ -1,4 +1,6 @@
-//! The command line, read the same way by every program of the course.
+//! How a program of the course meets whoever runs it: the arguments it
+//! reads ([`Args`]), the exit code of a bad command line ([`BAD_USAGE`]),
+//! and the one line an error becomes on stderr ([`one_line`]).
 //!
 //! Each lesson is a crate of its own, so each keeps its own copy of this
 //! file; the six copies are identical, and a maintainer check
@@ -10,6 +12,7 @@
 //! for `main` to print beside the usage, before it exits with
 //! [`BAD_USAGE`].
 
+use std::error::Error;
 use std::ffi::OsString;
 use std::time::Duration;
 
@@ -122,6 +125,21 @@ impl Args {
     }
 }
 
+/// An error and its causes on one line, `what failed: why: why that`: what
+/// `main` prints. An error type says what went wrong in its own words
+/// (`Display`) and hands what caused it to [`Error::source`], rather than
+/// repeating the cause's words: this puts the chain back together.
+pub fn one_line(err: &dyn Error) -> String {
+    let mut line = err.to_string();
+    let mut cause = err.source();
+    while let Some(err) = cause {
+        line.push_str(": ");
+        line.push_str(&err.to_string());
+        cause = err.source();
+    }
+    line
+}
+
 /// `--x`, `-x`, and `--` itself; not `-`, nor a negative number.
 fn looks_like_a_flag(arg: &str) -> bool {
     let mut chars = arg.chars();
@@ -185,6 +203,27 @@ mod tests {
         let args = [OsString::from_vec(vec![b'a', 0xff])];
         let err = Args::parse(args, &[], &[]).unwrap_err();
         assert!(err.contains("not valid UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn an_error_and_its_causes_make_one_line() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("cannot connect to 192.0.2.1:80")
+            }
+        }
+        impl Error for Outer {
+            fn source(&self) -> Option<&(dyn Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(
+            one_line(&Outer(refused)),
+            "cannot connect to 192.0.2.1:80: refused"
+        );
     }
 
     #[test]
