@@ -10,23 +10,25 @@
 //!    the server learns you are done.
 //! 4. Print every byte the server sends back to stdout, exactly as
 //!    received, until the server closes (`read` returns 0). Exit code 0.
-//!    That loop is `echo::copy_reply`, in `src/lib.rs`: write it first,
-//!    with `cargo test -p echo` to try it.
 //! 5. On any error (connection refused, the server goes silent for the
 //!    timeout) print one line to stderr and exit with code 1. No panics.
 //!
-//! `main` and the argument parsing are given: your work is `run`.
+//! `main`, the argument parsing and `run`, which puts the pieces together,
+//! are given. Your work is the three pieces: `connect`, `send` and
+//! `copy_reply`. Start with `copy_reply`: the tests at the bottom of this
+//! file try it with no server at all (`cargo test -p echo`).
 //!
 //! Beware: the server may answer in pieces. And with a large input, send
-//! and receive at the same time (a thread), or both sides can end up
-//! waiting on each other for ever.
+//! and receive at the same time (`run` does: `send` runs on a thread), or
+//! both sides can end up waiting on each other for ever.
 //!
 //! Grade it with `cargo grade echo`.
 #![warn(missing_docs)]
-
 use std::ffi::OsString;
-use std::io;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
 use std::process::ExitCode;
+use std::thread;
 use std::time::Duration;
 
 use echo::cli::{Args, BAD_USAGE, one_line};
@@ -81,20 +83,172 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, Strin
 }
 
 /// Connects, sends, half-closes, and prints the echo. An error comes back
-/// for `main` to print on one line: an `io::Error` keeps its kind
-/// (refused, timed out, ...); add what you were doing with
-/// `io::Error::new(kind, ..)`.
-///
-/// Hints: `TcpStream::connect_timeout` and `set_read_timeout`, both with
-/// `options.timeout`; `try_clone`, `std::thread::spawn`, `std::io::copy`,
-/// `shutdown`, and `echo::copy_reply(&stream, io::stdout().lock())`.
+/// for `main` to print on one line.
 fn run(options: &Options) -> io::Result<()> {
-    let Options {
-        timeout,
-        addr,
-        message,
-    } = options;
+    let timeout = options.timeout;
+    let stream = connect(&options.addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+
+    // Send and receive at the same time. If we sent everything first, a
+    // large input would fill the server's buffers and ours while nobody
+    // reads, and both programs would wait for each other for ever.
+    let to_server = stream.try_clone()?;
+    let message = options.message.clone();
+    let sender = thread::spawn(move || send(message, to_server));
+
+    let received = copy_reply(&stream, io::stdout().lock()).map_err(|e| match e.kind() {
+        io::ErrorKind::TimedOut => context(e, format!("waited {timeout:?}")),
+        _ => e,
+    })?;
+    let sent = sender
+        .join()
+        .map_err(|_| io::Error::other("the sending thread panicked"))?
+        .map_err(|e| context(e, "sending failed"))?;
+    if received != sent {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("sent {sent} bytes but the echo had {received}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Tries each address the name resolves to, each with a deadline: a name
+/// such as `localhost` may stand for ::1 and 127.0.0.1.
+///
+/// Hints: `addr.to_socket_addrs()`, `TcpStream::connect_timeout`; keep the
+/// last error, and say which address it was about with `context`.
+fn connect(addr: &str, timeout: Duration) -> io::Result<TcpStream> {
+    todo!("connect to {addr}, waiting at most {timeout:?}")
+}
+
+/// Sends the message (all of stdin without one), then half-closes: "I have
+/// nothing more to send". The server sees end of stream, finishes echoing
+/// and closes; we can still read. Returns the byte count.
+///
+/// Hints: `std::io::copy` from the message's bytes or from
+/// `io::stdin().lock()`, then `shutdown`.
+fn send(message: Option<String>, to_server: TcpStream) -> io::Result<u64> {
     todo!(
-        "echo {message:?} (None: stdin) through the server at {addr}, waiting at most {timeout:?}"
+        "send {message:?} (None: stdin) to {:?}, then shut down the write side",
+        to_server.peer_addr()
     )
+}
+
+/// Copies what `from` yields to `out`, until `from` ends (a read of 0
+/// bytes: the server closed), and returns how many bytes came.
+///
+/// One read returns whatever has arrived: one byte, part of a message, or
+/// two messages at once. TCP keeps no message boundaries, so this never
+/// takes one read for the whole reply: it passes bytes through until the
+/// end. A read cut short by a signal (`Interrupted`) is tried again. A read
+/// that times out (`WouldBlock` on Unix, `TimedOut` on Windows) is a
+/// `TimedOut` error that says how much had come by then.
+///
+/// It takes any reader and any writer, not only a `TcpStream` and stdout,
+/// so that the tests at the bottom of this file can hand it a reader that
+/// misbehaves on purpose, with no server at all.
+///
+/// Hints: a buffer (`[0u8; 16 * 1024]`), a loop of `from.read(&mut buf)`
+/// and `out.write_all(&buf[..n])`, a `match` on what `read` returned.
+fn copy_reply(from: impl Read, out: impl Write) -> io::Result<u64> {
+    todo!(
+        "copy from {} to {} until a read returns 0",
+        std::any::type_name_of_val(&from),
+        std::any::type_name_of_val(&out)
+    )
+}
+
+/// The same error, with what we were doing in front of it. The kind is
+/// kept (`ConnectionRefused`, `TimedOut`, ...), so code that handles errors
+/// by kind still can; the cause's words are kept in the message, which
+/// `main` prints on one line.
+fn context(err: io::Error, doing: impl std::fmt::Display) -> io::Error {
+    io::Error::new(err.kind(), format!("{doing}: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out its bytes one at a time, as a slow network
+    /// can, then `ending` (end of stream when `None`).
+    struct Dribble {
+        bytes: Vec<u8>,
+        at: usize,
+        ending: Option<io::ErrorKind>,
+    }
+
+    impl Read for Dribble {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some(&byte) = self.bytes.get(self.at) else {
+                return match self.ending {
+                    None => Ok(0),
+                    Some(kind) => Err(io::Error::from(kind)),
+                };
+            };
+            self.at += 1;
+            buf[0] = byte;
+            Ok(1)
+        }
+    }
+
+    fn dribble(bytes: &[u8], ending: Option<io::ErrorKind>) -> Dribble {
+        Dribble {
+            bytes: bytes.to_vec(),
+            at: 0,
+            ending,
+        }
+    }
+
+    #[test]
+    fn a_reply_that_comes_one_byte_at_a_time_is_copied_whole() {
+        let mut out = Vec::new();
+        let total = copy_reply(dribble(b"Hello, world", None), &mut out).unwrap();
+        assert_eq!(out, b"Hello, world");
+        assert_eq!(total, 12);
+    }
+
+    #[test]
+    fn every_byte_value_passes_unchanged() {
+        let all: Vec<u8> = (0..=255).collect();
+        let mut out = Vec::new();
+        copy_reply(&all[..], &mut out).unwrap();
+        assert_eq!(out, all);
+    }
+
+    #[test]
+    fn an_interrupted_read_is_tried_again() {
+        struct InterruptedOnce(bool, &'static [u8]);
+        impl Read for InterruptedOnce {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if !self.0 {
+                    self.0 = true;
+                    return Err(io::ErrorKind::Interrupted.into());
+                }
+                self.1.read(buf)
+            }
+        }
+        let mut out = Vec::new();
+        copy_reply(InterruptedOnce(false, b"still here"), &mut out).unwrap();
+        assert_eq!(out, b"still here");
+    }
+
+    #[test]
+    fn a_read_timeout_is_an_error_that_says_how_much_came() {
+        let mut out = Vec::new();
+        let err =
+            copy_reply(dribble(b"abc", Some(io::ErrorKind::WouldBlock)), &mut out).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(err.to_string().contains("after 3 bytes"), "{err}");
+        assert_eq!(out, b"abc", "what came before the silence is kept");
+    }
+
+    #[test]
+    fn a_reset_keeps_its_kind() {
+        let ending = Some(io::ErrorKind::ConnectionReset);
+        let err = copy_reply(dribble(b"ab", ending), io::sink()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+    }
 }
