@@ -61,7 +61,9 @@ impl RpcError {
         }
     }
 
-    /// The same error, with `data` that says more.
+    /// The same error, with `data` that says more. It returns the error
+    /// rather than changing it: dropping what it returns drops the error.
+    #[must_use]
     pub fn with_data(mut self, data: Value) -> RpcError {
         self.data = Some(data);
         self
