@@ -9,8 +9,15 @@
 //! - `lessons/X` and `solutions/X` hold the same files, and whatever a stub
 //!   hands over as given (every item without a `todo!()`) is the
 //!   solution's code, token for token (doc comments aside).
+//!   The tests a stub ships (`mod tests`) are the solution's, token for
+//!   token: the stub fails them as not implemented, the reference passes.
 //! - `checker/stubs/X.txt`, from which `cargo grade reset` restores a
 //!   lesson, is `lessons/X` as shipped.
+//! - every crate root of `lessons/` and `solutions/` warns of missing docs.
+//! - the code the lessons share in spirit ([`SHARED`]: the argument reader,
+//!   the client cap) is the same, byte for byte, in every copy: each lesson
+//!   is a crate a student can read alone, so each has its own copy, and
+//!   this check keeps the copies from drifting.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -24,10 +31,31 @@ use checker::verdict::Verdict;
 use libtest_mimic::{Arguments, Failed, Trial};
 use quote::ToTokens;
 
+/// Files the lessons share in spirit, and the lessons that hold a copy
+/// (in `lessons/` and in `solutions/` alike; `None`: every lesson, a new
+/// one included). Every copy must be the same.
+const SHARED: &[(&str, Option<&[&str]>)] = &[
+    ("src/cli.rs", None),
+    ("src/limits.rs", Some(&["echo", "framing"])),
+];
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
+    for &(file, holders) in SHARED {
+        let name = Path::new(file)
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy();
+        trials.push(Trial::test(format!("shared::{name}"), move || {
+            shared_copies_agree(file, holders)
+        }));
+    }
     for &lesson in lessons::LESSONS {
+        trials.push(Trial::test(
+            format!("{}::missing-docs", lesson.id),
+            move || missing_docs_warned(lesson),
+        ));
         trials.push(Trial::test(
             format!("{}::stub-builds-cleanly", lesson.id),
             move || stub_builds_cleanly(lesson),
@@ -100,6 +128,104 @@ fn stub_stage(lesson: &'static Lesson, id: &str) -> Result<(), Failed> {
         return Err(format!("the stub took {:.2}s on {id}", report.seconds).into());
     }
     Ok(())
+}
+
+/// Every copy of `file` (in `lessons/P` and `solutions/P` for each lesson
+/// P of `holders`, or of every lesson) is the same as the first; else, the
+/// two files and the first line where they part.
+fn shared_copies_agree(file: &str, holders: Option<&[&str]>) -> Result<(), Failed> {
+    let root = builder::workspace_root();
+    let every: Vec<&str> = lessons::LESSONS.iter().map(|l| l.id).collect();
+    let mut copies = Vec::new();
+    for &id in holders.unwrap_or(&every) {
+        let lesson = lessons::LESSONS
+            .iter()
+            .find(|l| l.id == id)
+            .ok_or_else(|| format!("{file} is shared with {id}, which is no lesson"))?;
+        for flavor in [Flavor::Solution, Flavor::Lesson] {
+            let rel = format!("{}/{file}", lesson.package_dir(flavor));
+            let text = std::fs::read_to_string(root.join(&rel))
+                .map_err(|e| format!("{rel} is a shared copy, but cannot be read: {e}"))?;
+            copies.push((rel, text));
+        }
+    }
+    let ((first, reference), others) = copies.split_first().ok_or("no copy at all")?;
+    let mut problems = Vec::new();
+    for (rel, text) in others {
+        if let Some(problem) = first_difference(first, reference, rel, text) {
+            problems.push(problem);
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        problems.push(format!(
+            "the copies of {file} are shared in spirit and must stay identical: change one, then copy it over the others"
+        ));
+        Err(problems.join("\n").into())
+    }
+}
+
+/// Where `b` first departs from `a`, line by line, or `None` if they are
+/// the same.
+fn first_difference(a_name: &str, a: &str, b_name: &str, b: &str) -> Option<String> {
+    if a == b {
+        return None;
+    }
+    let (mut a_lines, mut b_lines) = (a.split('\n'), b.split('\n'));
+    for number in 1.. {
+        match (a_lines.next(), b_lines.next()) {
+            (Some(x), Some(y)) if x == y => continue,
+            (x, y) => {
+                let show =
+                    |line: Option<&str>| line.map_or("(end of file)".into(), |l| format!("{l:?}"));
+                return Some(format!(
+                    "{b_name} differs from {a_name} at line {number}:\n  {a_name}: {}\n  {b_name}: {}",
+                    show(x),
+                    show(y)
+                ));
+            }
+        }
+    }
+    unreachable!("two different texts differ at some line")
+}
+
+/// Every crate root (the library and each program) of both flavors of
+/// `lesson` says `#![warn(missing_docs)]` (or `deny`): the references are
+/// what students imitate, and every public item says why it is there.
+fn missing_docs_warned(lesson: &'static Lesson) -> Result<(), Failed> {
+    let root = builder::workspace_root();
+    let mut problems = Vec::new();
+    for flavor in [Flavor::Solution, Flavor::Lesson] {
+        let dir = root.join(lesson.package_dir(flavor));
+        let roots = files(&dir).into_iter().filter(|f| {
+            f == Path::new("src/lib.rs")
+                || (f.starts_with("src/bin") && f.extension().is_some_and(|e| e == "rs"))
+        });
+        for rel in roots {
+            let text = std::fs::read_to_string(dir.join(&rel)).map_err(|e| e.to_string())?;
+            let file = syn::parse_file(&text).map_err(|e| format!("{}: {e}", rel.display()))?;
+            let warned = file.attrs.iter().any(|a| {
+                (a.path().is_ident("warn") || a.path().is_ident("deny"))
+                    && a.meta
+                        .to_token_stream()
+                        .to_string()
+                        .contains("missing_docs")
+            });
+            if !warned {
+                problems.push(format!(
+                    "{}/{}: a crate root without #![warn(missing_docs)]",
+                    lesson.package_dir(flavor),
+                    rel.display()
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
 }
 
 /// Every file below `dir`, relative to it.
@@ -223,7 +349,10 @@ fn items(source: &str) -> Result<Vec<(String, String, bool)>, String> {
             syn::Item::Enum(e) => undocumented(&mut e.attrs),
             syn::Item::Trait(t) => undocumented(&mut t.attrs),
             syn::Item::Type(t) => undocumented(&mut t.attrs),
-            _ => continue, // `use`, `mod`: a stub may import less
+            // The tests beside the code (`mod tests { ... }`): a stub ships
+            // the reference's own.
+            syn::Item::Mod(m) if m.content.is_some() => undocumented(&mut m.attrs),
+            _ => continue, // `use`, `mod x;`: a stub may import less
         }
         let name = match &item {
             syn::Item::Fn(f) => f.sig.ident.to_string(),
@@ -233,6 +362,7 @@ fn items(source: &str) -> Result<Vec<(String, String, bool)>, String> {
             syn::Item::Enum(e) => e.ident.to_string(),
             syn::Item::Trait(t) => t.ident.to_string(),
             syn::Item::Type(t) => t.ident.to_string(),
+            syn::Item::Mod(m) => format!("mod {}", m.ident),
             _ => unreachable!("filtered above"),
         };
         let tokens = item.to_token_stream().to_string();

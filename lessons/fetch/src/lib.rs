@@ -13,7 +13,11 @@
 //!    follows redirects; `copy_body` streams the body out.
 //! 4. `src/bin/fetch.rs`: `run` prints what `urlopen` gives, and chooses
 //!    the exit code.
+//!
+//! [`cli`] (the command line, read as in every lesson) is given.
+#![warn(missing_docs)]
 
+pub mod cli;
 pub mod client;
 pub mod response;
 pub mod url;

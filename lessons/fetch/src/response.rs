@@ -28,6 +28,7 @@ pub const MAX_HEAD: usize = 64 * 1024;
 pub struct Head {
     /// `HTTP/1.1` or `HTTP/1.0`.
     pub version: String,
+    /// The status code: 200 OK, 404 Not Found, ...
     pub status: u16,
     /// May be empty: the reason phrase is optional.
     pub reason: String,
@@ -73,8 +74,11 @@ impl std::error::Error for ProtocolError {}
 /// is `HTTP/1.x CODE REASON`, the reason optional; each header is
 /// `Name: value`, the value trimmed. Broken input is an `InvalidData`
 /// error; the connection closing before the empty line, an error too.
-pub fn read_head(_r: &mut impl BufRead) -> io::Result<Head> {
-    todo!("read a status line and headers, within {MAX_HEAD} bytes, skipping 1xx heads")
+pub fn read_head(r: &mut impl BufRead) -> io::Result<Head> {
+    todo!(
+        "read a status line and headers from {}, within {MAX_HEAD} bytes, skipping 1xx heads",
+        std::any::type_name_of_val(r)
+    )
 }
 
 /// How the body ends.
@@ -82,7 +86,9 @@ pub fn read_head(_r: &mut impl BufRead) -> io::Result<Head> {
 pub enum Framing {
     /// No body at all: a response to HEAD, 204 No Content, 304 Not Modified.
     Empty,
+    /// Exactly this many bytes (`Content-Length`).
     Length(u64),
+    /// In chunks, each with its size, until one of size 0.
     Chunked,
     /// Until the server closes.
     Close,
@@ -110,14 +116,19 @@ pub struct Body<R> {
 pub enum State {
     /// This many bytes are left (of the body, or of the current chunk).
     Left {
+        /// The bytes left.
         left: u64,
+        /// Whether a chunk (and so a CRLF, then the next chunk) follows.
         chunked: bool,
     },
     /// Chunked: the next thing is a chunk-size line.
     ChunkStart {
+        /// No chunk yet: no CRLF of a previous chunk to read first.
         first: bool,
     },
+    /// Until the server closes the connection.
     UntilClose,
+    /// The body has ended: reads give nothing more.
     Done,
 }
 
@@ -129,8 +140,12 @@ impl<R> Body<R> {
 }
 
 impl<R: BufRead> Body<R> {
-    pub fn new(_inner: R, framing: Framing) -> Body<R> {
-        todo!("a body framed by {framing:?}")
+    /// The body that `inner` holds next, ending as `framing` says.
+    pub fn new(inner: R, framing: Framing) -> Body<R> {
+        todo!(
+            "a body read from {}, framed by {framing:?}",
+            std::any::type_name_of_val(&inner)
+        )
     }
 }
 

@@ -18,6 +18,7 @@ use std::fmt;
 pub struct Url {
     /// A name or an address; an IPv6 address without its brackets.
     pub host: String,
+    /// The port: 80 when the URL names none.
     pub port: u16,
     /// The path, from its `/`, with any `?query`: what the request line
     /// asks for. Percent-escapes are kept as they are.
@@ -27,13 +28,21 @@ pub struct Url {
 /// Why a URL was refused, naming the part that is wrong.
 #[derive(Debug, PartialEq, Eq)]
 pub enum UrlError {
+    /// No `scheme://` at the start.
     NoScheme,
+    /// `https`, which needs TLS.
     Https,
+    /// A scheme other than http (and https).
     Scheme(String),
+    /// `user:password@` before the host.
     UserInfo,
+    /// Nothing between `//` and the path.
     NoHost,
+    /// A host that is neither a name nor an address.
     BadHost(String),
+    /// A port that is not a number from 1 to 65535.
     BadPort(String),
+    /// A space or a control character, which no URL may hold raw.
     Space,
 }
 

@@ -28,17 +28,27 @@ pub const CLASS_IN: u16 = 1;
 /// A record type. The ones this lesson prints, and the rest by number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Type {
+    /// An IPv4 address.
     A,
+    /// A name server for the zone.
     Ns,
+    /// The canonical name this name is an alias of.
     Cname,
+    /// The name an address stands for (reverse lookups).
     Ptr,
+    /// A mail exchanger, with its preference.
     Mx,
+    /// Free text: one or more character strings.
     Txt,
+    /// An IPv6 address.
     Aaaa,
+    /// Any other type, kept by number so that a reply holding one can
+    /// still be read (and printed in RFC 3597's generic form).
     Other(u16),
 }
 
 impl Type {
+    /// The number that stands for this type on the wire.
     pub fn code(self) -> u16 {
         match self {
             Type::A => 1,
@@ -52,6 +62,8 @@ impl Type {
         }
     }
 
+    /// The type a number on the wire stands for: every number is a type,
+    /// known or not, so reading a type never fails.
     pub fn from_code(code: u16) -> Type {
         match code {
             1 => Type::A,
@@ -107,10 +119,15 @@ pub struct Name {
 /// Why a name written by a person is not a valid name.
 #[derive(Debug, PartialEq, Eq)]
 pub enum NameError {
+    /// Two dots in a row, or a dot at the start.
     EmptyLabel,
+    /// A label over [`MAX_LABEL`] bytes (its length byte has 6 bits).
     LabelTooLong(usize),
+    /// A name over [`MAX_NAME`] bytes on the wire.
     NameTooLong(usize),
 }
+
+impl std::error::Error for NameError {}
 
 impl fmt::Display for NameError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -220,16 +237,24 @@ impl fmt::Display for Name {
 /// A response code (RCODE), the low four bits of the flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rcode {
+    /// The server answered (the answer may still be empty).
     NoError,
+    /// The server could not read our query.
     FormErr,
+    /// The server failed to find out (its upstream did not answer, say).
     ServFail,
+    /// The name does not exist at all.
     NxDomain,
+    /// The server does not do this kind of query.
     NotImp,
+    /// The server will not answer us (policy).
     Refused,
+    /// A code this lesson has no name for.
     Other(u8),
 }
 
 impl Rcode {
+    /// The code in the low four bits of the flags; any value is a code.
     pub fn from_bits(bits: u8) -> Rcode {
         match bits {
             0 => Rcode::NoError,
@@ -260,34 +285,52 @@ impl fmt::Display for Rcode {
 /// The fixed 12 bytes at the start of every message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header {
+    /// The query's ID, echoed by the reply: how a reply is matched to
+    /// its query.
     pub id: u16,
     /// A response (QR set), not a query.
     pub response: bool,
     /// Truncated (TC): the answer did not fit; ask again over TCP.
     pub truncated: bool,
+    /// How the server fared with the query.
     pub rcode: Rcode,
+    /// How many questions follow. This and the three counts below are
+    /// claims by the sender: nothing is allocated from them.
     pub qdcount: u16,
+    /// How many answer records follow the questions.
     pub ancount: u16,
+    /// How many authority records follow the answers.
     pub nscount: u16,
+    /// How many additional records close the message.
     pub arcount: u16,
 }
 
+/// What was asked. A reply repeats the question, which is how it shows
+/// what it answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Question {
+    /// The name asked about.
     pub name: Name,
+    /// The type of record wanted.
     pub qtype: Type,
+    /// The class: [`CLASS_IN`] in practice.
     pub qclass: u16,
 }
 
 /// What a record holds, read according to its type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Data {
+    /// An A record's address.
     A(Ipv4Addr),
+    /// An AAAA record's address.
     Aaaa(Ipv6Addr),
     /// NS, CNAME and PTR: one name.
     Name(Name),
+    /// A mail exchanger.
     Mx {
+        /// Lower is tried first.
         preference: u16,
+        /// The host that takes the mail.
         exchange: Name,
     },
     /// One or more character strings.
@@ -296,12 +339,18 @@ pub enum Data {
     Raw(Vec<u8>),
 }
 
+/// A resource record: one fact about one name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
+    /// The name the fact is about.
     pub name: Name,
+    /// Which kind of fact: it says how to read `data`.
     pub rtype: Type,
+    /// The class: [`CLASS_IN`] in practice.
     pub class: u16,
+    /// How many seconds the fact may be cached.
     pub ttl: u32,
+    /// The fact itself.
     pub data: Data,
 }
 
@@ -361,10 +410,15 @@ fn quote(bytes: &[u8]) -> String {
 /// A whole message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
+    /// The ID, the flags and the counts.
     pub header: Header,
+    /// What was asked (one question, in practice).
     pub questions: Vec<Question>,
+    /// The records that answer the question.
     pub answers: Vec<Record>,
+    /// The name servers that know the zone.
     pub authority: Vec<Record>,
+    /// Records the server adds to save a query (a name server's address).
     pub additional: Vec<Record>,
 }
 
@@ -379,6 +433,7 @@ pub fn encode_query(id: u16, name: &Name, qtype: Type) -> Vec<u8> {
 pub struct Malformed {
     /// The byte offset where reading failed.
     pub at: usize,
+    /// What was wrong there, for a person.
     pub what: String,
 }
 

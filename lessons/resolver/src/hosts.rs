@@ -17,27 +17,36 @@ use std::net::IpAddr;
 /// One line: an address and its names (the first is the canonical one).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
+    /// The address of the line.
     pub addr: IpAddr,
+    /// Its names, in the order of the line: at least one.
     pub names: Vec<String>,
 }
 
 /// What `gethostbyname_ex` and `gethostbyaddr` answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostInfo {
+    /// The host's official name.
     pub canonical: String,
+    /// Its other names, without repeats.
     pub aliases: Vec<String>,
+    /// Its addresses, in file order, without repeats.
     pub addrs: Vec<IpAddr>,
 }
 
 /// A parsed hosts file, and what was wrong with it.
 #[derive(Clone, Debug, Default)]
 pub struct Hosts {
+    /// The lines that make sense, in file order.
     pub entries: Vec<Entry>,
     /// One line per skipped line: `line 7: "300.1.1.1" is not an address`.
     pub warnings: Vec<String>,
 }
 
 impl Hosts {
+    /// Reads a hosts file. It never fails: a line that does not make sense
+    /// is skipped and noted in `warnings`, so that one typo does not hide
+    /// every other name.
     pub fn parse(text: &str) -> Hosts {
         todo!(
             "read {} lines of a hosts file: skip comments, warn about bad lines",

@@ -33,15 +33,27 @@ pub enum CallError {
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CallError::Remote(e) => write!(f, "remote error {}: {}", e.code, e.message),
-            CallError::Connection(e) => write!(f, "connection failed: {e}"),
+            // What caused it is `source`'s to tell (`cli::one_line` prints
+            // the chain): saying it here too would say it twice.
+            CallError::Remote(_) => f.write_str("remote error"),
+            CallError::Connection(_) => f.write_str("connection failed"),
             CallError::Timeout => f.write_str("no reply in time (the call may have happened)"),
             CallError::Protocol(what) => write!(f, "protocol error: {what}"),
         }
     }
 }
 
-impl std::error::Error for CallError {}
+/// A `CallError` is an error like any other: `?` can turn it into a
+/// `Box<dyn Error>`, and what caused it stays reachable through `source`.
+impl std::error::Error for CallError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CallError::Remote(e) => Some(e),
+            CallError::Connection(e) => Some(e),
+            CallError::Timeout | CallError::Protocol(_) => None,
+        }
+    }
+}
 
 impl From<RpcError> for CallError {
     fn from(e: RpcError) -> Self {
@@ -57,6 +69,7 @@ fn io_error(e: io::Error) -> CallError {
 }
 
 /// One connection to a server, speaking JSON-RPC line by line.
+#[derive(Debug)]
 pub struct Connection {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
@@ -124,6 +137,7 @@ pub fn parse_uri(uri: &str) -> Result<(String, String), CallError> {
 }
 
 /// A stand-in for a remote object. Method calls on it go over the network.
+#[derive(Debug)]
 pub struct Proxy {
     addr: String,
     object: String,
@@ -154,13 +168,14 @@ impl Proxy {
     /// Runs `f` on the connection, opening it first if need be.
     fn with<T>(
         &self,
-        _f: impl FnOnce(&mut Connection) -> Result<T, CallError>,
+        f: impl FnOnce(&mut Connection) -> Result<T, CallError>,
     ) -> Result<T, CallError> {
         todo!(
-            "connect to {} (timeout {:?}) on the first call, keep the connection in {:?}, drop it when it fails",
+            "connect to {} (timeout {:?}) on the first call, keep the connection in {:?}, run {} on it, drop it when it fails",
             self.addr,
             self.timeout,
-            self.conn.lock().map(|c| c.is_some())
+            self.conn.lock().map(|c| c.is_some()),
+            std::any::type_name_of_val(&f)
         )
     }
 
@@ -205,9 +220,13 @@ pub fn name_server(ns: &str, timeout: Duration) -> Proxy {
 /// [`crate::objects::Calculator`], or a [`CalculatorProxy`] to a remote
 /// one. Code written against this trait runs the same with either.
 pub trait Calculator {
+    /// `a + b`.
     fn add(&self, a: f64, b: f64) -> Result<f64, CallError>;
+    /// `a - b`.
     fn subtract(&self, a: f64, b: f64) -> Result<f64, CallError>;
+    /// `a * b`.
     fn multiply(&self, a: f64, b: f64) -> Result<f64, CallError>;
+    /// `a / b`; dividing by zero is an error, not infinity.
     fn divide(&self, a: f64, b: f64) -> Result<f64, CallError>;
 }
 

@@ -30,8 +30,11 @@ pub mod code {
     pub const PARSE_ERROR: i64 = -32700;
     /// JSON, but not a request.
     pub const INVALID_REQUEST: i64 = -32600;
+    /// No such object, or no such method on it.
     pub const METHOD_NOT_FOUND: i64 = -32601;
+    /// The method exists, but not with these parameters.
     pub const INVALID_PARAMS: i64 = -32602;
+    /// The server failed (a method panicked): not the caller's fault.
     pub const INTERNAL_ERROR: i64 = -32603;
     /// The first of the application's own codes.
     pub const APPLICATION: i64 = -32000;
@@ -40,12 +43,16 @@ pub mod code {
 /// An error as JSON-RPC carries it: a code, a message, maybe data.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RpcError {
+    /// What kind of error: one of [`code`], or the application's own.
     pub code: i64,
+    /// One sentence for a person.
     pub message: String,
+    /// Anything more, for a program: the values at fault, say.
     pub data: Option<Value>,
 }
 
 impl RpcError {
+    /// An error with `code` and `message`, and no data.
     pub fn new(code: i64, message: impl Into<String>) -> RpcError {
         RpcError {
             code,
@@ -54,12 +61,15 @@ impl RpcError {
         }
     }
 
-    /// The same error, with `data` that says more.
+    /// The same error, with `data` that says more. It returns the error
+    /// rather than changing it: dropping what it returns drops the error.
+    #[must_use]
     pub fn with_data(mut self, data: Value) -> RpcError {
         self.data = Some(data);
         self
     }
 
+    /// The parameters are wrong: `message` says which and why.
     pub fn invalid_params(message: impl Into<String>) -> RpcError {
         RpcError::new(code::INVALID_PARAMS, message)
     }
@@ -89,8 +99,11 @@ impl std::error::Error for RpcError {}
 /// A request's parameters: by position, by name, or none.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Params {
+    /// No `params` member at all.
     None,
+    /// An array: `[2, 3]`.
     Positional(Vec<Value>),
+    /// An object: `{"a": 2, "b": 3}`.
     Named(Map<String, Value>),
 }
 
@@ -114,6 +127,7 @@ impl Params {
         }
     }
 
+    /// Whether none were given.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -165,7 +179,9 @@ pub struct Request {
     /// `None` for a notification, which gets no reply. Otherwise a string,
     /// a number or null, echoed back exactly as it came.
     pub id: Option<Value>,
+    /// `OBJECT.METHOD`, as the caller wrote it.
     pub method: String,
+    /// The parameters, checked to be an array, an object, or absent.
     pub params: Params,
 }
 
@@ -214,11 +230,12 @@ pub trait Object: Send + Sync {
 /// an internal error, not the end of the server.
 pub fn answer<'a>(
     request: &Request,
-    _object_of: impl Fn(&str) -> Option<&'a dyn Object>,
+    object_of: impl Fn(&str) -> Option<&'a dyn Object>,
 ) -> Option<Value> {
     todo!(
-        "call {} on its object; no reply for a notification",
-        request.method
+        "call {} on the object {} finds; no reply for a notification",
+        request.method,
+        std::any::type_name_of_val(&object_of)
     )
 }
 
@@ -226,9 +243,12 @@ pub fn answer<'a>(
 /// nothing is owed: a notification, or a batch of notifications only.
 pub fn reply_to<'a>(
     line: &str,
-    _object_of: impl Fn(&str) -> Option<&'a dyn Object>,
+    object_of: impl Fn(&str) -> Option<&'a dyn Object>,
 ) -> Option<String> {
-    todo!("the reply line to {line:?}, or None when none is owed")
+    todo!(
+        "the reply line to {line:?} from the objects {} finds, or None when none is owed",
+        std::any::type_name_of_val(&object_of)
+    )
 }
 
 /// A method that does not exist on an object.

@@ -17,6 +17,7 @@
 //!    SIGTERM; `src/bin/client.rs`: read each argument.
 //!
 //! [`cli`] (the command lines) is given.
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod client;

@@ -23,8 +23,10 @@ pub mod code {
     pub const OUT_OF_RANGE: i64 = -32011;
 }
 
-/// The longest object name, and the longest URI, the name server keeps.
+/// The longest object name the name server keeps: names end up in URIs
+/// and in other programs' output.
 pub const MAX_NAME: usize = 64;
+/// The longest URI the name server keeps.
 pub const MAX_URI: usize = 256;
 /// The most names the name server keeps.
 pub const MAX_NAMES: usize = 1000;

@@ -17,6 +17,8 @@ use crate::url::{Url, UrlError};
 pub struct Options {
     /// The deadline for connecting, and for every read.
     pub timeout: Duration,
+    /// How many redirects are followed before giving up: a chain of them
+    /// must not keep the client busy for ever.
     pub max_redirects: u32,
 }
 
@@ -32,31 +34,47 @@ impl Default for Options {
 /// Which step failed. Errors from the network keep their `io::ErrorKind`.
 #[derive(Debug)]
 pub enum FetchError {
+    /// The URL (given, or in a redirect's `Location`) cannot be fetched.
     Url(UrlError),
+    /// No connection could be made.
     Connect {
+        /// The address (or the name, if it had none) tried last.
         addr: String,
+        /// Why the connection failed.
         source: io::Error,
     },
+    /// Nothing came within the timeout: what the client was waiting for.
     Timeout(String),
+    /// The response cannot be believed (a broken head, a body cut short):
+    /// what was wrong with it.
     Protocol(String),
+    /// More redirects than `Options::max_redirects`.
     TooManyRedirects {
+        /// The limit that was reached.
         limit: u32,
     },
+    /// A redirect back to a URL already fetched: following it would never
+    /// end.
     RedirectLoop(String),
     /// The response came whole, with a status of 400 or more: see
     /// [`Response::error_for_status`].
     Status {
+        /// The status code, 400 or more.
         status: u16,
+        /// The reason phrase, as the server wrote it (maybe empty).
         reason: String,
     },
+    /// Any other failure of the network, or of the file written to.
     Io(io::Error),
 }
 
 impl fmt::Display for FetchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FetchError::Url(e) => write!(f, "bad URL: {e}"),
-            FetchError::Connect { addr, source } => write!(f, "cannot connect to {addr}: {source}"),
+            // What caused it is `source`'s to tell (`cli::one_line` prints
+            // the chain): saying it here too would say it twice.
+            FetchError::Url(_) => f.write_str("bad URL"),
+            FetchError::Connect { addr, .. } => write!(f, "cannot connect to {addr}"),
             FetchError::Timeout(what) => write!(f, "timed out {what}"),
             FetchError::Protocol(what) => write!(f, "the server broke the protocol: {what}"),
             FetchError::TooManyRedirects { limit } => write!(f, "more than {limit} redirects"),
@@ -69,7 +87,19 @@ impl fmt::Display for FetchError {
     }
 }
 
-impl std::error::Error for FetchError {}
+/// A `FetchError` is an error like any other: `?` can turn it into a
+/// `Box<dyn Error>`, and what caused it stays reachable through `source`.
+impl std::error::Error for FetchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FetchError::Url(e) => Some(e),
+            FetchError::Connect { source, .. } => Some(source),
+            // Shown whole by `Display` already: its own cause, if any.
+            FetchError::Io(e) => e.source(),
+            _ => None,
+        }
+    }
+}
 
 impl FetchError {
     /// The kind of I/O error behind it, if the network or a file failed:
@@ -105,6 +135,7 @@ fn classify(e: io::Error, doing: &str) -> FetchError {
 
 /// A response: its head, where it came from after redirects, and its body.
 pub struct Response {
+    /// The status line and headers, read and checked.
     pub head: Head,
     /// The URL the response came from, after any redirects.
     pub url: Url,
@@ -112,6 +143,7 @@ pub struct Response {
 }
 
 impl Response {
+    /// The status code: a shortcut for `head.status`.
     pub fn status(&self) -> u16 {
         self.head.status
     }

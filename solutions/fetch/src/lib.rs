@@ -6,7 +6,10 @@
 //!   that ends by length, by chunks or by close, streamed.
 //! - [`client`]: `urlopen`: connect, one legal request, the head checked,
 //!   redirects followed, and the body streamed to whoever reads it.
+//! - [`cli`]: the command line, read as in every lesson.
+#![warn(missing_docs)]
 
+pub mod cli;
 pub mod client;
 pub mod response;
 pub mod url;

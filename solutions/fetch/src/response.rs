@@ -28,6 +28,7 @@ pub const MAX_HEAD: usize = 64 * 1024;
 pub struct Head {
     /// `HTTP/1.1` or `HTTP/1.0`.
     pub version: String,
+    /// The status code: 200 OK, 404 Not Found, ...
     pub status: u16,
     /// May be empty: the reason phrase is optional.
     pub reason: String,
@@ -159,7 +160,9 @@ fn read_one_head(r: &mut impl BufRead, budget: &mut usize) -> io::Result<Head> {
 pub enum Framing {
     /// No body at all: a response to HEAD, 204 No Content, 304 Not Modified.
     Empty,
+    /// Exactly this many bytes (`Content-Length`).
     Length(u64),
+    /// In chunks, each with its size, until one of size 0.
     Chunked,
     /// Until the server closes.
     Close,
@@ -221,14 +224,19 @@ pub struct Body<R> {
 pub enum State {
     /// This many bytes are left (of the body, or of the current chunk).
     Left {
+        /// The bytes left.
         left: u64,
+        /// Whether a chunk (and so a CRLF, then the next chunk) follows.
         chunked: bool,
     },
     /// Chunked: the next thing is a chunk-size line.
     ChunkStart {
+        /// No chunk yet: no CRLF of a previous chunk to read first.
         first: bool,
     },
+    /// Until the server closes the connection.
     UntilClose,
+    /// The body has ended: reads give nothing more.
     Done,
 }
 
@@ -248,6 +256,7 @@ impl<R> Body<R> {
 }
 
 impl<R: BufRead> Body<R> {
+    /// The body that `inner` holds next, ending as `framing` says.
     pub fn new(inner: R, framing: Framing) -> Body<R> {
         let state = match framing {
             Framing::Empty | Framing::Length(0) => State::Done,

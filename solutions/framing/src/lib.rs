@@ -6,11 +6,20 @@
 //! defaults, so peers built on it can talk to ours.
 //!
 //! [`Connection`] is the one place that knows this layout: the server and
-//! the client only ever see whole payloads.
+//! the client only ever see whole payloads. It reads from any `Read` and
+//! writes to any `Write`, not only a `TcpStream`, so that the tests at the
+//! bottom of this file can try it on bytes in memory.
+//!
+//! [`cli`] reads the command line (given, the same in every lesson), and
+//! [`limits`] keeps the server within its limits (given, the same as in the
+//! echo lesson).
+#![warn(missing_docs)]
 
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::{Arc, Condvar, Mutex};
+
+pub mod cli;
+pub mod limits;
 
 /// The largest payload accepted: 8 MiB. A length is a claim made by the
 /// peer; we check it before allocating anything, so that a peer cannot make
@@ -33,9 +42,18 @@ impl Connection<TcpStream, TcpStream> {
         let writer = stream.try_clone()?;
         Ok(Connection::new(stream, writer))
     }
+
+    /// Sends whatever is queued, then shuts down our write side, so that
+    /// the peer's read sees a clean end of stream rather than a reset.
+    pub fn close(mut self) -> io::Result<()> {
+        self.flush()?;
+        self.writer.get_ref().shutdown(Shutdown::Write)
+    }
 }
 
 impl<R: Read, W: Write> Connection<R, W> {
+    /// Frames over `reader` and `writer`: the two halves of a socket, or,
+    /// in a test, a byte slice and a `Vec`.
     pub fn new(reader: R, writer: W) -> Self {
         Connection {
             reader: BufReader::new(reader),
@@ -120,51 +138,123 @@ impl<R: Read, W: Write> Connection<R, W> {
     }
 }
 
-impl Connection<TcpStream, TcpStream> {
-    /// Sends whatever is queued, then shuts down our write side, so that
-    /// the peer's read sees a clean end of stream rather than a reset.
-    pub fn close(mut self) -> io::Result<()> {
-        self.flush()?;
-        self.writer.get_ref().shutdown(Shutdown::Write)
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-// The server's limit on clients, given as it is (the same tool as in the
-// echo lesson). A client holds a [`Permit`] while it is served; dropping
-// it, however the client's thread ends, frees its slot.
-
-/// A fixed number of slots, one per client served.
-pub struct Slots {
-    free: Mutex<usize>,
-    freed: Condvar,
-}
-
-/// One client's slot; the slot is free again when this is dropped.
-pub struct Permit(Arc<Slots>);
-
-impl Slots {
-    pub fn new(count: usize) -> Arc<Slots> {
-        let free = Mutex::new(count);
-        Arc::new(Slots {
-            free,
-            freed: Condvar::new(),
-        })
-    }
-
-    /// Waits until a slot is free, and takes it.
-    pub fn acquire(self: &Arc<Self>) -> Permit {
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        while *free == 0 {
-            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+    /// Each payload as a frame: what a peer would send.
+    fn frames(payloads: &[&[u8]]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for payload in payloads {
+            bytes.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+            bytes.extend_from_slice(payload);
         }
-        *free -= 1;
-        Permit(Arc::clone(self))
+        bytes
     }
-}
 
-impl Drop for Permit {
-    fn drop(&mut self) {
-        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-        self.0.freed.notify_one();
+    /// A connection that reads `input` and writes nowhere.
+    fn reading(input: &[u8]) -> Connection<&[u8], io::Sink> {
+        Connection::new(input, io::sink())
+    }
+
+    #[test]
+    fn a_frame_is_a_four_byte_big_endian_length_then_the_payload() {
+        let mut sent = Vec::new();
+        let mut conn = Connection::new(io::empty(), &mut sent);
+        conn.write_frame(b"hi").unwrap();
+        conn.write_frame(b"").unwrap();
+        conn.write_frame(&[7; 256]).unwrap();
+        conn.flush().unwrap();
+        drop(conn);
+        assert_eq!(&sent[..6], [0, 0, 0, 2, b'h', b'i']);
+        assert_eq!(
+            &sent[6..10],
+            [0, 0, 0, 0],
+            "an empty payload is a frame too"
+        );
+        assert_eq!(
+            &sent[10..14],
+            [0, 0, 1, 0],
+            "256 is 00 00 01 00, most significant byte first"
+        );
+        assert_eq!(sent.len(), 14 + 256);
+    }
+
+    #[test]
+    fn frames_come_back_whole_and_in_order_then_a_clean_end() {
+        let input = frames(&[b"one", b"", b"three"]);
+        let mut conn = reading(&input);
+        assert_eq!(conn.read_frame().unwrap(), Some(b"one".to_vec()));
+        assert_eq!(conn.read_frame().unwrap(), Some(Vec::new()));
+        assert_eq!(conn.read_frame().unwrap(), Some(b"three".to_vec()));
+        assert_eq!(
+            conn.read_frame().unwrap(),
+            None,
+            "end of stream between frames"
+        );
+    }
+
+    #[test]
+    fn a_reader_that_gives_one_byte_at_a_time_still_gives_whole_frames() {
+        struct OneByte<'a>(&'a [u8]);
+        impl Read for OneByte<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let input = frames(&[b"dribbled", b"in"]);
+        let mut conn = Connection::new(OneByte(&input), io::sink());
+        assert_eq!(conn.read_frame().unwrap(), Some(b"dribbled".to_vec()));
+        assert_eq!(conn.read_frame().unwrap(), Some(b"in".to_vec()));
+        assert_eq!(conn.read_frame().unwrap(), None);
+    }
+
+    #[test]
+    fn a_stream_cut_inside_a_frame_is_unexpected_eof() {
+        let whole = frames(&[b"payload"]);
+        for cut in 1..whole.len() {
+            let err = reading(&whole[..cut]).read_frame().unwrap_err();
+            assert_eq!(
+                err.kind(),
+                io::ErrorKind::UnexpectedEof,
+                "cut after {cut} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn a_length_over_the_limit_is_refused_before_any_payload() {
+        // Only the four bytes of the length: had the payload been awaited,
+        // this would be UnexpectedEof, not InvalidData.
+        for len in [MAX_FRAME as u32 + 1, u32::MAX] {
+            let err = reading(&len.to_be_bytes()).read_frame().unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData, "length {len}");
+        }
+        let mut conn = Connection::new(io::empty(), io::sink());
+        let err = conn.write_frame(&vec![0; MAX_FRAME + 1]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn a_frame_of_exactly_the_limit_is_accepted() {
+        let payload = vec![1; MAX_FRAME];
+        let input = frames(&[&payload]);
+        assert_eq!(reading(&input).read_frame().unwrap(), Some(payload));
+    }
+
+    #[test]
+    fn buffered_input_shows_requests_already_read_from_the_stream() {
+        let input = frames(&[b"first", b"second"]);
+        let mut conn = reading(&input);
+        conn.read_frame().unwrap();
+        assert!(
+            conn.has_buffered_input(),
+            "the second frame came in the same read"
+        );
+        conn.read_frame().unwrap();
+        assert!(!conn.has_buffered_input());
     }
 }

@@ -18,6 +18,8 @@ use crate::dns::{self, Malformed, Message, Name, Type};
 /// How to ask.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// The server to ask: an address, not a name (resolving it would need
+    /// a resolver).
     pub server: SocketAddr,
     /// How long each attempt waits for its reply.
     pub timeout: Duration,
@@ -31,7 +33,12 @@ pub struct Options {
 #[derive(Debug)]
 pub enum QueryError {
     /// No matching reply to any attempt.
-    Timeout { attempts: u32, each: Duration },
+    Timeout {
+        /// How many queries were sent.
+        attempts: u32,
+        /// How long each one waited.
+        each: Duration,
+    },
     /// A reply to our question that cannot be read.
     Malformed(Malformed),
     /// The network said no (refused, unreachable, ...).
@@ -44,8 +51,24 @@ impl fmt::Display for QueryError {
             QueryError::Timeout { attempts, each } => {
                 write!(f, "no reply after {attempts} attempt(s), {each:?} each")
             }
-            QueryError::Malformed(m) => write!(f, "the reply is {m}"),
+            // The cause is `source`'s to tell (`cli::one_line` prints the
+            // chain): saying it here too would say it twice.
+            QueryError::Malformed(_) => f.write_str("unreadable reply"),
+            // The network's own error, as it is: no words of ours to add.
             QueryError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// A `QueryError` is an error like any other: `?` can turn it into a
+/// `Box<dyn Error>`, and what caused it stays reachable through `source`.
+impl std::error::Error for QueryError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            QueryError::Timeout { .. } => None,
+            QueryError::Malformed(m) => Some(m),
+            // Shown whole by `Display` already: its own cause, if any.
+            QueryError::Io(e) => e.source(),
         }
     }
 }

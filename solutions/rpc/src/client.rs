@@ -33,15 +33,27 @@ pub enum CallError {
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CallError::Remote(e) => write!(f, "remote error {}: {}", e.code, e.message),
-            CallError::Connection(e) => write!(f, "connection failed: {e}"),
+            // What caused it is `source`'s to tell (`cli::one_line` prints
+            // the chain): saying it here too would say it twice.
+            CallError::Remote(_) => f.write_str("remote error"),
+            CallError::Connection(_) => f.write_str("connection failed"),
             CallError::Timeout => f.write_str("no reply in time (the call may have happened)"),
             CallError::Protocol(what) => write!(f, "protocol error: {what}"),
         }
     }
 }
 
-impl std::error::Error for CallError {}
+/// A `CallError` is an error like any other: `?` can turn it into a
+/// `Box<dyn Error>`, and what caused it stays reachable through `source`.
+impl std::error::Error for CallError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CallError::Remote(e) => Some(e),
+            CallError::Connection(e) => Some(e),
+            CallError::Timeout | CallError::Protocol(_) => None,
+        }
+    }
+}
 
 impl From<RpcError> for CallError {
     fn from(e: RpcError) -> Self {
@@ -57,6 +69,7 @@ fn io_error(e: io::Error) -> CallError {
 }
 
 /// One connection to a server, speaking JSON-RPC line by line.
+#[derive(Debug)]
 pub struct Connection {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
@@ -220,6 +233,7 @@ pub fn parse_uri(uri: &str) -> Result<(String, String), CallError> {
 }
 
 /// A stand-in for a remote object. Method calls on it go over the network.
+#[derive(Debug)]
 pub struct Proxy {
     addr: String,
     object: String,
@@ -314,9 +328,13 @@ pub fn name_server(ns: &str, timeout: Duration) -> Proxy {
 /// [`crate::objects::Calculator`], or a [`CalculatorProxy`] to a remote
 /// one. Code written against this trait runs the same with either.
 pub trait Calculator {
+    /// `a + b`.
     fn add(&self, a: f64, b: f64) -> Result<f64, CallError>;
+    /// `a - b`.
     fn subtract(&self, a: f64, b: f64) -> Result<f64, CallError>;
+    /// `a * b`.
     fn multiply(&self, a: f64, b: f64) -> Result<f64, CallError>;
+    /// `a / b`; dividing by zero is an error, not infinity.
     fn divide(&self, a: f64, b: f64) -> Result<f64, CallError>;
 }
 
@@ -466,6 +484,37 @@ mod tests {
         assert!(parse_uri("http://x/y").is_err());
     }
 
+    /// The round trip of each of `n` sends of `line` to a bare server that
+    /// echoes lines back: what a call costs with no RPC at all.
+    fn raw_ping_pong(line: &str, n: usize) -> Vec<Duration> {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            stream.set_nodelay(true).unwrap();
+            let mut out = stream.try_clone().unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut buf = String::new();
+            while reader.read_line(&mut buf).unwrap_or(0) > 0 {
+                out.write_all(buf.as_bytes()).unwrap();
+                buf.clear();
+            }
+        });
+        let mut raw = TcpStream::connect(addr).unwrap();
+        raw.set_nodelay(true).unwrap();
+        let mut reader = BufReader::new(raw.try_clone().unwrap());
+        let mut rtts = Vec::with_capacity(n);
+        let mut echo = String::new();
+        for _ in 0..n {
+            let t = std::time::Instant::now();
+            raw.write_all(line.as_bytes()).unwrap();
+            echo.clear();
+            reader.read_line(&mut echo).unwrap();
+            rtts.push(t.elapsed());
+        }
+        rtts
+    }
+
     /// The figures `just bench-rpc` prints: calls on one connection, one
     /// at a time and in batches of 100, beside a raw ping-pong of lines of
     /// the same size. Run with
@@ -497,31 +546,7 @@ mod tests {
             "{}\n",
             request(Some(12345), "calculator.add", json!([12345, 2]))
         );
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        std::thread::spawn(move || {
-            let (stream, _) = listener.accept().unwrap();
-            stream.set_nodelay(true).unwrap();
-            let mut out = stream.try_clone().unwrap();
-            let mut reader = BufReader::new(stream);
-            let mut buf = String::new();
-            while reader.read_line(&mut buf).unwrap_or(0) > 0 {
-                out.write_all(buf.as_bytes()).unwrap();
-                buf.clear();
-            }
-        });
-        let mut raw = TcpStream::connect(addr).unwrap();
-        raw.set_nodelay(true).unwrap();
-        let mut reader = BufReader::new(raw.try_clone().unwrap());
-        let mut raw_rtts = Vec::with_capacity(N);
-        let mut echo = String::new();
-        for _ in 0..N {
-            let t = std::time::Instant::now();
-            raw.write_all(line.as_bytes()).unwrap();
-            echo.clear();
-            reader.read_line(&mut echo).unwrap();
-            raw_rtts.push(t.elapsed());
-        }
+        let mut raw_rtts = raw_ping_pong(&line, N);
         let raw_rate = N as f64 / raw_rtts.iter().sum::<Duration>().as_secs_f64();
         let pct = |v: &mut Vec<Duration>, p: usize| {
             v.sort();

@@ -10,6 +10,7 @@
 //! - [`client`]: proxies: a remote object found through the name server,
 //!   called over one kept connection; remote errors told from broken
 //!   connections; a typed `Calculator` that runs locally or remotely.
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod client;

@@ -23,8 +23,10 @@ pub mod code {
     pub const OUT_OF_RANGE: i64 = -32011;
 }
 
-/// The longest object name, and the longest URI, the name server keeps.
+/// The longest object name the name server keeps: names end up in URIs
+/// and in other programs' output.
 pub const MAX_NAME: usize = 64;
+/// The longest URI the name server keeps.
 pub const MAX_URI: usize = 256;
 /// The most names the name server keeps.
 pub const MAX_NAMES: usize = 1000;
@@ -117,6 +119,8 @@ fn check_name(name: &str) -> Result<(), RpcError> {
     Ok(())
 }
 
+/// A URI is `rpc://...` and short, with no control character: the name
+/// server hands it to every client that looks the name up.
 fn check_uri(uri: &str) -> Result<(), RpcError> {
     if !uri.starts_with("rpc://") || uri.len() > MAX_URI || uri.chars().any(char::is_control) {
         return Err(RpcError::invalid_params(format!(
@@ -126,6 +130,7 @@ fn check_uri(uri: &str) -> Result<(), RpcError> {
     Ok(())
 }
 
+/// The error for a name nobody registered, the name as data.
 fn unknown(name: &str) -> RpcError {
     RpcError::new(
         code::UNKNOWN_NAME,
@@ -134,41 +139,60 @@ fn unknown(name: &str) -> RpcError {
     .with_data(json!({"name": name}))
 }
 
+/// `ns.register(name, uri, replace = false)`: a taken name is refused
+/// unless `replace` says otherwise, and the map has a limit.
+fn register(names: &mut BTreeMap<String, String>, params: &Params) -> Result<Value, RpcError> {
+    params.at_most(&["name", "uri", "replace"])?;
+    let (name, uri) = (params.string(0, "name")?, params.string(1, "uri")?);
+    let replace = match params.get(2, "replace") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(RpcError::invalid_params(format!(
+                "replace must be true or false, not {other}"
+            )));
+        }
+    };
+    check_name(name)?;
+    check_uri(uri)?;
+    if let Some(taken) = names.get(name).filter(|_| !replace) {
+        return Err(
+            RpcError::new(code::NAME_TAKEN, format!("the name {name:?} is taken"))
+                .with_data(json!({"name": name, "uri": taken})),
+        );
+    }
+    if !names.contains_key(name) && names.len() >= MAX_NAMES {
+        return Err(RpcError::application(
+            20,
+            format!("the name server is full ({MAX_NAMES} names)"),
+        ));
+    }
+    names.insert(name.to_string(), uri.to_string());
+    Ok(Value::Null)
+}
+
+/// `ns.list(prefix = "")`: every name that starts with `prefix`, with its
+/// URI. The map is sorted, so they are one range of it.
+fn list(names: &BTreeMap<String, String>, params: &Params) -> Result<Value, RpcError> {
+    params.at_most(&["prefix"])?;
+    let prefix = match params.get(0, "prefix") {
+        None => "",
+        Some(_) => params.string(0, "prefix")?,
+    };
+    let found: serde_json::Map<String, Value> = names
+        .range(prefix.to_string()..)
+        .take_while(|(name, _)| name.starts_with(prefix))
+        .map(|(name, uri)| (name.clone(), json!(uri)))
+        .collect();
+    Ok(Value::Object(found))
+}
+
 impl Object for Names {
     fn call(&self, method: &str, params: &Params) -> Result<Value, RpcError> {
         // A poisoned lock only means a panic elsewhere: the map is whole.
         let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
         match method {
-            "register" => {
-                params.at_most(&["name", "uri", "replace"])?;
-                let (name, uri) = (params.string(0, "name")?, params.string(1, "uri")?);
-                let replace = match params.get(2, "replace") {
-                    None => false,
-                    Some(Value::Bool(b)) => *b,
-                    Some(other) => {
-                        return Err(RpcError::invalid_params(format!(
-                            "replace must be true or false, not {other}"
-                        )));
-                    }
-                };
-                check_name(name)?;
-                check_uri(uri)?;
-                if let Some(taken) = names.get(name).filter(|_| !replace) {
-                    return Err(RpcError::new(
-                        code::NAME_TAKEN,
-                        format!("the name {name:?} is taken"),
-                    )
-                    .with_data(json!({"name": name, "uri": taken})));
-                }
-                if !names.contains_key(name) && names.len() >= MAX_NAMES {
-                    return Err(RpcError::application(
-                        20,
-                        format!("the name server is full ({MAX_NAMES} names)"),
-                    ));
-                }
-                names.insert(name.to_string(), uri.to_string());
-                Ok(Value::Null)
-            }
+            "register" => register(&mut names, params),
             "lookup" => {
                 params.at_most(&["name"])?;
                 let name = params.string(0, "name")?;
@@ -177,19 +201,7 @@ impl Object for Names {
                     .map(|uri| json!(uri))
                     .ok_or_else(|| unknown(name))
             }
-            "list" => {
-                params.at_most(&["prefix"])?;
-                let prefix = match params.get(0, "prefix") {
-                    None => "",
-                    Some(_) => params.string(0, "prefix")?,
-                };
-                let found: serde_json::Map<String, Value> = names
-                    .range(prefix.to_string()..)
-                    .take_while(|(name, _)| name.starts_with(prefix))
-                    .map(|(name, uri)| (name.clone(), json!(uri)))
-                    .collect();
-                Ok(Value::Object(found))
-            }
+            "list" => list(&names, params),
             "unregister" => {
                 params.at_most(&["name"])?;
                 let name = params.string(0, "name")?;

@@ -25,15 +25,20 @@ pub struct Objects {
 }
 
 impl Objects {
+    /// The same objects, and `object` as `name`. It returns the set, as a
+    /// builder does: dropping what it returns would lose the object.
+    #[must_use]
     pub fn with(mut self, name: &str, object: impl Object + 'static) -> Objects {
         self.by_name.insert(name.to_string(), Arc::new(object));
         self
     }
 
+    /// The object registered as `name`, if any.
     pub fn get(&self, name: &str) -> Option<&dyn Object> {
         self.by_name.get(name).map(|o| o.as_ref())
     }
 
+    /// Every name, in order: what a server registers on the name server.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.by_name.keys().map(String::as_str)
     }
@@ -42,6 +47,7 @@ impl Objects {
 /// A server's limits.
 #[derive(Clone, Debug)]
 pub struct Limits {
+    /// Connections served at once; one more is told the server is busy.
     pub max_clients: usize,
     /// A client that sends nothing for this long is disconnected.
     pub idle_timeout: Duration,
@@ -58,6 +64,7 @@ impl Default for Limits {
 
 /// A place among the clients served at once, given back when dropped
 /// (the connection's thread ends however it ends).
+#[must_use = "the place is given back as soon as the permit is dropped: keep it while the client is served"]
 struct Permit(Arc<AtomicUsize>);
 
 impl Permit {
@@ -77,12 +84,13 @@ impl Drop for Permit {
     }
 }
 
-/// Accepts for ever, serving each connection on a thread of its own.
-pub fn serve(listener: TcpListener, objects: Objects, limits: Limits) {
+/// Accepts for ever, serving each connection on a thread of its own. It
+/// never returns, and says so: its type is `!`, "never".
+pub fn serve(listener: TcpListener, objects: Objects, limits: Limits) -> ! {
     let (objects, clients) = (Arc::new(objects), Arc::new(AtomicUsize::new(0)));
-    for stream in listener.incoming() {
-        let stream = match stream {
-            Ok(stream) => stream,
+    loop {
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
             Err(e) => {
                 // Out of descriptors, most likely: wait for some to be
                 // given back instead of spinning.

@@ -4,9 +4,14 @@
 //! The server owns the socket and the loop; a [`Handler`] decides what to
 //! answer. Any datagram protocol fits this shape: write a new handler, not
 //! a new loop. (Python's `socketserver` works the same way.)
+//!
+//! [`cli`] reads the command line (given, the same in every lesson).
+#![warn(missing_docs)]
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+
+pub mod cli;
 
 /// The largest UDP payload: 65,535 bytes minus the 8-byte UDP header, on
 /// IPv6 (on IPv4 the IP header takes 20 more: 65,507). `recv_from` cuts a
@@ -14,7 +19,8 @@ use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 /// must hold the largest one.
 pub const MAX_DATAGRAM: usize = 65_527;
 
-/// What a datagram server does with each request.
+/// What a datagram server does with each request: the one part that
+/// changes from one protocol to the next.
 pub trait Handler {
     /// Returns the reply to `request` from `from`, or `None` for no reply.
     fn handle(&mut self, request: &[u8], from: SocketAddr) -> Option<Vec<u8>>;
@@ -71,5 +77,84 @@ impl<H: Handler> UdpServer<H> {
                 eprintln!("{from}: reply failed: {err}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::thread;
+    use std::time::Duration;
+
+    /// Answers with the request reversed, and nothing at all to `quiet`.
+    struct Reverse;
+
+    impl Handler for Reverse {
+        fn handle(&mut self, request: &[u8], _from: SocketAddr) -> Option<Vec<u8>> {
+            (request != b"quiet").then(|| request.iter().rev().copied().collect())
+        }
+    }
+
+    /// A server with `handler` on a thread of its own, and a client socket
+    /// connected to it.
+    fn start(handler: impl Handler + Send + 'static) -> (UdpSocket, thread::JoinHandle<()>) {
+        let mut server = UdpServer::bind("127.0.0.1:0", handler).unwrap();
+        let addr = server.local_addr().unwrap();
+        let serving = thread::spawn(move || {
+            server.serve_forever();
+        });
+        let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.connect(addr).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        (client, serving)
+    }
+
+    /// The next datagram for `client`, waiting up to 10 seconds; if the
+    /// server thread stops instead (a `todo!()`, say), its own panic.
+    fn reply(client: &UdpSocket, serving: thread::JoinHandle<()>) -> Vec<u8> {
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        for _ in 0..100 {
+            match client.recv(&mut buf) {
+                Ok(len) => return buf[..len].to_vec(),
+                Err(_) if serving.is_finished() => match serving.join() {
+                    Err(panic) => std::panic::resume_unwind(panic),
+                    Ok(()) => panic!("the server stopped"),
+                },
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => panic!("no reply: {e}"),
+            }
+        }
+        panic!("no reply within 10 seconds")
+    }
+
+    #[test]
+    fn each_datagram_gets_the_handlers_reply_from_the_same_socket() {
+        let (client, serving) = start(Reverse);
+        client.send(b"stressed").unwrap();
+        // `recv` on a connected socket takes only what comes from the
+        // address it is connected to: the reply came from the server's.
+        assert_eq!(reply(&client, serving), b"desserts");
+    }
+
+    #[test]
+    fn no_reply_when_the_handler_has_none_and_the_next_datagram_is_served() {
+        let (client, serving) = start(Reverse);
+        client.send(b"quiet").unwrap();
+        client.send(b"loud").unwrap();
+        assert_eq!(reply(&client, serving), b"duol");
+    }
+
+    #[test]
+    fn the_largest_datagram_arrives_whole() {
+        let (client, serving) = start(Reverse);
+        let big = vec![b'x'; 65_507]; // the most IPv4 can carry
+        client.send(&big).unwrap();
+        assert_eq!(reply(&client, serving).len(), big.len());
     }
 }

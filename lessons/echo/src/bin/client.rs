@@ -13,19 +13,29 @@
 //! 5. On any error (connection refused, the server goes silent for the
 //!    timeout) print one line to stderr and exit with code 1. No panics.
 //!
-//! `main` and the argument parsing are given: your work is `run`.
+//! `main`, the argument parsing and `run`, which puts the pieces together,
+//! are given. Your work is the three pieces: `connect`, `send` and
+//! `copy_reply`. Start with `copy_reply`: the tests at the bottom of this
+//! file try it with no server at all (`cargo test -p echo`).
 //!
 //! Beware: the server may answer in pieces. And with a large input, send
-//! and receive at the same time (a thread), or both sides can end up
-//! waiting on each other for ever.
+//! and receive at the same time (`run` does: `send` runs on a thread), or
+//! both sides can end up waiting on each other for ever.
 //!
 //! Grade it with `cargo grade echo`.
-
+#![warn(missing_docs)]
 use std::ffi::OsString;
-use std::io;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::process::ExitCode;
+use std::thread;
 use std::time::Duration;
 
-/// The command line: `echo-client [--timeout SECS] ADDRESS [MESSAGE]`.
+use echo::cli::{Args, BAD_USAGE, one_line};
+
+const USAGE: &str = "usage: echo-client [--timeout SECS] ADDRESS [MESSAGE]";
+
+/// The command line, read.
 struct Options {
     /// How long to wait to connect, and then for each piece of the reply.
     timeout: Duration,
@@ -34,87 +44,211 @@ struct Options {
     message: Option<String>,
 }
 
-const USAGE: &str = "usage: echo-client [--timeout SECS] ADDRESS [MESSAGE]";
-
-fn main() {
+fn main() -> ExitCode {
     let options = match parse_args(std::env::args_os().skip(1)) {
         Ok(options) => options,
         Err(err) => {
             eprintln!("echo-client: {err} ({USAGE})");
-            std::process::exit(2);
+            return ExitCode::from(BAD_USAGE);
         }
     };
-    if let Err(err) = run(&options) {
-        eprintln!("echo-client: {err}");
-        std::process::exit(1);
+    match run(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("echo-client: {}", one_line(&err));
+            ExitCode::FAILURE
+        }
     }
 }
 
-/// Reads the command line. Arguments come as `OsString`s because the OS
-/// does not promise UTF-8: `std::env::args()` would panic on a stray byte,
-/// and a panic is no way to report a typo.
-fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Options, String> {
-    let mut timeout = Duration::from_secs(5);
-    let mut positional = Vec::new();
-    let mut args = args.map(|arg| {
-        arg.into_string()
-            .map_err(|arg| format!("{arg:?} is not valid UTF-8"))
-    });
-    while let Some(arg) = args.next() {
-        let arg = arg?;
-        match arg.as_str() {
-            "--timeout" => timeout = seconds(&value(&mut args, "--timeout")?)?,
-            _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
-            _ => positional.push(arg),
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
+    let args = Args::parse(args, &["--timeout"], &[])?;
+    let (addr, message) = match args.rest.as_slice() {
+        [] => return Err("no ADDRESS given".into()),
+        [addr] => (addr.clone(), None),
+        [addr, message] => (addr.clone(), Some(message.clone())),
+        [_, _, extra, ..] => {
+            return Err(format!(
+                "one MESSAGE only; quote it if it has spaces (got {extra:?} too)"
+            ));
         }
-    }
-    let mut positional = positional.into_iter();
-    let addr = positional.next().ok_or("no ADDRESS given")?;
-    let message = positional.next();
-    if let Some(extra) = positional.next() {
-        return Err(format!(
-            "one MESSAGE only; quote it if it has spaces (got {extra:?} too)"
-        ));
-    }
+    };
     Ok(Options {
-        timeout,
+        timeout: args.seconds("--timeout", Duration::from_secs(5))?,
         addr,
         message,
     })
 }
 
-/// The value after a flag.
-fn value(
-    args: &mut impl Iterator<Item = Result<String, String>>,
-    flag: &str,
-) -> Result<String, String> {
-    args.next().ok_or(format!("{flag} needs a value"))?
-}
-
-/// A positive number of seconds, such as `0.5` or `2`.
-fn seconds(text: &str) -> Result<Duration, String> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|s| *s > 0.0)
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| {
-            format!("--timeout takes a positive number of seconds, such as 0.5; got {text:?}")
-        })
-}
-
-/// Connects, sends, half-closes, prints the echo. Errors are returned for
-/// `main` to print on one line: an `io::Error` keeps its kind (refused,
-/// timed out, ...); add what you were doing with `io::Error::new(kind, ..)`.
-///
-/// Hints: `TcpStream::connect_timeout` and `set_read_timeout`, both with
-/// `options.timeout`; `try_clone`, `std::io::copy`, `shutdown`.
+/// Connects, sends, half-closes, and prints the echo. An error comes back
+/// for `main` to print on one line.
 fn run(options: &Options) -> io::Result<()> {
-    let Options {
-        timeout,
-        addr,
-        message,
-    } = options;
+    let timeout = options.timeout;
+    let stream = connect(&options.addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+
+    // Send and receive at the same time. If we sent everything first, a
+    // large input would fill the server's buffers and ours while nobody
+    // reads, and both programs would wait for each other for ever.
+    let to_server = stream.try_clone()?;
+    let message = options.message.clone();
+    let sender = thread::spawn(move || send(message, to_server));
+
+    let received = copy_reply(&stream, io::stdout().lock()).map_err(|e| match e.kind() {
+        io::ErrorKind::TimedOut => context(e, format!("waited {timeout:?}")),
+        _ => e,
+    })?;
+    let sent = sender
+        .join()
+        .map_err(|_| io::Error::other("the sending thread panicked"))?
+        .map_err(|e| context(e, "sending failed"))?;
+    if received != sent {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("sent {sent} bytes but the echo had {received}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Tries each address the name resolves to, each with a deadline: a name
+/// such as `localhost` may stand for ::1 and 127.0.0.1.
+///
+/// Hints: `addr.to_socket_addrs()`, `TcpStream::connect_timeout`; keep the
+/// last error, and say which address it was about with `context`.
+fn connect(addr: &str, timeout: Duration) -> io::Result<TcpStream> {
+    todo!("connect to {addr}, waiting at most {timeout:?}")
+}
+
+/// Sends the message (all of stdin without one), then half-closes: "I have
+/// nothing more to send". The server sees end of stream, finishes echoing
+/// and closes; we can still read. Returns the byte count.
+///
+/// Hints: `std::io::copy` from the message's bytes or from
+/// `io::stdin().lock()`, then `shutdown`.
+fn send(message: Option<String>, to_server: TcpStream) -> io::Result<u64> {
     todo!(
-        "echo {message:?} (None: stdin) through the server at {addr}, waiting at most {timeout:?}"
+        "send {message:?} (None: stdin) to {:?}, then shut down the write side",
+        to_server.peer_addr()
     )
+}
+
+/// Copies what `from` yields to `out`, until `from` ends (a read of 0
+/// bytes: the server closed), and returns how many bytes came.
+///
+/// One read returns whatever has arrived: one byte, part of a message, or
+/// two messages at once. TCP keeps no message boundaries, so this never
+/// takes one read for the whole reply: it passes bytes through until the
+/// end. A read cut short by a signal (`Interrupted`) is tried again. A read
+/// that times out (`WouldBlock` on Unix, `TimedOut` on Windows) is a
+/// `TimedOut` error that says how much had come by then.
+///
+/// It takes any reader and any writer, not only a `TcpStream` and stdout,
+/// so that the tests at the bottom of this file can hand it a reader that
+/// misbehaves on purpose, with no server at all.
+///
+/// Hints: a buffer (`[0u8; 16 * 1024]`), a loop of `from.read(&mut buf)`
+/// and `out.write_all(&buf[..n])`, a `match` on what `read` returned.
+fn copy_reply(from: impl Read, out: impl Write) -> io::Result<u64> {
+    todo!(
+        "copy from {} to {} until a read returns 0",
+        std::any::type_name_of_val(&from),
+        std::any::type_name_of_val(&out)
+    )
+}
+
+/// The same error, with what we were doing in front of it. The kind is
+/// kept (`ConnectionRefused`, `TimedOut`, ...), so code that handles errors
+/// by kind still can; the cause's words are kept in the message, which
+/// `main` prints on one line.
+fn context(err: io::Error, doing: impl std::fmt::Display) -> io::Error {
+    io::Error::new(err.kind(), format!("{doing}: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out its bytes one at a time, as a slow network
+    /// can, then `ending` (end of stream when `None`).
+    struct Dribble {
+        bytes: Vec<u8>,
+        at: usize,
+        ending: Option<io::ErrorKind>,
+    }
+
+    impl Read for Dribble {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some(&byte) = self.bytes.get(self.at) else {
+                return match self.ending {
+                    None => Ok(0),
+                    Some(kind) => Err(io::Error::from(kind)),
+                };
+            };
+            self.at += 1;
+            buf[0] = byte;
+            Ok(1)
+        }
+    }
+
+    fn dribble(bytes: &[u8], ending: Option<io::ErrorKind>) -> Dribble {
+        Dribble {
+            bytes: bytes.to_vec(),
+            at: 0,
+            ending,
+        }
+    }
+
+    #[test]
+    fn a_reply_that_comes_one_byte_at_a_time_is_copied_whole() {
+        let mut out = Vec::new();
+        let total = copy_reply(dribble(b"Hello, world", None), &mut out).unwrap();
+        assert_eq!(out, b"Hello, world");
+        assert_eq!(total, 12);
+    }
+
+    #[test]
+    fn every_byte_value_passes_unchanged() {
+        let all: Vec<u8> = (0..=255).collect();
+        let mut out = Vec::new();
+        copy_reply(&all[..], &mut out).unwrap();
+        assert_eq!(out, all);
+    }
+
+    #[test]
+    fn an_interrupted_read_is_tried_again() {
+        struct InterruptedOnce(bool, &'static [u8]);
+        impl Read for InterruptedOnce {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if !self.0 {
+                    self.0 = true;
+                    return Err(io::ErrorKind::Interrupted.into());
+                }
+                self.1.read(buf)
+            }
+        }
+        let mut out = Vec::new();
+        copy_reply(InterruptedOnce(false, b"still here"), &mut out).unwrap();
+        assert_eq!(out, b"still here");
+    }
+
+    #[test]
+    fn a_read_timeout_is_an_error_that_says_how_much_came() {
+        let mut out = Vec::new();
+        let err =
+            copy_reply(dribble(b"abc", Some(io::ErrorKind::WouldBlock)), &mut out).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(err.to_string().contains("after 3 bytes"), "{err}");
+        assert_eq!(out, b"abc", "what came before the silence is kept");
+    }
+
+    #[test]
+    fn a_reset_keeps_its_kind() {
+        let ending = Some(io::ErrorKind::ConnectionReset);
+        let err = copy_reply(dribble(b"ab", ending), io::sink()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+    }
 }

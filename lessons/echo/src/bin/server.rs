@@ -21,22 +21,32 @@
 //!    stop accepting and newcomers wait in the kernel's queue. A client that
 //!    sends nothing (or reads nothing) for `--idle-timeout` seconds is
 //!    dropped: give its socket read and write timeouts. When accept fails
-//!    (out of file descriptors, say), report it, wait a moment
-//!    (`thread::sleep` of 100 ms) and go on: retrying at once spins.
+//!    (out of file descriptors, say), hand the error to
+//!    [`AcceptErrors::report_and_pause`] and go on: retrying at once spins.
 //!
-//! `main` and the argument parsing are given, and so is `echo::Slots` (in
-//! `src/lib.rs`): your work is `run`.
+//! `main` and the argument parsing are given, and so are `Slots` and
+//! `AcceptErrors` (in `src/limits.rs`): your work is `run`.
 //!
 //! Grade it with `cargo grade echo`.
+//!
+//! [`Slots::acquire`]: echo::limits::Slots::acquire
+//! [`AcceptErrors::report_and_pause`]: echo::limits::AcceptErrors::report_and_pause
+#![warn(missing_docs)]
 
+use std::convert::Infallible;
 use std::ffi::OsString;
 use std::io;
+use std::process::ExitCode;
 use std::time::Duration;
+
+use echo::cli::{Args, BAD_USAGE, one_line};
 
 /// 7 is the echo port of old (RFC 862); 7007 needs no root.
 const DEFAULT_ADDR: &str = "127.0.0.1:7007";
 
-/// The command line.
+const USAGE: &str = "usage: echo-server [--max-clients N] [--idle-timeout SECS] [ADDRESS]";
+
+/// The command line, read.
 struct Options {
     addr: String,
     /// Clients served at once.
@@ -45,77 +55,57 @@ struct Options {
     idle_timeout: Duration,
 }
 
-const USAGE: &str = "usage: echo-server [--max-clients N] [--idle-timeout SECS] [ADDRESS]";
-
-fn main() {
+fn main() -> ExitCode {
     let options = match parse_args(std::env::args_os().skip(1)) {
         Ok(options) => options,
         Err(err) => {
             eprintln!("echo-server: {err} ({USAGE})");
-            std::process::exit(2);
+            return ExitCode::from(BAD_USAGE);
         }
     };
-    let err = run(&options);
-    eprintln!("echo-server: cannot serve on {}: {err}", options.addr);
-    std::process::exit(1);
-}
-
-/// Reads the command line. Arguments come as `OsString`s because the OS
-/// does not promise UTF-8: `std::env::args()` would panic on a stray byte,
-/// and a panic is no way to report a typo.
-fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Options, String> {
-    let mut options = Options {
-        addr: DEFAULT_ADDR.into(),
-        max_clients: 256,
-        idle_timeout: Duration::from_secs(30),
-    };
-    let mut args = args.map(|arg| {
-        arg.into_string()
-            .map_err(|arg| format!("{arg:?} is not valid UTF-8"))
-    });
-    while let Some(arg) = args.next() {
-        let arg = arg?;
-        let mut value = || args.next().ok_or(format!("{arg} needs a value"))?;
-        match arg.as_str() {
-            "--max-clients" => {
-                let text = value()?;
-                options.max_clients = text.parse().ok().filter(|n| *n >= 1).ok_or(format!(
-                    "--max-clients takes a whole number from 1 up; got {text:?}"
-                ))?;
-            }
-            "--idle-timeout" => {
-                let text = value()?;
-                options.idle_timeout = text
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| *s > 0.0)
-                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
-                    .ok_or(format!(
-                        "--idle-timeout takes a positive number of seconds; got {text:?}"
-                    ))?;
-            }
-            _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
-            _ => options.addr = arg,
-        }
-    }
-    Ok(options)
-}
-
-/// Binds, announces the address, and serves clients until accept() fails
-/// for good. It only returns the error that ended it.
-///
-/// Hints: `TcpListener::bind`, `listener.local_addr()`, `slots.acquire()`
-/// then `listener.accept()` in a loop, `std::thread::spawn` with the permit
-/// moved in, `set_read_timeout` and `set_write_timeout`. Write a helper
-/// that serves one `TcpStream`: a loop of `read` into a buffer and
-/// `write_all` of what was read.
-fn run(options: &Options) -> io::Error {
-    // `echo::Slots::new(options.max_clients)` once; before each accept,
-    // `let permit = slots.acquire();`, then move the permit into the
-    // client's thread. Dropping it frees the slot.
-    todo!(
-        "bind {}, print `listening on ADDRESS`, then accept and echo clients, each dropped after {:?} idle",
+    // A server runs until it is killed: `run` returns only on failure.
+    let Err(err) = run(&options);
+    eprintln!(
+        "echo-server: cannot serve on {}: {}",
         options.addr,
+        one_line(&err)
+    );
+    ExitCode::FAILURE
+}
+
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
+    let args = Args::parse(args, &["--max-clients", "--idle-timeout"], &[])?;
+    let addr = match args.rest.as_slice() {
+        [] => DEFAULT_ADDR.to_string(),
+        [addr] => addr.clone(),
+        [_, extra, ..] => return Err(format!("one ADDRESS at most (got {extra:?} too)")),
+    };
+    Ok(Options {
+        addr,
+        max_clients: args.count("--max-clients", 256)?,
+        idle_timeout: args.seconds("--idle-timeout", Duration::from_secs(30))?,
+    })
+}
+
+/// Binds, announces the address, and serves clients for ever. Its success
+/// type, `Infallible`, has no value: the only way out is an error, which is
+/// why `?` can end it.
+///
+/// Hints: `TcpListener::bind`, `listener.local_addr()`, a loop of
+/// `slots.acquire()` then `listener.accept()`, `std::thread::spawn` with
+/// the permit moved in, `set_read_timeout` and `set_write_timeout`. Write a
+/// helper that serves one `TcpStream`: a loop of `read` into a buffer and
+/// `write_all` of what was read.
+fn run(options: &Options) -> io::Result<Infallible> {
+    // `echo::limits::Slots::new(options.max_clients)` once; before each
+    // accept, `let permit = slots.acquire();`, then move the permit into
+    // the client's thread. Dropping it frees the slot.
+    todo!(
+        "bind {}, print `listening on ADDRESS`, then accept and echo at most {} clients at once, each dropped after {:?} idle",
+        options.addr,
+        options.max_clients,
         options.idle_timeout
     )
 }

@@ -1,4 +1,5 @@
-//! Lesson 5, fetch: the program (reference solution).
+//! Lesson 5, fetch: the program. Your exercise: `run`; `main` and the
+//! argument parsing are given.
 //!
 //! Usage: `fetch URL [-i] [-o FILE] [--max-redirects N] [--timeout SECS]`
 //!
@@ -7,94 +8,82 @@
 //! 22 for a status of 400 or more (as `curl -f`: the body is still printed,
 //! the status goes to stderr); 1 for any failure, with one line on stderr;
 //! 2 for a bad command line.
+#![warn(missing_docs)]
 
 use std::ffi::OsString;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use fetch::client::{self, Options};
-
-/// The command line.
-struct Args {
-    url: String,
-    include_head: bool,
-    output: Option<String>,
-    options: Options,
-}
+use fetch::cli::{Args, BAD_USAGE, one_line};
+use fetch::client::{self, FetchError};
 
 const USAGE: &str = "usage: fetch URL [-i] [-o FILE] [--max-redirects N] [--timeout SECS]";
 
+/// The exit code for a status of 400 or more, as `curl -f` has it: the
+/// fetch worked, but the server said no, and a script can tell.
+const HTTP_ERROR: u8 = 22;
+
+/// The command line, read.
+struct Options {
+    url: String,
+    /// `-i`: print the status line and headers before the body.
+    include_head: bool,
+    /// `-o FILE`: where the body goes, instead of stdout.
+    output: Option<String>,
+    /// The timeout and the most redirects.
+    client: client::Options,
+}
+
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args_os().skip(1)) {
-        Ok(args) => args,
+    let options = match parse_args(std::env::args_os().skip(1)) {
+        Ok(options) => options,
         Err(err) => {
             eprintln!("fetch: {err} ({USAGE})");
-            return ExitCode::from(2);
+            return ExitCode::from(BAD_USAGE);
         }
     };
-    match run(&args) {
-        Ok(code) => ExitCode::from(code),
+    match run(&options) {
+        Ok(code) => code,
         Err(err) => {
-            eprintln!("fetch: {err}");
-            ExitCode::from(1)
+            eprintln!("fetch: {}", one_line(&err));
+            ExitCode::FAILURE
         }
     }
 }
 
-fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Args, String> {
-    let mut url = None;
-    let mut include_head = false;
-    let mut output = None;
-    let mut options = Options::default();
-    let mut args = args.map(|a| {
-        a.into_string()
-            .map_err(|a| format!("{a:?} is not valid UTF-8"))
-    });
-    while let Some(arg) = args.next() {
-        let arg = arg?;
-        let mut value = || args.next().ok_or(format!("{arg} needs a value"))?;
-        match arg.as_str() {
-            "-i" => include_head = true,
-            "-o" => output = Some(value()?),
-            "--max-redirects" => {
-                let text = value()?;
-                options.max_redirects = text
-                    .parse()
-                    .map_err(|_| format!("--max-redirects takes a whole number; got {text:?}"))?;
-            }
-            "--timeout" => {
-                let text = value()?;
-                options.timeout = text
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| *s > 0.0)
-                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
-                    .ok_or(format!(
-                        "--timeout takes a positive number of seconds; got {text:?}"
-                    ))?;
-            }
-            _ if arg.starts_with('-') => return Err(format!("unknown option {arg}")),
-            _ if url.is_none() => url = Some(arg),
-            _ => return Err(format!("one URL only (got {arg:?} too)")),
-        }
-    }
-    Ok(Args {
-        url: url.ok_or("no URL given")?,
-        include_head,
-        output,
-        options,
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
+    let args = Args::parse(args, &["-o", "--max-redirects", "--timeout"], &["-i"])?;
+    let url = match args.rest.as_slice() {
+        [] => return Err("no URL given".into()),
+        [url] => url.clone(),
+        [_, extra, ..] => return Err(format!("one URL only (got {extra:?} too)")),
+    };
+    let defaults = client::Options::default();
+    Ok(Options {
+        url,
+        include_head: args.switch("-i"),
+        output: args.value("-o").map(str::to_string),
+        client: client::Options {
+            timeout: args.seconds("--timeout", defaults.timeout)?,
+            max_redirects: args.whole("--max-redirects", defaults.max_redirects)?,
+        },
     })
 }
 
-/// Fetches `args.url`; prints the head first with `-i`; copies the body to
-/// stdout or to `-o FILE`; returns the exit code: 0 below 400, 22 from 400
-/// on (after printing the body, with the status on stderr).
-fn run(args: &Args) -> Result<u8, client::FetchError> {
+/// Fetches the URL; prints the head first with `-i`; copies the body to
+/// stdout or to `-o FILE`. Returns how the program exits: success below
+/// 400, [`HTTP_ERROR`] from 400 on (after the body, with the status on
+/// stderr).
+///
+/// Hints: `client::urlopen`, then `client::copy_body` into stdout (locked,
+/// in a `BufWriter`) or a `File`; `response.status()`.
+fn run(options: &Options) -> Result<ExitCode, FetchError> {
     todo!(
-        "fetch {} (-i: {}, -o: {:?}, {:?})",
-        args.url,
-        args.include_head,
-        args.output,
-        args.options
+        "fetch {} (-i: {}, -o: {:?}, {:?}), exit {HTTP_ERROR} from 400 on",
+        options.url,
+        options.include_head,
+        options.output,
+        options.client
     )
 }

@@ -14,12 +14,18 @@
 //!    stderr and exit with code 1.
 //!
 //! `main` and the argument parsing are given: your work is `run`.
+#![warn(missing_docs)]
 
 use std::ffi::OsString;
 use std::io;
+use std::process::ExitCode;
 use std::time::Duration;
 
-/// The command line: `framing-client [--timeout SECS] ADDRESS MESSAGE...`.
+use framing::cli::{Args, BAD_USAGE, one_line};
+
+const USAGE: &str = "usage: framing-client [--timeout SECS] ADDRESS MESSAGE...";
+
+/// The command line, read.
 struct Options {
     /// How long to wait to connect, and then for each reply.
     timeout: Duration,
@@ -28,72 +34,43 @@ struct Options {
     messages: Vec<String>,
 }
 
-const USAGE: &str = "usage: framing-client [--timeout SECS] ADDRESS MESSAGE...";
-
-fn main() {
+fn main() -> ExitCode {
     let options = match parse_args(std::env::args_os().skip(1)) {
         Ok(options) => options,
         Err(err) => {
             eprintln!("framing-client: {err} ({USAGE})");
-            std::process::exit(2);
+            return ExitCode::from(BAD_USAGE);
         }
     };
-    if let Err(err) = run(&options) {
-        eprintln!("framing-client: {err}");
-        std::process::exit(1);
+    match run(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("framing-client: {}", one_line(&err));
+            ExitCode::FAILURE
+        }
     }
 }
 
-/// Reads the command line. Arguments come as `OsString`s because the OS
-/// does not promise UTF-8: `std::env::args()` would panic on a stray byte,
-/// and a panic is no way to report a typo.
-fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Options, String> {
-    let mut timeout = Duration::from_secs(5);
-    let mut positional = Vec::new();
-    let mut args = args.map(|arg| {
-        arg.into_string()
-            .map_err(|arg| format!("{arg:?} is not valid UTF-8"))
-    });
-    while let Some(arg) = args.next() {
-        let arg = arg?;
-        match arg.as_str() {
-            "--timeout" => timeout = seconds(&value(&mut args, "--timeout")?)?,
-            _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
-            _ => positional.push(arg),
-        }
-    }
-    let mut positional = positional.into_iter();
-    let addr = positional.next().ok_or("no ADDRESS given")?;
-    let messages: Vec<String> = positional.collect();
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
+    let args = Args::parse(args, &["--timeout"], &[])?;
+    let Some((addr, messages)) = args.rest.split_first() else {
+        return Err("no ADDRESS given".into());
+    };
     if messages.is_empty() {
-        return Err("no MESSAGE given: give one or more".into());
+        return Err("no MESSAGE given: one frame each, at least one".into());
     }
     Ok(Options {
-        timeout,
-        addr,
-        messages,
+        timeout: args.seconds("--timeout", Duration::from_secs(5))?,
+        addr: addr.clone(),
+        messages: messages.to_vec(),
     })
 }
 
-/// The value after a flag.
-fn value(
-    args: &mut impl Iterator<Item = Result<String, String>>,
-    flag: &str,
-) -> Result<String, String> {
-    args.next().ok_or(format!("{flag} needs a value"))?
-}
-
-/// A positive number of seconds, such as `0.5` or `2`.
-fn seconds(text: &str) -> Result<Duration, String> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|s| *s > 0.0)
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| {
-            format!("--timeout takes a positive number of seconds, such as 0.5; got {text:?}")
-        })
-}
-
+/// Connects, sends every message as a frame, then prints each reply. An
+/// error comes back for `main` to print on one line.
+///
 /// Hints: `TcpStream::connect_timeout` and `set_read_timeout`, both with
 /// `options.timeout`; `Connection::from_tcp`, `write_frame`, `flush`,
 /// `read_frame`.

@@ -1,5 +1,5 @@
-//! Lesson 4, the name resolver: the program. Given, but for `byte_order`:
-//! the rest of your work is in the library (`src/*.rs`).
+//! Lesson 4, the name resolver: the program. Given, but for `byte_order`
+//! and `lookup`: the rest of your work is in the library (`src/*.rs`).
 //!
 //! ```text
 //! resolver-cli htonl N | ntohl N | htons N | ntohs N
@@ -13,61 +13,105 @@
 //! Exit codes: 0 done; 1 failed (a timeout, a malformed reply, a bad
 //! address); 2 bad usage; 3 no such name (NXDOMAIN, or not in the hosts
 //! file); 4 the name has no record of that type; 5 the server refused or
-//! failed. Every failure is one line on stderr.
+//! failed (each has its name: `Exit`, below). Every failure is one line on
+//! stderr.
+#![warn(missing_docs)]
 
 use std::ffi::OsString;
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use resolver::client::{self, QueryError};
-use resolver::dns::{Data, Name, Rcode, Type};
+use resolver::cli::{Args, BAD_USAGE, one_line};
+use resolver::client;
+use resolver::dns::{Data, Message, Name, Rcode, Type};
 use resolver::hosts::{HostInfo, Hosts};
 use resolver::inet;
 
-/// Why the program stops early: an exit code and one line for stderr.
-struct Stop(u8, String);
+/// How the program ends when it does not succeed. Each way has a code of
+/// its own, so that a script can tell "no such name" from "the network is
+/// down" without reading the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Exit {
+    /// A timeout, a malformed reply, a bad address.
+    Failed = 1,
+    /// A bad command line.
+    Usage = BAD_USAGE,
+    /// NXDOMAIN, or a name that is not in the hosts file.
+    NoSuchName = 3,
+    /// The name exists, but has no record of the type asked for.
+    NoRecord = 4,
+    /// The server refused, or failed to find out (SERVFAIL, REFUSED...).
+    ServerFailed = 5,
+}
 
+/// Why the program stops early: how it exits, and the line for stderr.
+#[derive(Debug)]
+struct Stop {
+    exit: Exit,
+    line: String,
+}
+
+impl Stop {
+    fn new(exit: Exit, line: impl Into<String>) -> Stop {
+        Stop {
+            exit,
+            line: line.into(),
+        }
+    }
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.line)
+    }
+}
+
+impl std::error::Error for Stop {}
+
+/// A bad command line: says what, and where the usage is.
 fn usage(what: impl Into<String>) -> Stop {
-    Stop(
-        2,
+    Stop::new(
+        Exit::Usage,
         format!("{} (see the chapter for the usage)", what.into()),
     )
 }
 
 fn main() -> ExitCode {
-    let args: Result<Vec<String>, Stop> = std::env::args_os()
-        .skip(1)
-        .map(|a: OsString| {
-            a.into_string()
-                .map_err(|a| usage(format!("{a:?} is not valid UTF-8")))
-        })
-        .collect();
-    match args.and_then(|args| run(&args)) {
+    match run(std::env::args_os().skip(1)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Stop(code, line)) => {
-            eprintln!("resolver-cli: {line}");
-            ExitCode::from(code)
+        Err(stop) => {
+            eprintln!("resolver-cli: {stop}");
+            ExitCode::from(stop.exit as u8)
         }
     }
 }
 
-fn run(args: &[String]) -> Result<(), Stop> {
-    let Some((command, rest)) = args.split_first() else {
-        return Err(usage("no command given"));
-    };
+/// The command, then what it takes: each command reads its own flags.
+fn run(mut args: impl Iterator<Item = OsString>) -> Result<(), Stop> {
+    let command = args.next().ok_or_else(|| usage("no command given"))?;
+    let command = command
+        .into_string()
+        .map_err(|c| usage(format!("{c:?} is not valid UTF-8")))?;
     match command.as_str() {
-        "htonl" | "ntohl" => byte_order(command, rest, 4),
-        "htons" | "ntohs" => byte_order(command, rest, 2),
-        "aton" => address(rest, |text| inet::aton(text).map(IpAddr::V4)),
-        "pton" => address(rest, inet::pton),
-        "ntoa" => address(rest, |hex| inet::ntoa(hex).map(IpAddr::V4)),
-        "hosts" => hosts(rest),
-        "lookup" => lookup(rest),
-        "fqdn" => fqdn(rest),
-        "query" => query(rest),
+        "htonl" | "ntohl" => byte_order(&command, &operands(args)?, 4),
+        "htons" | "ntohs" => byte_order(&command, &operands(args)?, 2),
+        "aton" => address(&operands(args)?, |text| inet::aton(text).map(IpAddr::V4)),
+        "pton" => address(&operands(args)?, inet::pton),
+        "ntoa" => address(&operands(args)?, |hex| inet::ntoa(hex).map(IpAddr::V4)),
+        "hosts" => hosts(args),
+        "lookup" => lookup(&operands(args)?),
+        "fqdn" => fqdn(&operands(args)?),
+        "query" => query(args),
         other => Err(usage(format!("no command {other:?}"))),
     }
+}
+
+/// The arguments of a command that takes no flag.
+fn operands(args: impl Iterator<Item = OsString>) -> Result<Vec<String>, Stop> {
+    Ok(Args::parse(args, &[], &[]).map_err(usage)?.rest)
 }
 
 /// `htonl 1`: the number with its bytes swapped if this machine is
@@ -85,7 +129,8 @@ fn address(rest: &[String], parse: impl Fn(&str) -> Option<IpAddr>) -> Result<()
     let [text] = rest else {
         return Err(usage("give one address"));
     };
-    let addr = parse(text).ok_or_else(|| Stop(1, format!("{text:?} is not a valid address")))?;
+    let addr = parse(text)
+        .ok_or_else(|| Stop::new(Exit::Failed, format!("{text:?} is not a valid address")))?;
     let bytes = match addr {
         IpAddr::V4(a) => a.octets().to_vec(),
         IpAddr::V6(a) => a.octets().to_vec(),
@@ -96,40 +141,30 @@ fn address(rest: &[String], parse: impl Fn(&str) -> Option<IpAddr>) -> Result<()
     Ok(())
 }
 
-fn hosts(rest: &[String]) -> Result<(), Stop> {
-    let mut file = "/etc/hosts".to_string();
-    let mut reverse = false;
-    let mut positional = Vec::new();
-    let mut args = rest.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--file" => {
-                file = args
-                    .next()
-                    .ok_or_else(|| usage("--file needs a path"))?
-                    .clone()
-            }
-            "--reverse" => reverse = true,
-            _ if arg.starts_with("--") => return Err(usage(format!("unknown option {arg}"))),
-            _ => positional.push(arg),
-        }
-    }
-    let [key] = positional.as_slice() else {
+/// `hosts NAME` and `hosts --reverse ADDR`, from `--file` (default
+/// `/etc/hosts`), printed as `gethostbyname_ex` would return it.
+fn hosts(args: impl Iterator<Item = OsString>) -> Result<(), Stop> {
+    let args = Args::parse(args, &["--file"], &["--reverse"]).map_err(usage)?;
+    let file = args.value("--file").unwrap_or("/etc/hosts");
+    let reverse = args.switch("--reverse");
+    let [key] = args.rest.as_slice() else {
         return Err(usage("hosts takes one NAME (or --reverse ADDR)"));
     };
-    let text =
-        std::fs::read_to_string(&file).map_err(|e| Stop(1, format!("cannot read {file}: {e}")))?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Stop::new(Exit::Failed, format!("cannot read {file}: {e}")))?;
     let table = Hosts::parse(&text);
     for warning in &table.warnings {
         eprintln!("resolver-cli: {file}, {warning}: skipped");
     }
     let found = if reverse {
-        let addr = inet::pton(key).ok_or_else(|| Stop(1, format!("{key:?} is not an address")))?;
+        let addr = inet::pton(key)
+            .ok_or_else(|| Stop::new(Exit::Failed, format!("{key:?} is not an address")))?;
         table.by_addr(addr)
     } else {
         table.by_name(key)
     };
-    let info: HostInfo = found.ok_or_else(|| Stop(3, format!("{key} is not in {file}")))?;
+    let info: HostInfo =
+        found.ok_or_else(|| Stop::new(Exit::NoSuchName, format!("{key} is not in {file}")))?;
     let addrs: Vec<String> = info.addrs.iter().map(IpAddr::to_string).collect();
     println!("name: {}", info.canonical);
     println!("aliases: {}", info.aliases.join(" "));
@@ -148,7 +183,12 @@ fn lookup(rest: &[String]) -> Result<(), Stop> {
 /// AI_CANONNAME. std has no call for this, so it goes through libc.
 fn fqdn(rest: &[String]) -> Result<(), Stop> {
     let host = match rest {
-        [] => hostname().map_err(|e| Stop(1, format!("cannot read this machine's name: {e}")))?,
+        [] => hostname().map_err(|e| {
+            Stop::new(
+                Exit::Failed,
+                format!("cannot read this machine's name: {e}"),
+            )
+        })?,
         [host] => host.clone(),
         _ => return Err(usage("fqdn takes at most one HOST")),
     };
@@ -193,112 +233,128 @@ fn canonical_name(host: &str) -> Option<String> {
     }
 }
 
-/// The most CNAME records followed for one question.
+/// The most CNAME records followed for one question: a chain of aliases
+/// (or a loop of them) must not keep us asking for ever.
 const MAX_HOPS: usize = 8;
 
-fn query(rest: &[String]) -> Result<(), Stop> {
-    let mut server = None;
-    let mut timeout = Duration::from_secs(2);
-    let mut retries = 2;
-    let mut tcp = false;
-    let mut positional = Vec::new();
-    let mut args = rest.iter();
-    let value = |args: &mut std::slice::Iter<String>, flag: &str| {
-        args.next()
-            .cloned()
-            .ok_or_else(|| usage(format!("{flag} needs a value")))
-    };
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--server" => {
-                let text = value(&mut args, "--server")?;
-                let addr: SocketAddr = text
-                    .parse()
-                    .map_err(|_| usage(format!("--server takes IP:PORT; got {text:?}")))?;
-                server = Some(addr);
-            }
-            "--timeout" => {
-                let text = value(&mut args, "--timeout")?;
-                timeout = text
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| *s > 0.0)
-                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
-                    .ok_or_else(|| {
-                        usage(format!(
-                            "--timeout takes a positive number of seconds; got {text:?}"
-                        ))
-                    })?;
-            }
-            "--retries" => {
-                let text = value(&mut args, "--retries")?;
-                retries = text
-                    .parse()
-                    .map_err(|_| usage(format!("--retries takes a whole number; got {text:?}")))?;
-            }
-            "--tcp" => tcp = true,
-            _ if arg.starts_with("--") => return Err(usage(format!("unknown option {arg}"))),
-            _ => positional.push(arg.as_str()),
-        }
-    }
-    let (name, qtype) = match positional.as_slice() {
-        [name] => (*name, Type::A),
+/// What `query` asks, read from its arguments.
+struct Query {
+    name: Name,
+    qtype: Type,
+    options: client::Options,
+}
+
+/// `query NAME [TYPE] --server ADDR:PORT ...`: asks, following aliases,
+/// and prints every record of every answer.
+fn query(args: impl Iterator<Item = OsString>) -> Result<(), Stop> {
+    let Query {
+        name,
+        qtype,
+        options,
+    } = query_args(args)?;
+    chase(name, qtype, &options)
+}
+
+/// Reads `query`'s arguments. For PTR, an address stands for its reverse
+/// name: `query 192.0.2.1 PTR` asks for `1.2.0.192.in-addr.arpa.`.
+fn query_args(args: impl Iterator<Item = OsString>) -> Result<Query, Stop> {
+    let flags = ["--server", "--timeout", "--retries"];
+    let args = Args::parse(args, &flags, &["--tcp"]).map_err(usage)?;
+    let (name, qtype) = match args.rest.as_slice() {
+        [name] => (name, Type::A),
         [name, kind] => (
-            *name,
+            name,
             Type::parse(kind).ok_or_else(|| usage(format!("no record type {kind:?}")))?,
         ),
         _ => return Err(usage("query takes NAME and, maybe, a TYPE")),
     };
-    let server = server.ok_or_else(|| usage("query needs --server ADDR:PORT"))?;
-    // For PTR, an address stands for its reverse name.
-    let mut name = match (qtype, inet::pton(name)) {
+    let server = args
+        .value("--server")
+        .ok_or_else(|| usage("query needs --server ADDR:PORT"))?;
+    let server: SocketAddr = server
+        .parse()
+        .map_err(|_| usage(format!("--server takes IP:PORT; got {server:?}")))?;
+    let name = match (qtype, inet::pton(name)) {
         (Type::Ptr, Some(addr)) => Name::reverse(addr),
         _ => Name::parse(name).map_err(|e| usage(format!("{name:?}: {e}")))?,
     };
     let options = client::Options {
         server,
-        timeout,
-        retries,
-        tcp,
+        timeout: args
+            .seconds("--timeout", Duration::from_secs(2))
+            .map_err(usage)?,
+        retries: args.whole("--retries", 2).map_err(usage)?,
+        tcp: args.switch("--tcp"),
     };
+    Ok(Query {
+        name,
+        qtype,
+        options,
+    })
+}
+
+/// Asks for `name` and prints the answers. An answer that ends in a CNAME,
+/// with none of the type asked for, says the name is an alias: ask again
+/// for the name it stands for, at most [`MAX_HOPS`] times.
+fn chase(mut name: Name, qtype: Type, options: &client::Options) -> Result<(), Stop> {
     for hop in 0..=MAX_HOPS {
-        let reply = client::ask(&name, qtype, &options)
-            .map_err(|e: QueryError| Stop(1, format!("asking {server} for {name} {qtype}: {e}")))?;
-        match reply.header.rcode {
-            Rcode::NoError => {}
-            Rcode::NxDomain => return Err(Stop(3, format!("{name}: no such name (NXDOMAIN)"))),
-            other => {
-                return Err(Stop(
-                    5,
-                    format!("{server} answered {other} for {name} {qtype}"),
-                ));
-            }
-        }
+        let reply = ask(&name, qtype, options)?;
         for record in &reply.answers {
             println!("{record}");
         }
         if reply.answers.iter().any(|r| r.rtype == qtype) {
             return Ok(());
         }
-        // An answer that ends in a CNAME, with none of the type asked for:
-        // the name is an alias. Ask again for the name it stands for.
-        match reply.answers.last().map(|r| &r.data) {
-            Some(Data::Name(target))
-                if reply.answers.last().is_some_and(|r| r.rtype == Type::Cname) =>
-            {
-                if hop == MAX_HOPS {
-                    break;
-                }
-                eprintln!(
-                    "resolver-cli: {name} is an alias of {target}: asking for {target} {qtype}"
-                );
-                name = target.clone();
-            }
-            _ => return Err(Stop(4, format!("{name} has no {qtype} record"))),
+        let Some(target) = alias_target(&reply) else {
+            return Err(Stop::new(
+                Exit::NoRecord,
+                format!("{name} has no {qtype} record"),
+            ));
+        };
+        if hop == MAX_HOPS {
+            break;
         }
+        eprintln!("resolver-cli: {name} is an alias of {target}: asking for {target} {qtype}");
+        name = target;
     }
-    Err(Stop(
-        1,
+    Err(Stop::new(
+        Exit::Failed,
         format!("more than {MAX_HOPS} CNAME records in a row: giving up"),
     ))
+}
+
+/// One question to the server. A reply other than NOERROR ends the
+/// program, with the exit code that says which.
+fn ask(name: &Name, qtype: Type, options: &client::Options) -> Result<Message, Stop> {
+    let server = options.server;
+    let reply = client::ask(name, qtype, options).map_err(|e| {
+        let why = one_line(&e);
+        Stop::new(
+            Exit::Failed,
+            format!("asking {server} for {name} {qtype}: {why}"),
+        )
+    })?;
+    match reply.header.rcode {
+        Rcode::NoError => Ok(reply),
+        Rcode::NxDomain => Err(Stop::new(
+            Exit::NoSuchName,
+            format!("{name}: no such name (NXDOMAIN)"),
+        )),
+        other => Err(Stop::new(
+            Exit::ServerFailed,
+            format!("{server} answered {other} for {name} {qtype}"),
+        )),
+    }
+}
+
+/// The name an answer's last record says this one is an alias of, if that
+/// record is a CNAME.
+fn alias_target(reply: &Message) -> Option<Name> {
+    match reply.answers.last() {
+        Some(record) if record.rtype == Type::Cname => match &record.data {
+            Data::Name(target) => Some(target.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
 }

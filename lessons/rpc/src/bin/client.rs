@@ -1,4 +1,5 @@
-//! Lesson 6, remote objects: the client program (reference solution).
+//! Lesson 6, remote objects: the client program. Your exercise:
+//! `argument`; the rest is given.
 //!
 //! Usage: `rpc-client --ns NS_ADDRESS [--timeout SECS] [--repeat N] OBJECT
 //! METHOD [ARG...]`, or `rpc-client --ns NS_ADDRESS --list`.
@@ -10,16 +11,42 @@
 //! last result: a measure of what a call costs. A remote error
 //! prints its code and message on stderr, and the exit code is 1; any
 //! other failure too; a bad command line, 2.
+#![warn(missing_docs)]
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use rpc::cli::Args;
+use rpc::cli::{Args, BAD_USAGE, one_line};
 use rpc::client::{CallError, Proxy, name_server};
 
 const USAGE: &str = "usage: rpc-client --ns NS_ADDRESS [--timeout SECS] [--repeat N] (OBJECT METHOD [ARG...] | --list)";
+
+/// The command line, read.
+struct Options {
+    /// Where the name server listens.
+    ns: String,
+    /// How long to wait to connect, and for each reply.
+    timeout: Duration,
+    /// How many times to make the call, over one connection.
+    repeat: usize,
+    /// What to ask.
+    call: Call,
+}
+
+/// What the client asks.
+enum Call {
+    /// `--list`: every name the name server knows.
+    List,
+    /// `OBJECT METHOD ARG...`, each ARG as it was typed.
+    Method {
+        object: String,
+        method: String,
+        args: Vec<String>,
+    },
+}
 
 /// An argument: JSON if it reads as JSON, a string otherwise.
 fn argument(text: &str) -> Value {
@@ -27,56 +54,72 @@ fn argument(text: &str) -> Value {
 }
 
 fn main() -> ExitCode {
-    let parsed = Args::parse(
-        std::env::args_os().skip(1),
-        &["--ns", "--timeout", "--repeat"],
-        &["--list"],
-    )
-    .and_then(|args| {
-        let ns = args
-            .value("--ns")
-            .ok_or("--ns NS_ADDRESS is required")?
-            .to_string();
-        let timeout = args.seconds("--timeout", Duration::from_secs(10))?;
-        args.count("--repeat", 1)?;
-        if !args.switch("--list") && args.rest.len() < 2 {
-            return Err("OBJECT and METHOD are required".to_string());
-        }
-        Ok((ns, timeout, args))
-    });
-    let (ns, timeout, args) = match parsed {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            eprintln!("rpc-client: {e} ({USAGE})");
-            return ExitCode::from(2);
+    let options = match parse_args(std::env::args_os().skip(1)) {
+        Ok(options) => options,
+        Err(err) => {
+            eprintln!("rpc-client: {err} ({USAGE})");
+            return ExitCode::from(BAD_USAGE);
         }
     };
-    let result = if args.switch("--list") {
-        name_server(&ns, timeout).call("list", Value::Null)
-    } else {
-        let params: Vec<Value> = args.rest[2..].iter().map(|a| argument(a)).collect();
-        let repeat = args.count("--repeat", 1).unwrap_or(1);
-        Proxy::lookup(&ns, &args.rest[0], timeout).and_then(|proxy| {
-            let mut last = Value::Null;
-            for _ in 0..repeat {
-                last = proxy.call(&args.rest[1], Value::Array(params.clone()))?;
-            }
-            Ok(last)
-        })
-    };
-    match result {
+    match run(&options) {
         Ok(value) => {
             println!("{value}");
             ExitCode::SUCCESS
         }
+        // The object's own answer, whole: its code, message and data.
         Err(CallError::Remote(e)) => {
             let data = e.data.map(|d| format!(" {d}")).unwrap_or_default();
             eprintln!("rpc-client: error {}: {}{data}", e.code, e.message);
-            ExitCode::from(1)
+            ExitCode::FAILURE
         }
-        Err(e) => {
-            eprintln!("rpc-client: {e}");
-            ExitCode::from(1)
+        Err(err) => {
+            eprintln!("rpc-client: {}", one_line(&err));
+            ExitCode::FAILURE
         }
     }
+}
+
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
+    let args = Args::parse(args, &["--ns", "--timeout", "--repeat"], &["--list"])?;
+    let call = match (args.switch("--list"), args.rest.as_slice()) {
+        (true, []) => Call::List,
+        (true, _) => return Err("--list takes no OBJECT".into()),
+        (false, [object, method, rest @ ..]) => Call::Method {
+            object: object.clone(),
+            method: method.clone(),
+            args: rest.to_vec(),
+        },
+        (false, _) => return Err("OBJECT and METHOD are required".into()),
+    };
+    Ok(Options {
+        ns: args
+            .value("--ns")
+            .ok_or("--ns NS_ADDRESS is required")?
+            .to_string(),
+        timeout: args.seconds("--timeout", Duration::from_secs(10))?,
+        repeat: args.count("--repeat", 1)?,
+        call,
+    })
+}
+
+/// Makes the call (`--repeat` times over the one connection) and returns
+/// the last result.
+fn run(options: &Options) -> Result<Value, CallError> {
+    let Call::Method {
+        object,
+        method,
+        args,
+    } = &options.call
+    else {
+        return name_server(&options.ns, options.timeout).call("list", Value::Null);
+    };
+    let params: Vec<Value> = args.iter().map(|a| argument(a)).collect();
+    let proxy = Proxy::lookup(&options.ns, object, options.timeout)?;
+    let mut last = Value::Null;
+    for _ in 0..options.repeat {
+        last = proxy.call(method, Value::Array(params.clone()))?;
+    }
+    Ok(last)
 }

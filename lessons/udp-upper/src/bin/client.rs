@@ -1,6 +1,6 @@
 //! Lesson 2, UDP upper-case: the client. Your exercise.
 //!
-//! Usage: `udp-upper-client ADDRESS MESSAGE`
+//! Usage: `udp-upper-client [--timeout SECS] [--attempts N] ADDRESS MESSAGE`
 //!
 //! The contract the checker grades (chapter "UDP upper-case"):
 //!
@@ -17,93 +17,57 @@
 //!
 //! Only the server's replies count: a datagram from anyone else must be
 //! ignored (a connected UDP socket does that for you).
+#![warn(missing_docs)]
 
 use std::ffi::OsString;
 use std::io;
+use std::process::ExitCode;
 use std::time::Duration;
 
-/// The command line: `udp-upper-client [--timeout SECS] [--attempts N] ADDRESS MESSAGE`.
+use udp_upper::cli::{Args, BAD_USAGE, one_line};
+
+const USAGE: &str = "usage: udp-upper-client [--timeout SECS] [--attempts N] ADDRESS MESSAGE";
+
+/// The command line, read.
 struct Options {
     /// How long each attempt waits for the reply.
     timeout: Duration,
     /// How many datagrams are sent in all before giving up.
-    attempts: u32,
+    attempts: usize,
     addr: String,
     message: String,
 }
 
-const USAGE: &str = "usage: udp-upper-client [--timeout SECS] [--attempts N] ADDRESS MESSAGE";
-
-fn main() {
+fn main() -> ExitCode {
     let options = match parse_args(std::env::args_os().skip(1)) {
         Ok(options) => options,
         Err(err) => {
             eprintln!("udp-upper-client: {err} ({USAGE})");
-            std::process::exit(2);
+            return ExitCode::from(BAD_USAGE);
         }
     };
-    if let Err(err) = run(&options) {
-        eprintln!("udp-upper-client: {err}");
-        std::process::exit(1);
-    }
-}
-
-/// Reads the command line. Arguments come as `OsString`s because the OS
-/// does not promise UTF-8: `std::env::args()` would panic on a stray byte,
-/// and a panic is no way to report a typo.
-fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Options, String> {
-    let mut timeout = Duration::from_secs(1);
-    let mut attempts = 3;
-    let mut positional = Vec::new();
-    let mut args = args.map(|arg| {
-        arg.into_string()
-            .map_err(|arg| format!("{arg:?} is not valid UTF-8"))
-    });
-    while let Some(arg) = args.next() {
-        let arg = arg?;
-        match arg.as_str() {
-            "--timeout" => timeout = seconds(&value(&mut args, "--timeout")?)?,
-            "--attempts" => attempts = count(&value(&mut args, "--attempts")?)?,
-            _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
-            _ => positional.push(arg),
+    match run(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("udp-upper-client: {}", one_line(&err));
+            ExitCode::FAILURE
         }
     }
-    let [addr, message]: [String; 2] = positional
-        .try_into()
-        .map_err(|_| "give ADDRESS and one MESSAGE (quote it if it has spaces)".to_string())?;
+}
+
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
+    let args = Args::parse(args, &["--timeout", "--attempts"], &[])?;
+    let [addr, message] = args.rest.as_slice() else {
+        return Err("give ADDRESS and one MESSAGE (quote it if it has spaces)".into());
+    };
     Ok(Options {
-        timeout,
-        attempts,
-        addr,
-        message,
+        timeout: args.seconds("--timeout", Duration::from_secs(1))?,
+        attempts: args.count("--attempts", 3)?,
+        addr: addr.clone(),
+        message: message.clone(),
     })
-}
-
-/// The value after a flag.
-fn value(
-    args: &mut impl Iterator<Item = Result<String, String>>,
-    flag: &str,
-) -> Result<String, String> {
-    args.next().ok_or(format!("{flag} needs a value"))?
-}
-
-/// A positive number of seconds, such as `0.5` or `2`.
-fn seconds(text: &str) -> Result<Duration, String> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|s| *s > 0.0)
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| {
-            format!("--timeout takes a positive number of seconds, such as 0.5; got {text:?}")
-        })
-}
-
-/// A whole number from 1 up.
-fn count(text: &str) -> Result<u32, String> {
-    text.parse()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| format!("--attempts takes a whole number from 1 up; got {text:?}"))
 }
 
 /// Binds, connects, reports the local address, sends with retries, prints

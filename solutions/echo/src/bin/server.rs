@@ -9,19 +9,25 @@
 //! Its limits: N clients at once (more wait in the kernel's queue until one
 //! leaves), and a client that sends nothing, or reads nothing, for SECS is
 //! dropped.
+#![warn(missing_docs)]
 
+use std::convert::Infallible;
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::ExitCode;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use echo::Slots;
+use echo::cli::{Args, BAD_USAGE, one_line};
+use echo::limits::{AcceptErrors, Slots};
 
 /// 7 is the echo port of old (RFC 862); 7007 needs no root.
 const DEFAULT_ADDR: &str = "127.0.0.1:7007";
 
-/// The command line.
+const USAGE: &str = "usage: echo-server [--max-clients N] [--idle-timeout SECS] [ADDRESS]";
+
+/// The command line, read.
 struct Options {
     addr: String,
     /// Clients served at once.
@@ -30,99 +36,67 @@ struct Options {
     idle_timeout: Duration,
 }
 
-const USAGE: &str = "usage: echo-server [--max-clients N] [--idle-timeout SECS] [ADDRESS]";
-
-fn main() {
+fn main() -> ExitCode {
     let options = match parse_args(std::env::args_os().skip(1)) {
         Ok(options) => options,
         Err(err) => {
             eprintln!("echo-server: {err} ({USAGE})");
-            std::process::exit(2);
+            return ExitCode::from(BAD_USAGE);
         }
     };
-    let err = run(&options);
-    eprintln!("echo-server: cannot serve on {}: {err}", options.addr);
-    std::process::exit(1);
+    // A server runs until it is killed: `run` returns only on failure.
+    let Err(err) = run(&options);
+    eprintln!(
+        "echo-server: cannot serve on {}: {}",
+        options.addr,
+        one_line(&err)
+    );
+    ExitCode::FAILURE
 }
 
-/// Reads the command line. Arguments come as `OsString`s because the OS
-/// does not promise UTF-8: `std::env::args()` would panic on a stray byte,
-/// and a panic is no way to report a typo.
-fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Options, String> {
-    let mut options = Options {
-        addr: DEFAULT_ADDR.into(),
-        max_clients: 256,
-        idle_timeout: Duration::from_secs(30),
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
+    let args = Args::parse(args, &["--max-clients", "--idle-timeout"], &[])?;
+    let addr = match args.rest.as_slice() {
+        [] => DEFAULT_ADDR.to_string(),
+        [addr] => addr.clone(),
+        [_, extra, ..] => return Err(format!("one ADDRESS at most (got {extra:?} too)")),
     };
-    let mut args = args.map(|arg| {
-        arg.into_string()
-            .map_err(|arg| format!("{arg:?} is not valid UTF-8"))
-    });
-    while let Some(arg) = args.next() {
-        let arg = arg?;
-        let mut value = || args.next().ok_or(format!("{arg} needs a value"))?;
-        match arg.as_str() {
-            "--max-clients" => {
-                let text = value()?;
-                options.max_clients = text.parse().ok().filter(|n| *n >= 1).ok_or(format!(
-                    "--max-clients takes a whole number from 1 up; got {text:?}"
-                ))?;
-            }
-            "--idle-timeout" => {
-                let text = value()?;
-                options.idle_timeout = text
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| *s > 0.0)
-                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
-                    .ok_or(format!(
-                        "--idle-timeout takes a positive number of seconds; got {text:?}"
-                    ))?;
-            }
-            _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
-            _ => options.addr = arg,
-        }
-    }
-    Ok(options)
+    Ok(Options {
+        addr,
+        max_clients: args.count("--max-clients", 256)?,
+        idle_timeout: args.seconds("--idle-timeout", Duration::from_secs(30))?,
+    })
 }
 
-/// Binds, announces the address, and serves clients until accept() fails
-/// for good. It only returns the error that ended it.
-fn run(options: &Options) -> io::Error {
+/// Binds, announces the address, and serves clients for ever. Its success
+/// type, `Infallible`, has no value: the only way out is an error, which is
+/// why `?` can end it.
+fn run(options: &Options) -> io::Result<Infallible> {
     // bind() + listen() in one call: the socket now queues incoming
     // connections, even before we call accept().
-    let listener = match TcpListener::bind(&options.addr) {
-        Ok(listener) => listener,
-        Err(err) => return err,
-    };
-
+    let listener = TcpListener::bind(&options.addr)?;
     // With port 0 the OS picks a free port; local_addr() tells us which.
     // This exact line is how the checker (and you) learn where to connect.
-    match listener.local_addr() {
-        Ok(addr) => println!("listening on {addr}"),
-        Err(err) => return err,
-    }
+    println!("listening on {}", listener.local_addr()?);
 
     let slots = Slots::new(options.max_clients);
-    let mut trouble = Trouble::default();
+    let mut accept_errors = AcceptErrors::default();
     loop {
-        // Take a slot *before* accepting. At the limit we simply stop
-        // accepting: newcomers wait in the kernel's queue (the backlog)
-        // and are served as soon as a client leaves, instead of being
-        // accepted only to be closed.
+        // A slot *before* accepting: at the limit we simply stop accepting,
+        // and newcomers wait in the kernel's queue (the backlog).
         let permit = slots.acquire();
         // accept() returns a *new* socket for one client; the listener
         // goes on listening.
         let (stream, peer) = match listener.accept() {
             Ok(accepted) => accepted,
             Err(err) => {
-                trouble.report(&err);
-                // Out of file descriptors (or memory), accept fails at
-                // once, for as long as the connection waits in the queue:
-                // retrying at once would spin at 100% CPU. Wait a little
-                // for clients to leave.
-                thread::sleep(Duration::from_millis(100));
-                continue; // the permit is dropped: the slot is free again
+                // Out of file descriptors, say. Not the end of the server:
+                // say so, pause, and try again. The permit is dropped here,
+                // so its slot is free again.
+                accept_errors.report_and_pause(&err);
+                continue;
             }
         };
         let idle = options.idle_timeout;
@@ -134,34 +108,6 @@ fn run(options: &Options) -> io::Error {
                 Err(err) => eprintln!("{peer}: dropped: {err}"),
             }
         });
-    }
-}
-
-/// Accept errors, reported without flooding stderr: the first of a kind at
-/// once, then a summary at most every ten seconds.
-#[derive(Default)]
-struct Trouble {
-    last: Option<(io::ErrorKind, Instant)>,
-    since: u64,
-}
-
-impl Trouble {
-    fn report(&mut self, err: &io::Error) {
-        match self.last {
-            Some((kind, at)) if kind == err.kind() && at.elapsed() < Duration::from_secs(10) => {
-                self.since += 1;
-            }
-            _ => {
-                let again = std::mem::take(&mut self.since);
-                let more = if again > 0 {
-                    format!(" ({again} more since)")
-                } else {
-                    String::new()
-                };
-                eprintln!("accept failed: {err}{more}");
-                self.last = Some((err.kind(), Instant::now()));
-            }
-        }
     }
 }
 

@@ -7,7 +7,9 @@
 //! `counter` on the name server as `rpc://ADDRESS/NAME`, and serves them.
 //! On SIGTERM or Ctrl-C it unregisters them, then exits: a name server
 //! must not send clients to a server that is gone.
+#![warn(missing_docs)]
 
+use std::ffi::OsString;
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
 use std::sync::mpsc;
@@ -16,10 +18,12 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use rpc::cli::Args;
+use rpc::cli::{Args, BAD_USAGE, one_line};
 use rpc::client::{Proxy, name_server};
 use rpc::objects::{Calculator, Counter};
 use rpc::server::{Limits, Objects, serve};
+
+const DEFAULT_ADDR: &str = "127.0.0.1:0";
 
 const USAGE: &str =
     "usage: rpc-server --ns NS_ADDRESS [--max-clients N] [--idle-timeout SECS] [ADDRESS]";
@@ -27,28 +31,45 @@ const USAGE: &str =
 /// How long a call to the name server may take.
 const NS_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The command line, read.
 struct Options {
+    /// Where the name server listens.
     ns: String,
     addr: String,
     limits: Limits,
 }
 
-fn parse() -> Result<Options, String> {
-    let args = Args::parse(
-        std::env::args_os().skip(1),
-        &["--ns", "--max-clients", "--idle-timeout"],
-        &[],
-    )?;
+fn main() -> ExitCode {
+    let options = match parse_args(std::env::args_os().skip(1)) {
+        Ok(options) => options,
+        Err(err) => {
+            eprintln!("rpc-server: {err} ({USAGE})");
+            return ExitCode::from(BAD_USAGE);
+        }
+    };
+    match run(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("rpc-server: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
+    let args = Args::parse(args, &["--ns", "--max-clients", "--idle-timeout"], &[])?;
+    let addr = match args.rest.as_slice() {
+        [] => DEFAULT_ADDR.to_string(),
+        [addr] => addr.clone(),
+        [_, extra, ..] => return Err(format!("one ADDRESS at most (got {extra:?} too)")),
+    };
+    let ns = args.value("--ns").ok_or("--ns NS_ADDRESS is required")?;
     let limits = Limits {
         max_clients: args.count("--max-clients", 64)?,
         idle_timeout: args.seconds("--idle-timeout", Duration::from_secs(60))?,
     };
-    let addr = match args.rest.as_slice() {
-        [] => "127.0.0.1:0".to_string(),
-        [addr] => addr.clone(),
-        _ => return Err("one ADDRESS at most".to_string()),
-    };
-    let ns = args.value("--ns").ok_or("--ns NS_ADDRESS is required")?;
     Ok(Options {
         ns: ns.to_string(),
         addr,
@@ -56,40 +77,29 @@ fn parse() -> Result<Options, String> {
     })
 }
 
-fn main() -> ExitCode {
-    let options = match parse() {
-        Ok(options) => options,
-        Err(e) => {
-            eprintln!("rpc-server: {e} ({USAGE})");
-            return ExitCode::from(2);
-        }
-    };
-    let (listener, local) =
-        match TcpListener::bind(&options.addr).and_then(|l| Ok((l.local_addr()?, l))) {
-            Ok((local, listener)) => (listener, local),
-            Err(e) => {
-                eprintln!("rpc-server: cannot listen on {}: {e}", options.addr);
-                return ExitCode::from(1);
-            }
-        };
+/// Binds, registers the objects, announces the address, and serves until
+/// SIGTERM or Ctrl-C; then unregisters them. Unlike the other servers it
+/// does return: stopping cleanly is part of its job. An error is the one
+/// line `main` prints.
+fn run(options: &Options) -> Result<(), String> {
+    let listener = TcpListener::bind(&options.addr)
+        .map_err(|e| format!("cannot listen on {}: {}", options.addr, one_line(&e)))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the address bound: {}", one_line(&e)))?;
     let objects = Objects::default()
         .with("calculator", Calculator)
         .with("counter", Counter::default());
     let names: Vec<String> = objects.names().map(str::to_string).collect();
-    // The handler only sends a message: the real work happens on the main
+    // The handler only sends a message: the real work happens on this
     // thread, where a network call is safe to make.
     let (stop_tx, stop_rx) = mpsc::channel();
-    if let Err(e) = ctrlc::set_handler(move || {
+    ctrlc::set_handler(move || {
         let _ = stop_tx.send(());
-    }) {
-        eprintln!("rpc-server: cannot catch signals: {e}");
-        return ExitCode::from(1);
-    }
+    })
+    .map_err(|e| format!("cannot catch signals: {}", one_line(&e)))?;
     let ns = name_server(&options.ns, NS_TIMEOUT);
-    if let Err(e) = register_all(&ns, local, &names) {
-        eprintln!("rpc-server: {e} (name server: {})", options.ns);
-        return ExitCode::from(1);
-    }
+    register_all(&ns, local, &names).map_err(|e| format!("{e} (name server: {})", options.ns))?;
     // Announced once the objects can be found: a client that reads the line
     // may look them up at once.
     println!("listening on {local}");
@@ -97,7 +107,7 @@ fn main() -> ExitCode {
     thread::spawn(move || serve(listener, objects, limits));
     let _ = stop_rx.recv();
     unregister_all(&ns, &names);
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// Registers each object on the name server as `rpc://LOCAL/NAME`,
@@ -106,7 +116,7 @@ fn register_all(ns: &Proxy, local: SocketAddr, names: &[String]) -> Result<(), S
     for name in names {
         let uri = format!("rpc://{local}/{name}");
         ns.call("register", json!([name, uri, true]))
-            .map_err(|e| format!("cannot register {name}: {e}"))?;
+            .map_err(|e| format!("cannot register {name}: {}", one_line(&e)))?;
     }
     Ok(())
 }
@@ -116,7 +126,7 @@ fn register_all(ns: &Proxy, local: SocketAddr, names: &[String]) -> Result<(), S
 fn unregister_all(ns: &Proxy, names: &[String]) {
     for name in names {
         if let Err(e) = ns.call("unregister", json!([name])) {
-            eprintln!("rpc-server: could not unregister {name}: {e}");
+            eprintln!("rpc-server: could not unregister {name}: {}", one_line(&e));
         }
     }
 }

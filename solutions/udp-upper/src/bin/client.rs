@@ -6,105 +6,75 @@
 //! as one datagram, and prints the reply on the next line. A datagram can
 //! be lost, so it sends up to N datagrams (default 3), waiting SECS
 //! (default 1) for the reply to each.
+#![warn(missing_docs)]
 
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use udp_upper::MAX_DATAGRAM;
+use udp_upper::cli::{Args, BAD_USAGE, one_line};
 
-/// The command line: `udp-upper-client [--timeout SECS] [--attempts N] ADDRESS MESSAGE`.
+const USAGE: &str = "usage: udp-upper-client [--timeout SECS] [--attempts N] ADDRESS MESSAGE";
+
+/// The command line, read.
 struct Options {
     /// How long each attempt waits for the reply.
     timeout: Duration,
     /// How many datagrams are sent in all before giving up.
-    attempts: u32,
+    attempts: usize,
     addr: String,
     message: String,
 }
 
-const USAGE: &str = "usage: udp-upper-client [--timeout SECS] [--attempts N] ADDRESS MESSAGE";
-
-fn main() {
+fn main() -> ExitCode {
     let options = match parse_args(std::env::args_os().skip(1)) {
         Ok(options) => options,
         Err(err) => {
             eprintln!("udp-upper-client: {err} ({USAGE})");
-            std::process::exit(2);
+            return ExitCode::from(BAD_USAGE);
         }
     };
-    if let Err(err) = run(&options) {
-        eprintln!("udp-upper-client: {err}");
-        std::process::exit(1);
+    match run(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("udp-upper-client: {}", one_line(&err));
+            ExitCode::FAILURE
+        }
     }
 }
 
-/// Reads the command line. Arguments come as `OsString`s because the OS
-/// does not promise UTF-8: `std::env::args()` would panic on a stray byte,
-/// and a panic is no way to report a typo.
-fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Options, String> {
-    let mut timeout = Duration::from_secs(1);
-    let mut attempts = 3;
-    let mut positional = Vec::new();
-    let mut args = args.map(|arg| {
-        arg.into_string()
-            .map_err(|arg| format!("{arg:?} is not valid UTF-8"))
-    });
-    while let Some(arg) = args.next() {
-        let arg = arg?;
-        match arg.as_str() {
-            "--timeout" => timeout = seconds(&value(&mut args, "--timeout")?)?,
-            "--attempts" => attempts = count(&value(&mut args, "--attempts")?)?,
-            _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
-            _ => positional.push(arg),
-        }
-    }
-    let [addr, message]: [String; 2] = positional
-        .try_into()
-        .map_err(|_| "give ADDRESS and one MESSAGE (quote it if it has spaces)".to_string())?;
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
+    let args = Args::parse(args, &["--timeout", "--attempts"], &[])?;
+    let [addr, message] = args.rest.as_slice() else {
+        return Err("give ADDRESS and one MESSAGE (quote it if it has spaces)".into());
+    };
     Ok(Options {
-        timeout,
-        attempts,
-        addr,
-        message,
+        timeout: args.seconds("--timeout", Duration::from_secs(1))?,
+        attempts: args.count("--attempts", 3)?,
+        addr: addr.clone(),
+        message: message.clone(),
     })
 }
 
-/// The value after a flag.
-fn value(
-    args: &mut impl Iterator<Item = Result<String, String>>,
-    flag: &str,
-) -> Result<String, String> {
-    args.next().ok_or(format!("{flag} needs a value"))?
-}
-
-/// A positive number of seconds, such as `0.5` or `2`.
-fn seconds(text: &str) -> Result<Duration, String> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|s| *s > 0.0)
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| {
-            format!("--timeout takes a positive number of seconds, such as 0.5; got {text:?}")
-        })
-}
-
-/// A whole number from 1 up.
-fn count(text: &str) -> Result<u32, String> {
-    text.parse()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| format!("--attempts takes a whole number from 1 up; got {text:?}"))
-}
-
+/// Opens a socket for the server, says which address it got, and asks
+/// until a reply comes or the attempts run out.
 fn run(options: &Options) -> io::Result<()> {
-    let Options {
-        timeout,
-        attempts,
-        addr,
-        message,
-    } = options;
+    let (socket, server) = connect(&options.addr)?;
+    println!("using {}", socket.local_addr()?);
+    socket.set_read_timeout(Some(options.timeout))?;
+    let reply = ask(&socket, server, options)?;
+    let mut out = io::stdout().lock();
+    out.write_all(&reply)?;
+    out.write_all(b"\n")
+}
+
+/// A UDP socket on port 0, connected to the server `addr` names.
+fn connect(addr: &str) -> io::Result<(UdpSocket, SocketAddr)> {
     // Only the first address the name resolves to: a UDP "connection" has
     // no handshake, so there is no failure to try the next one on.
     let server = addr
@@ -117,7 +87,6 @@ fn run(options: &Options) -> io::Result<()> {
                 format!("{addr} resolved to no address"),
             )
         })?;
-
     // Port 0: the OS picks a free port for our end. A loopback server gets
     // a loopback client socket; nothing else can reach it.
     let local_ip = match server.ip() {
@@ -127,28 +96,29 @@ fn run(options: &Options) -> io::Result<()> {
     };
     let socket =
         UdpSocket::bind(SocketAddr::new(local_ip, 0)).map_err(|e| context(e, "cannot bind"))?;
-
     // connect() on UDP sends nothing. It sets the default destination and,
     // just as useful, makes the OS drop datagrams from anyone else, and
     // report an ICMP "port unreachable" to us as ConnectionRefused.
     socket
         .connect(server)
         .map_err(|e| context(e, format!("cannot connect to {server}")))?;
-    println!("using {}", socket.local_addr()?);
-    socket.set_read_timeout(Some(*timeout))?;
+    Ok((socket, server))
+}
 
+/// Sends the message and waits for the reply, up to `options.attempts`
+/// times: a datagram, or its reply, can be lost on the way.
+fn ask(socket: &UdpSocket, server: SocketAddr, options: &Options) -> io::Result<Vec<u8>> {
     let mut reply = vec![0u8; MAX_DATAGRAM];
-    for _attempt in 1..=*attempts {
+    for _attempt in 1..=options.attempts {
         // Upper-casing is idempotent: if our first request was answered and
         // only the reply was lost, asking again does no harm.
         socket
-            .send(message.as_bytes())
+            .send(options.message.as_bytes())
             .map_err(|e| refused_or(e, server, "cannot send"))?;
         match socket.recv(&mut reply) {
             Ok(len) => {
-                let mut out = io::stdout().lock();
-                out.write_all(&reply[..len])?;
-                return out.write_all(b"\n");
+                reply.truncate(len);
+                return Ok(reply);
             }
             // A read timeout is WouldBlock on Unix, TimedOut on Windows.
             Err(e)
@@ -161,7 +131,10 @@ fn run(options: &Options) -> io::Result<()> {
     }
     Err(io::Error::new(
         io::ErrorKind::TimedOut,
-        format!("no reply from {server} after {attempts} attempt(s), {timeout:?} apart"),
+        format!(
+            "no reply from {server} after {} attempt(s), {:?} apart",
+            options.attempts, options.timeout
+        ),
     ))
 }
 
@@ -180,7 +153,8 @@ fn refused_or(err: io::Error, server: SocketAddr, doing: &str) -> io::Error {
 
 /// The same error, with what we were doing in front of it. The kind is
 /// kept (`ConnectionRefused`, `TimedOut`, ...), so code that handles errors
-/// by kind still can: a `String` would lose it.
+/// by kind still can; the cause's words are kept in the message, which
+/// `main` prints on one line.
 fn context(err: io::Error, doing: impl std::fmt::Display) -> io::Error {
     io::Error::new(err.kind(), format!("{doing}: {err}"))
 }

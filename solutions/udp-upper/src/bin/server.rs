@@ -3,13 +3,25 @@
 //! Usage: `udp-upper-server [ADDRESS]` (default `127.0.0.1:7008`).
 //!
 //! Answers each datagram with the same bytes, ASCII letters upper-cased.
+#![warn(missing_docs)]
 
+use std::convert::Infallible;
 use std::ffi::OsString;
+use std::io;
 use std::net::SocketAddr;
+use std::process::ExitCode;
 
+use udp_upper::cli::{Args, BAD_USAGE, one_line};
 use udp_upper::{Handler, UdpServer};
 
 const DEFAULT_ADDR: &str = "127.0.0.1:7008";
+
+const USAGE: &str = "usage: udp-upper-server [ADDRESS]";
+
+/// The command line, read.
+struct Options {
+    addr: String,
+}
 
 /// Upper-cases ASCII letters and leaves every other byte as it is, so that
 /// binary data and UTF-8 text pass through intact.
@@ -22,32 +34,75 @@ impl Handler for UpperCase {
     }
 }
 
-fn main() {
-    // args_os, not args: an argument that is not UTF-8 is a clear error
-    // here, where std::env::args() would panic.
-    let addr = match std::env::args_os().nth(1).map(OsString::into_string) {
-        None => DEFAULT_ADDR.to_string(),
-        Some(Ok(addr)) => addr,
-        Some(Err(arg)) => {
-            eprintln!(
-                "udp-upper-server: {arg:?} is not valid UTF-8 (usage: udp-upper-server [ADDRESS])"
-            );
-            std::process::exit(2);
+fn main() -> ExitCode {
+    let options = match parse_args(std::env::args_os().skip(1)) {
+        Ok(options) => options,
+        Err(err) => {
+            eprintln!("udp-upper-server: {err} ({USAGE})");
+            return ExitCode::from(BAD_USAGE);
         }
     };
-    let mut server = match UdpServer::bind(&addr, UpperCase) {
-        Ok(server) => server,
-        Err(err) => {
-            eprintln!("udp-upper-server: cannot bind {addr}: {err}");
-            std::process::exit(1);
-        }
+    // A server runs until it is killed: `run` returns only on failure.
+    let Err(err) = run(&options);
+    eprintln!(
+        "udp-upper-server: cannot serve on {}: {}",
+        options.addr,
+        one_line(&err)
+    );
+    ExitCode::FAILURE
+}
+
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
+    let args = Args::parse(args, &[], &[])?;
+    let addr = match args.rest.as_slice() {
+        [] => DEFAULT_ADDR.to_string(),
+        [addr] => addr.clone(),
+        [_, extra, ..] => return Err(format!("one ADDRESS at most (got {extra:?} too)")),
     };
-    match server.local_addr() {
-        Ok(local) => println!("listening on {local}"),
-        Err(err) => {
-            eprintln!("udp-upper-server: {err}");
-            std::process::exit(1);
-        }
-    }
+    Ok(Options { addr })
+}
+
+/// Binds, announces the address, and serves for ever: `Infallible`, the
+/// success type, has no value, so the only way out is an error.
+fn run(options: &Options) -> io::Result<Infallible> {
+    let mut server = UdpServer::bind(&options.addr, UpperCase)?;
+    println!("listening on {}", server.local_addr()?);
     server.serve_forever()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(request: &[u8]) -> Option<Vec<u8>> {
+        UpperCase.handle(request, "127.0.0.1:9".parse().unwrap())
+    }
+
+    #[test]
+    fn ascii_letters_are_upper_cased() {
+        assert_eq!(
+            answer(b"hello, World 42!"),
+            Some(b"HELLO, WORLD 42!".to_vec())
+        );
+    }
+
+    #[test]
+    fn every_other_byte_passes_unchanged() {
+        // Not text: bytes that are not UTF-8 must not be turned into U+FFFD,
+        // nor é into É (a byte rule, not a Unicode one).
+        let all: Vec<u8> = (0..=255).collect();
+        let want: Vec<u8> = all
+            .iter()
+            .map(|&b| if b.is_ascii_lowercase() { b - 32 } else { b })
+            .collect();
+        assert_eq!(answer(&all), Some(want));
+        assert_eq!(answer("é".as_bytes()), Some("é".as_bytes().to_vec()));
+    }
+
+    #[test]
+    fn an_empty_datagram_gets_an_empty_reply() {
+        assert_eq!(answer(b""), Some(Vec::new()));
+    }
 }
