@@ -239,6 +239,7 @@ pub(super) fn http_peer_at(
     })
 }
 
+/// [`http_peer_at`] on a port of its own, as "the checker's HTTP server".
 pub(super) fn http_peer(
     ctx: &Ctx,
     answer: impl Fn(&mut Conn, &Request, usize) -> Outcome + Send + Sync + 'static,

@@ -65,6 +65,7 @@ pub(super) fn one_get(
     Ok((finished?, request))
 }
 
+/// The short body most stages serve.
 pub(super) const HELLO: &[u8] =
     b"Hello from the checker's HTTP server.\nThis is the second line.\n";
 

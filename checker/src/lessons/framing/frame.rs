@@ -16,6 +16,7 @@ pub(super) fn frame(payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// What the server answers: the payload, byte for byte backwards.
 pub(super) fn reversed(payload: &[u8]) -> Vec<u8> {
     payload.iter().rev().copied().collect()
 }

@@ -23,6 +23,7 @@ fn name(text: &str) -> Name {
     Name::from_ascii(text).expect("a zone name")
 }
 
+/// A record of the zone: `owner`, a TTL, and its data.
 pub(super) fn record(owner: &str, ttl: u32, data: RData) -> Record {
     Record::from_rdata(name(owner), ttl, data)
 }

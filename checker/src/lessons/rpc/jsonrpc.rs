@@ -17,6 +17,7 @@ pub(super) fn decode(bytes: &[u8]) -> Option<String> {
     Some(describe(&value))
 }
 
+/// One message (or batch), in a line a person reads.
 pub(super) fn describe(value: &Value) -> String {
     let cut = |v: &Value| {
         let text = v.to_string();
@@ -172,6 +173,7 @@ pub(super) fn error(
 /// Application errors.
 pub(super) const APPLICATION: std::ops::RangeInclusive<i64> = -32099..=-32000;
 
+/// A result must be `want`, exactly.
 pub(super) fn expect_value(what: &str, got: &Value, want: &Value) -> Outcome {
     if got == want {
         return Ok(());

@@ -9,6 +9,7 @@ use crate::wire::{self, Conn};
 
 use super::jsonrpc::{APPLICATION, call, decode, error, expect_value, result};
 
+/// Starts the student's name server, and connects to it as "the checker".
 pub(super) fn start_ns(ctx: &Ctx) -> Result<(Server, Conn), Failure> {
     let server = ctx.start_server("ns", &["127.0.0.1:0"])?;
     let mut conn = ctx.connect(&server, "the checker")?;
@@ -16,6 +17,7 @@ pub(super) fn start_ns(ctx: &Ctx) -> Result<(Server, Conn), Failure> {
     Ok((server, conn))
 }
 
+/// The URI of object `name` at a server on loopback port `port`.
 pub(super) fn uri(port: u16, name: &str) -> String {
     format!("rpc://127.0.0.1:{port}/{name}")
 }

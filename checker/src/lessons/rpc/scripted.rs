@@ -97,6 +97,7 @@ pub(super) fn shown(asked: &[(String, Value)]) -> String {
         .join("; ")
 }
 
+/// What the checker's name server has been asked so far.
 pub(super) fn asked_now(asked: &Asked) -> Vec<(String, Value)> {
     asked.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }

@@ -54,6 +54,7 @@ pub(super) fn registers(ctx: &mut Ctx) -> Outcome {
     Ok(())
 }
 
+/// Connects to the student's object server as "the checker".
 pub(super) fn connect_objects(ctx: &Ctx, server: &Server) -> Result<Conn, Failure> {
     let mut c = ctx.connect(server, "the checker")?;
     c.decode_with(decode);

@@ -9,6 +9,7 @@ use crate::wire::Udp;
 /// The largest UDP payload over IPv4.
 pub(super) const LARGEST_V4: usize = 65_507;
 
+/// A UDP socket of the checker's on IPv4 loopback, named `name` in the transcript.
 pub(super) fn socket(ctx: &Ctx, name: &str) -> Result<Udp, Failure> {
     Udp::bind(ctx.transcript(), name, "127.0.0.1:0")
 }
@@ -19,6 +20,8 @@ pub(super) fn ask(ctx: &Ctx, server: &Server, sock: &Udp, request: &[u8]) -> Out
     expect_upper(ctx, server, sock, request)
 }
 
+/// Expects the upper-cased `request` back from the server; says so if
+/// the server had exited.
 pub(super) fn expect_upper(ctx: &Ctx, server: &Server, sock: &Udp, request: &[u8]) -> Outcome {
     sock.expect_reply(
         "the reply",
