@@ -170,29 +170,6 @@ pub struct Stage {
 }
 
 impl Stage {
-    /// A stage worth 5 points that runs `roles` and is stopped after
-    /// `deadline`: most stages of a lesson with one program look so.
-    pub const fn five_points(
-        roles: &'static [&'static str],
-        deadline: Duration,
-        id: &'static str,
-        title: &'static str,
-        hint: &'static str,
-        run: fn(&mut Ctx) -> Outcome,
-    ) -> Stage {
-        Stage {
-            id,
-            title,
-            points: 5,
-            hint,
-            deadline,
-            roles,
-            run,
-        }
-    }
-}
-
-impl Stage {
     /// Who this stage is, for its [`Ctx`].
     pub fn cast(&'static self, lesson: &'static Lesson) -> Cast {
         Cast {

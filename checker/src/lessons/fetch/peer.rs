@@ -1,0 +1,99 @@
+//! `cargo grade peer http`: the stages' responses (a short text, chunks,
+//! redirects, a slow body, bodies of any size, any status), for a person to
+//! try their client (or curl) against.
+
+use std::net::TcpListener;
+
+use crate::time::{ms, secs};
+use crate::wire;
+
+use super::http::{MAX_REQUEST_HEAD, decode, head_end, ok, response};
+use super::noise::Noise;
+use super::program::HELLO;
+
+/// The paths `cargo grade peer http` serves.
+const HAND_PATHS: &[&str] = &[
+    "/hello.txt        a short text, with Content-Length",
+    "/chunked          a chunked body, with an extension and a trailer",
+    "/redirect         three redirects (an absolute path, a relative one with a query, another absolute path), then /hello.txt",
+    "/slow             a response a byte every 50 ms",
+    "/bytes/N          N bytes of binary noise, N up to 16 GiB (for benchmarks)",
+    "/status/N         an empty response with status N (try 404, 204, 500)",
+];
+
+/// The hand server's answer to `target`, written to `out`.
+fn hand_answer(target: &str, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    match target {
+        "/hello.txt" => out.write_all(&ok(HELLO)),
+        "/chunked" => out.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n6;note=first\r\nchunks\r\n0d\r\n arrive here\n\r\n0\r\nX-Trailer: read and dropped\r\n\r\n"),
+        "/redirect" => out.write_all(&response("301 Moved Permanently", &[("Location", "/redirect/step"), ("Content-Length", "0")], b"")),
+        "/redirect/step" => out.write_all(&response("302 Found", &[("Location", "last?x=1"), ("Content-Length", "0")], b"")),
+        "/redirect/last?x=1" => out.write_all(&response("303 See Other", &[("Location", "/hello.txt"), ("Content-Length", "0")], b"")),
+        "/slow" => {
+            for byte in ok(b"worth the wait\n") {
+                out.write_all(&[byte])?;
+                out.flush()?;
+                std::thread::sleep(ms(50));
+            }
+            Ok(())
+        }
+        _ => {
+            if let Some(n) = target.strip_prefix("/bytes/").and_then(|n| n.parse::<u64>().ok()).filter(|n| *n <= 16 << 30) {
+                out.write_all(&response("200 OK", &[("Content-Type", "application/octet-stream"), ("Content-Length", &n.to_string())], b""))?;
+                let (mut noise, mut buf) = (Noise::new(1), vec![0u8; 256 << 10]);
+                noise.fill(&mut buf);
+                let mut left = n;
+                while left > 0 {
+                    let k = left.min(buf.len() as u64) as usize;
+                    out.write_all(&buf[..k])?;
+                    left -= k as u64;
+                }
+                return Ok(());
+            }
+            if let Some(code) = target.strip_prefix("/status/").and_then(|n| n.parse::<u16>().ok()).filter(|c| (200..600).contains(c)) {
+                return out.write_all(format!("HTTP/1.1 {code} Status {code}\r\nContent-Length: 0\r\n\r\n").as_bytes());
+            }
+            out.write_all(&response("404 Not Found", &[("Content-Length", "13")], b"no such page\n"))
+        }
+    }
+}
+
+/// `cargo grade peer http`: the stages' responses, for a person to try
+/// their client (or curl) against. Prints each request.
+pub(super) fn serve_by_hand() -> std::io::Result<()> {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    println!("the checker's HTTP server listens on http://{addr}/ (Ctrl-C stops it)");
+    println!("it serves:");
+    for path in HAND_PATHS {
+        println!("  {path}");
+    }
+    println!("try:  cargo run -q -p fetch --bin fetch-client -- http://{addr}/redirect");
+    println!("      curl -v -L http://{addr}/redirect");
+    for stream in listener.incoming().flatten() {
+        std::thread::spawn(move || -> std::io::Result<()> {
+            stream.set_read_timeout(Some(secs(10)))?;
+            let mut reader = BufReader::new(stream.try_clone()?);
+            let mut head = Vec::new();
+            while head_end(&head).is_none() && head.len() < MAX_REQUEST_HEAD {
+                if reader.read_until(b'\n', &mut head)? == 0 {
+                    return Ok(());
+                }
+            }
+            println!(
+                "← {}",
+                decode(&head).unwrap_or_else(|| wire::preview(&head))
+            );
+            let target = head
+                .split(|&b| b == b' ')
+                .nth(1)
+                .map(|t| String::from_utf8_lossy(t).into_owned())
+                .unwrap_or_default();
+            let mut out = std::io::BufWriter::new(stream);
+            hand_answer(&target, &mut out)?;
+            out.flush()
+        });
+    }
+    Ok(())
+}

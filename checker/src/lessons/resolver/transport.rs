@@ -1,0 +1,158 @@
+//! The stages of how a reply comes, or not: a lost query asked again,
+//! forged replies ignored, a truncated reply asked again over TCP, `--tcp`,
+//! and a server that never answers.
+
+use std::net::Ipv4Addr;
+
+use hickory_proto::op::{Message, OpCode};
+use hickory_proto::rr::RData;
+use hickory_proto::rr::rdata::A;
+
+use crate::ctx::Ctx;
+use crate::time::{ms, secs};
+use crate::verdict::{Failure, Outcome};
+use crate::wire::{self, Udp};
+
+use super::dns::{dns_udp, record, udp_and_tcp, zone_reply};
+use super::program::{expect, expect_error, query};
+
+pub(super) fn retry(ctx: &mut Ctx) -> Outcome {
+    let peer = dns_udp(ctx, |sock, d, q| {
+        if d.number == 1 {
+            sock.note("the checker's DNS server drops the first query, as a lossy network might");
+            Ok(())
+        } else {
+            sock.send_to(&zone_reply(q), d.from)
+        }
+    })?;
+    let finished = query(ctx, peer.addr(), &["www.example.test"], ms(400));
+    let seen = peer.finish()?;
+    if seen.len() < 2 {
+        return Err(Failure::failed(format!(
+            "the first query was lost and the resolver sent {} in all: it did not ask again",
+            seen.len()
+        ))
+        .expected("a second query after --timeout"));
+    }
+    expect(
+        &finished?,
+        "query www.example.test",
+        0,
+        &["www.example.test. 300 IN A 192.0.2.1"],
+    )
+}
+
+pub(super) fn forged_replies(ctx: &mut Ctx) -> Outcome {
+    let stranger = Udp::bind(ctx.transcript(), "a stranger", "127.0.0.1:0")?;
+    let peer = dns_udp(ctx, move |sock, d, q| {
+        if d.number > 1 {
+            return sock.send_to(&zone_reply(q), d.from);
+        }
+        // First a forged reply with the wrong ID, then one from another
+        // port with the right ID, then the real one.
+        let mut forged = q.clone();
+        forged.metadata.id = q.metadata.id.wrapping_add(1);
+        let mut lie = Message::response(forged.metadata.id, OpCode::Query);
+        lie.add_query(q.queries[0].clone());
+        lie.add_answer(record(
+            "www.example.test.",
+            300,
+            RData::A(A(Ipv4Addr::new(6, 6, 6, 6))),
+        ));
+        sock.note("the forged reply: wrong ID, address 6.6.6.6");
+        sock.send_to(&lie.to_vec().expect("encodes"), d.from)?;
+        lie.metadata.id = q.metadata.id;
+        stranger.send_to(&lie.to_vec().expect("encodes"), d.from)?;
+        std::thread::sleep(ms(50));
+        sock.send_to(&zone_reply(q), d.from)
+    })?;
+    let finished = query(ctx, peer.addr(), &["www.example.test"], secs(2));
+    peer.finish()?;
+    let finished = finished?;
+    if String::from_utf8_lossy(&finished.stdout).contains("6.6.6.6") {
+        return Err(
+            Failure::failed("the resolver printed the forged reply (6.6.6.6)")
+                .expected("only the reply from the server's address, with the query's ID")
+                .got(wire::show(&finished.stdout)),
+        );
+    }
+    expect(
+        &finished,
+        "query www.example.test",
+        0,
+        &["www.example.test. 300 IN A 192.0.2.1"],
+    )
+}
+
+pub(super) fn truncated(ctx: &mut Ctx) -> Outcome {
+    let (udp, tcp) = udp_and_tcp(ctx, |sock, d, q| {
+        // The UDP reply: TC set, and no answer in it.
+        let mut cut = Message::response(q.metadata.id, OpCode::Query);
+        cut.metadata.recursion_desired = true;
+        cut.metadata.truncation = true;
+        cut.add_query(q.queries[0].clone());
+        sock.send_to(&cut.to_vec().expect("encodes"), d.from)
+    })?;
+    let finished = query(ctx, udp.addr(), &["www.example.test"], secs(2));
+    udp.finish()?;
+    let over_tcp = tcp.finish();
+    let finished = finished?;
+    if over_tcp.is_empty() {
+        return Err(Failure::failed(
+            "the UDP reply had TC set, but the resolver never asked over TCP",
+        )
+        .expected("the same query again, over TCP on the same address")
+        .got(format!("stdout {}", wire::show(&finished.stdout))));
+    }
+    over_tcp.into_iter().next().expect("one")?;
+    expect(
+        &finished,
+        "query www.example.test (TC, then TCP)",
+        0,
+        &["www.example.test. 300 IN A 192.0.2.1"],
+    )
+}
+
+pub(super) fn tcp(ctx: &mut Ctx) -> Outcome {
+    let (udp, tcp) = udp_and_tcp(ctx, |sock, d, q| sock.send_to(&zone_reply(q), d.from))?;
+    let finished = query(ctx, udp.addr(), &["example.test", "MX", "--tcp"], secs(2));
+    let over_udp = udp.finish()?;
+    let over_tcp = tcp.finish();
+    let finished = finished?;
+    if !over_udp.is_empty() || over_tcp.is_empty() {
+        return Err(Failure::failed(format!(
+            "with --tcp the resolver sent {} UDP quer(ies) and made {} TCP connection(s)",
+            over_udp.len(),
+            over_tcp.len()
+        ))
+        .expected("no UDP at all, one TCP connection"));
+    }
+    over_tcp.into_iter().next().expect("one")?;
+    expect(
+        &finished,
+        "query example.test MX --tcp",
+        0,
+        &[
+            "example.test. 60 IN MX 10 mail.example.test.",
+            "example.test. 60 IN MX 20 backup.example.test.",
+        ],
+    )
+}
+
+pub(super) fn silent_server(ctx: &mut Ctx) -> Outcome {
+    let peer = dns_udp(ctx, |_, _, _| Ok(()))?;
+    ctx.note("the checker's DNS server receives, and never answers");
+    let finished = query(ctx, peer.addr(), &["www.example.test"], ms(150));
+    let seen = peer.finish()?;
+    let finished = finished.map_err(|f| {
+        f.hint("give each attempt a deadline (set_read_timeout), and stop after --retries more")
+    })?;
+    expect_error(&finished, "query to a silent server", 1)?;
+    if seen.len() != 3 {
+        return Err(Failure::failed(format!(
+            "the resolver sent {} quer(ies); with --retries 2 it should send 3",
+            seen.len()
+        )));
+    }
+    Ok(())
+}

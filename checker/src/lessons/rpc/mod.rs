@@ -1,0 +1,339 @@
+//! Lesson 6, remote objects: its registry entry. The checker plays each role
+//! against the student's others: a client of the name server and of the
+//! object server; a name server for the object server; a name server and an
+//! object server for the client. Every message is read and checked with
+//! serde_json on the checker's side, never with the reference's types, and
+//! shown decoded in the transcript.
+//!
+//! - `jsonrpc.rs`: JSON-RPC 2.0 on the checker's side: calls, replies
+//!   checked, a decoded line for the transcript.
+//! - `scripted.rs`: the checker's name server and object server, which
+//!   record what they are asked.
+//! - `ns.rs`: the name server's operations, errors, and many clients.
+//! - `protocol.rs`: the protocol's corners, on the name server: ids,
+//!   notifications, batches, error codes.
+//! - `hostile.rs`: hostile input, to the name server and the object server.
+//! - `server.rs`: the object server's stages.
+//! - `client.rs`: the client's stages, and the three programs together.
+//! - `peer.rs`: the servers to start by hand (`cargo grade peer rpc`).
+
+mod client;
+mod hostile;
+mod jsonrpc;
+mod ns;
+mod peer;
+mod protocol;
+mod scripted;
+mod server;
+
+use crate::course::{CLIENT, HandPeer, Lesson, Mistake, Role, SERVER, Stage};
+use crate::time::secs;
+use crate::verdict::Verdict;
+
+pub const LESSON: Lesson = Lesson {
+    id: "rpc",
+    title: "Remote objects: name server, server, proxies",
+    level: 3,
+    package: "rpc",
+    roles: &[
+        Role {
+            id: "ns",
+            name: "name server",
+        },
+        Role {
+            id: "server",
+            name: "object server",
+        },
+        Role {
+            id: "client",
+            name: "client",
+        },
+    ],
+    chapter: "rpc.md",
+    stages: STAGES,
+    mistakes: MISTAKES,
+    peer: Some(HandPeer {
+        name: "rpc",
+        run: peer::serve_by_hand,
+    }),
+    reading: &[
+        ("One call, from start to end", &["calculator", "end-to-end"]),
+        (
+            "The wire: JSON-RPC 2.0, one message per line",
+            &[
+                "ids",
+                "notifications",
+                "batches",
+                "error-codes",
+                "client-errors",
+            ],
+        ),
+        (
+            "Marshalling, and why not pickle",
+            &["hostile-input", "server-hostile", "client-args"],
+        ),
+        (
+            "Names and URIs",
+            &[
+                "ns-operations",
+                "ns-errors",
+                "registers",
+                "unregisters",
+                "client-call",
+            ],
+        ),
+        ("One connection, and Nagle", &["many-calls"]),
+    ],
+};
+
+/// The roles of stages that run the name server alone, and of the one
+/// that runs all three programs.
+const NS: &[&str] = &["ns"];
+const ALL: &[&str] = &["ns", "server", "client"];
+
+const STAGES: &[Stage] = &[
+    Stage {
+        id: "ns-operations",
+        title: "Name server: register, lookup, list, unregister",
+        points: 5,
+        hint: "ns.register(name, uri) keeps the pair; ns.lookup(name) gives the uri; ns.list(prefix) a JSON object of the names starting with prefix; ns.unregister(name) forgets it.",
+        deadline: secs(30),
+        roles: NS,
+        run: ns::ns_operations,
+    },
+    Stage {
+        id: "ns-errors",
+        title: "Name server: a taken name, an unknown name",
+        points: 5,
+        hint: "A taken name is an application error (a code from -32000 to -32099) unless replace is true; an unknown name is one too, and its message names the name.",
+        deadline: secs(30),
+        roles: NS,
+        run: ns::ns_errors,
+    },
+    Stage {
+        id: "ids",
+        title: "Ids come back with their exact type",
+        points: 5,
+        hint: "Echo the request's id as it came: serde_json::Value, not a number you parsed. 7 stays 7, \"7\" stays \"7\", null stays null.",
+        deadline: secs(30),
+        roles: NS,
+        run: protocol::ids,
+    },
+    Stage {
+        id: "notifications",
+        title: "A notification is done, and never answered",
+        points: 5,
+        hint: "A request without an id is a notification: run it, and write nothing back.",
+        deadline: secs(30),
+        roles: NS,
+        run: protocol::notifications,
+    },
+    Stage {
+        id: "batches",
+        title: "Batches, empty batches, batches of notifications",
+        points: 5,
+        hint: "An array is a batch: answer with an array of the replies. An empty array is one -32600 error; a batch of notifications only gets no reply at all.",
+        deadline: secs(30),
+        roles: NS,
+        run: protocol::batches,
+    },
+    Stage {
+        id: "error-codes",
+        title: "-32700, -32600, -32601, -32602, and on serving",
+        points: 5,
+        hint: "Not JSON: -32700 with id null. Not a request: -32600. No such object or method: -32601. Wrong parameters: -32602. After each, keep reading the connection.",
+        deadline: secs(30),
+        roles: NS,
+        run: protocol::error_codes,
+    },
+    Stage {
+        id: "hostile-input",
+        title: "Deep nesting, 2 MiB lines, bad UTF-8: others served",
+        points: 5,
+        hint: "Read a line with a limit (take(MAX + 1)); a line over it closes that connection only. Deep nesting and bad bytes get an error reply.",
+        deadline: secs(30),
+        roles: NS,
+        run: hostile::hostile_input,
+    },
+    Stage {
+        id: "ns-concurrent",
+        title: "20 clients register at once, an idle one aside",
+        points: 5,
+        hint: "A thread per connection, and one map behind a Mutex: every name registered at once is kept, and an idle client holds up nobody.",
+        deadline: secs(30),
+        roles: NS,
+        run: ns::ns_concurrent,
+    },
+    Stage {
+        id: "registers",
+        title: "The object server registers its objects",
+        points: 5,
+        hint: "After bind, call ns.register(\"calculator\", \"rpc://ADDR/calculator\") and the same for counter, ADDR being the address you listen on; then print `listening on ADDR`.",
+        deadline: secs(30),
+        roles: SERVER,
+        run: server::registers,
+    },
+    Stage {
+        id: "calculator",
+        title: "calculator: the four operations and their errors",
+        points: 5,
+        hint: "divide by zero is an application error with data; a parameter that is not a number is -32602; an unknown method -32601.",
+        deadline: secs(30),
+        roles: SERVER,
+        run: server::calculator,
+    },
+    Stage {
+        id: "counter-race",
+        title: "20 clients increment at once: an exact total",
+        points: 5,
+        hint: "One count shared by every connection's thread: an AtomicI64 (fetch_add) or a Mutex, never a read then a write.",
+        deadline: secs(30),
+        roles: SERVER,
+        run: server::counter_race,
+    },
+    Stage {
+        id: "idle-timeout",
+        title: "A client silent for --idle-timeout is dropped",
+        points: 5,
+        hint: "set_read_timeout(Some(idle_timeout)) on each connection; when a read times out, close that connection.",
+        deadline: secs(30),
+        roles: SERVER,
+        run: server::idle_timeout,
+    },
+    Stage {
+        id: "server-hostile",
+        title: "Hostile input to the object server: others served",
+        points: 5,
+        hint: "The same limits as the name server's: a line longer than 1 MiB closes its connection only; too deep a message is an error reply.",
+        deadline: secs(30),
+        roles: SERVER,
+        run: hostile::server_hostile,
+    },
+    Stage {
+        id: "unregisters",
+        title: "On SIGTERM the objects are unregistered",
+        points: 5,
+        hint: "Catch SIGTERM (ctrlc with its termination feature), call ns.unregister for each name, then exit.",
+        deadline: secs(30),
+        roles: SERVER,
+        run: server::unregisters,
+    },
+    Stage {
+        id: "client-call",
+        title: "The client finds its object and calls it",
+        points: 5,
+        hint: "Ask the name server (ns.lookup) for the object's URI, connect to rpc://HOST:PORT/OBJECT, send OBJECT.METHOD with the arguments, print the result as JSON.",
+        deadline: secs(30),
+        roles: CLIENT,
+        run: client::client_call,
+    },
+    Stage {
+        id: "client-args",
+        title: "Arguments as JSON or strings; --list",
+        points: 5,
+        hint: "Read each ARG with serde_json::from_str; if that fails, it is a string. --list prints ns.list()'s result.",
+        deadline: secs(30),
+        roles: CLIENT,
+        run: client::client_args,
+    },
+    Stage {
+        id: "client-errors",
+        title: "A remote error: its code and message, exit 1",
+        points: 5,
+        hint: "Tell a remote error (the reply's error member: print its code and message) from a broken connection; exit 1 for both.",
+        deadline: secs(30),
+        roles: CLIENT,
+        run: client::client_errors,
+    },
+    Stage {
+        id: "client-timeout",
+        title: "A server that never answers: exit 1 after --timeout",
+        points: 5,
+        hint: "set_read_timeout on the connection: no reply within --timeout is an error, not a wait for ever.",
+        deadline: secs(30),
+        roles: CLIENT,
+        run: client::client_timeout,
+    },
+    Stage {
+        id: "many-calls",
+        title: "10,000 calls on one connection, each in one write",
+        points: 5,
+        hint: "Keep the connection open between calls, write each request in one write_all (message and newline together), and set_nodelay(true): otherwise Nagle's algorithm and delayed ACKs cost 40 ms a call.",
+        deadline: secs(60),
+        roles: CLIENT,
+        run: client::many_calls,
+    },
+    Stage {
+        id: "end-to-end",
+        title: "Your three programs together",
+        points: 5,
+        hint: "The object server registers on your name server; your client looks the object up there and calls it.",
+        deadline: secs(30),
+        roles: ALL,
+        run: client::end_to_end,
+    },
+];
+
+/// The wrong solutions in checker/fixtures that the stages must catch.
+const MISTAKES: &[Mistake] = &[
+    Mistake {
+        what: "Keeping the id as a number, so a string id comes back null",
+        fixture: "rpc-ns-numeric-ids",
+        role: "ns",
+        passes: Some("ns-operations"),
+        fails: "ids",
+        verdict: Verdict::Failed,
+        says: "has another id",
+        golden: true,
+    },
+    Mistake {
+        what: "Answering notifications",
+        fixture: "rpc-ns-answers-notifications",
+        role: "ns",
+        passes: Some("ns-operations"),
+        fails: "notifications",
+        verdict: Verdict::Failed,
+        says: "gets no reply at all",
+        golden: true,
+    },
+    Mistake {
+        what: "A counter that reads, then writes, without a lock between",
+        fixture: "rpc-server-racy-counter",
+        role: "server",
+        passes: Some("calculator"),
+        fails: "counter-race",
+        verdict: Verdict::Failed,
+        says: "increments were lost",
+        golden: false,
+    },
+    Mistake {
+        what: "Exiting on SIGTERM without unregistering",
+        fixture: "rpc-server-no-unregister",
+        role: "server",
+        passes: Some("registers"),
+        fails: "unregisters",
+        verdict: Verdict::Failed,
+        says: "did not unregister",
+        golden: true,
+    },
+    Mistake {
+        what: "Writing a request in two pieces, Nagle's algorithm on",
+        fixture: "rpc-client-two-writes",
+        role: "client",
+        passes: Some("client-call"),
+        fails: "many-calls",
+        verdict: Verdict::TimedOut,
+        says: "Nagle's algorithm",
+        golden: false,
+    },
+    Mistake {
+        what: "A new connection for every call",
+        fixture: "rpc-client-reconnects",
+        role: "client",
+        passes: Some("client-call"),
+        fails: "many-calls",
+        verdict: Verdict::Failed,
+        says: "one connection",
+        golden: false,
+    },
+];
