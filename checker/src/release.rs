@@ -375,6 +375,6 @@ mod tests {
         assert!(left_out(Path::new("solutions/echo/src/lib.rs")));
         assert!(left_out(Path::new("checker/fixtures/src/bin/echo-text.rs")));
         assert!(left_out(Path::new("lessons/echo/src/lib.rs")));
-        assert!(!left_out(Path::new("checker/src/lessons/echo.rs")));
+        assert!(!left_out(Path::new("checker/src/lessons/echo/mod.rs")));
     }
 }
