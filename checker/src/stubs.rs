@@ -23,6 +23,7 @@ const ARCHIVES: &[(&str, &str)] = &[
     ("resolver", include_str!("../stubs/resolver.txt")),
     ("fetch", include_str!("../stubs/fetch.txt")),
     ("rpc", include_str!("../stubs/rpc.txt")),
+    ("chat", include_str!("../stubs/chat.txt")),
 ];
 
 const HEADER: &str = "# The lesson as the course ships it: `cargo grade reset` restores it from\n# here. Written by `BLESS=1 cargo test -p checker --test pristine`.\n";

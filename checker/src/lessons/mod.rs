@@ -7,6 +7,7 @@
 //! lesson is one module here and one line in [`LESSONS`]; the tests then
 //! name whatever else is missing.
 
+pub mod chat;
 pub mod echo;
 pub mod fetch;
 pub mod framing;
@@ -170,6 +171,7 @@ pub const LESSONS: &[&Lesson] = &[
     &resolver::LESSON,
     &fetch::LESSON,
     &rpc::LESSON,
+    &chat::LESSON,
 ];
 
 /// Finds a lesson by id.

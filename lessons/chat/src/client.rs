@@ -15,7 +15,7 @@
 
 use std::io;
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 /// Chats in the room at the other end of `stream` as `name`, until the
@@ -23,44 +23,31 @@ use tokio::net::TcpStream;
 /// `typed`; prints every line the room sends to `screen`. When `typed`
 /// ends, shuts down the writing side (the room sees you leave) and goes on
 /// printing until the room closes. Returns when the room has closed.
+///
+/// Step 3 (about 30 lines).
+///
+/// 1. `stream.into_split()` gives a reading half and a writing half;
+///    `BufReader::new(read).split(b'\n')` and `typed.split(b'\n')` give
+///    lines (as bytes: a room may relay any byte) with `next_segment()`.
+/// 2. Write `name` and `\n`.
+/// 3. Loop on `tokio::select!` with two branches: a line heard (print it
+///    and its `\n`, then flush `screen`; `None` means the room closed:
+///    return `Ok(())`); and a line typed (write it and its `\n`; `None`
+///    means stdin ended: `write.shutdown().await`, and stop listening to
+///    stdin with a branch condition, `, if typing =>`).
 pub async fn chat<I, O>(stream: TcpStream, name: &str, typed: I, mut screen: O) -> io::Result<()>
 where
     I: AsyncBufRead + Unpin,
     O: AsyncWrite + Unpin,
 {
-    let (read, mut write) = stream.into_split();
-    let mut heard = BufReader::new(read).split(b'\n');
-    let mut typed = typed.split(b'\n');
-    write.write_all(format!("{name}\n").as_bytes()).await?;
-    let mut typing = true;
-    loop {
-        tokio::select! {
-            line = heard.next_segment() => match line? {
-                Some(mut line) => {
-                    line.push(b'\n');
-                    screen.write_all(&line).await?;
-                    screen.flush().await?;
-                }
-                None => return Ok(()),
-            },
-            line = typed.next_segment(), if typing => match line? {
-                Some(mut line) => {
-                    line.push(b'\n');
-                    write.write_all(&line).await?;
-                }
-                None => {
-                    typing = false;
-                    write.shutdown().await?;
-                }
-            },
-        }
-    }
+    let _ = (stream, typed, &mut screen);
+    todo!("step 3: chat as {name}: stdin to the room and the room to stdout, at once")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncReadExt;
+    use tokio::io::{AsyncBufRead, AsyncReadExt, AsyncWriteExt, BufReader};
     use tokio::net::TcpListener;
 
     /// A room of one script: `room(conn)` runs on the accepted connection.

@@ -22,6 +22,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
+#[allow(unused_imports)] // for the steps' doc links, and your code
 use crate::protocol::{Ending, WELCOME, presence, read_line, valid_name};
 use crate::room::{Mailbox, Member, Room};
 
@@ -35,6 +36,7 @@ pub const GRACE: Duration = Duration::from_secs(1);
 /// The server's settings, from its command line.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// The address to listen on, such as `127.0.0.1:0`.
     pub addr: String,
     /// Clients connected at once; past it, a newcomer is told the room is
     /// full, and closed.
@@ -191,6 +193,14 @@ pub async fn write_line<W: AsyncWrite + Unpin>(writer: &mut W, line: &[u8]) -> R
 /// Welcomes a client, reads its name and puts it in the room; then tells
 /// it who was there. The name must be valid (else [`Ending::BadName`])
 /// and free (else [`Ending::NameTaken`]).
+///
+/// Step 1 (about 10 lines). In order: [`write_line`] the [`WELCOME`];
+/// [`read_line`] the name (its `Err` is already the right [`Ending`]: let
+/// `?` return it); check it is UTF-8 (`String::from_utf8`) and a
+/// [`valid_name`]; `room.join(&name)?`; then [`write_line`] the
+/// [`presence`] line of `joined.present`, and return the member and its
+/// mailbox. The newcomer hears nothing of the room before its presence
+/// line: its mailbox is read only later, by [`session`].
 pub async fn greet<R, W>(
     reader: &mut R,
     writer: &mut W,
@@ -201,15 +211,8 @@ where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    write_line(writer, WELCOME.as_bytes()).await?;
-    let name = read_line(reader, idle).await?;
-    let name = String::from_utf8(name)
-        .ok()
-        .filter(|name| valid_name(name))
-        .ok_or(Ending::BadName)?;
-    let joined = room.join(&name)?;
-    write_line(writer, &presence(&joined.present)).await?;
-    Ok((joined.member, joined.mailbox))
+    let _ = (reader, writer, room, idle);
+    todo!("step 1: welcome, read the name, join the room, tell who is there")
 }
 
 /// A member's life in the room, until one of these ends it: the client's
@@ -218,6 +221,22 @@ where
 /// and the room putting it out for being too slow ([`Ending::TooSlow`]).
 /// All three at once: a client that does not read must not stop its own
 /// lines going out, nor the room from putting it out.
+///
+/// Step 2 (about 35 lines). Take the mailbox apart
+/// (`let Mailbox { mut lines, kicked } = mailbox;`), then write two
+/// `async` blocks and race them with the kick in `tokio::select!`:
+///
+/// - speaking: a loop of [`read_line`]; each text goes to
+///   `member.say(&text)`; an `Err(ending)` is returned.
+/// - listening: `while let Some(line) = lines.recv().await`, write it
+///   with `write_all`; then whatever else waits (`lines.try_recv()`), so
+///   that a burst goes in one write; then `flush`. A write error is
+///   [`Ending::Failed`]; a closed queue means the room put us out:
+///   [`Ending::TooSlow`].
+/// - `kicked.notified()`: [`Ending::TooSlow`].
+///
+/// Whichever ends first ends the session; `select!` drops the others (a
+/// write stuck on a client that never reads included).
 pub async fn session<R, W>(
     reader: &mut R,
     writer: &mut W,
@@ -229,38 +248,11 @@ where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let Mailbox { mut lines, kicked } = mailbox;
-    let speaking = async {
-        loop {
-            match read_line(reader, idle).await {
-                Ok(text) => member.say(&text),
-                Err(ending) => return ending,
-            }
-        }
-    };
-    let listening = async {
-        while let Some(line) = lines.recv().await {
-            if let Err(e) = writer.write_all(&line).await {
-                return Ending::Failed(e);
-            }
-            // Whatever else is waiting goes in the same write.
-            while let Ok(line) = lines.try_recv() {
-                if let Err(e) = writer.write_all(&line).await {
-                    return Ending::Failed(e);
-                }
-            }
-            if let Err(e) = writer.flush().await {
-                return Ending::Failed(e);
-            }
-        }
-        // The room dropped our queue: we were put out.
-        Ending::TooSlow
-    };
-    tokio::select! {
-        ending = speaking => ending,
-        ending = listening => ending,
-        () = kicked.notified() => Ending::TooSlow,
-    }
+    let _ = (reader, writer, mailbox, idle);
+    todo!(
+        "step 2: {}'s lines to the room and the room's lines to the client, at once",
+        member.name()
+    )
 }
 
 #[cfg(test)]
