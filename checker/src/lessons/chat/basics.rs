@@ -143,8 +143,7 @@ fn hear_in_order(listener: &mut Chatter, senders: &[&str]) -> Outcome {
     let total = BURST * senders.len();
     for _ in 0..total {
         let line = listener
-            .conn
-            .recv_line(READ_CAP, "the next line of a burst")?
+            .read_line(READ_CAP, "the next line of a burst")?
             .ok_or_else(|| {
                 Failure::failed(format!(
                     "the server closed {}'s connection in the middle of the bursts",

@@ -64,7 +64,7 @@ pub fn long_line(ctx: &mut Ctx) -> Outcome {
     if let Err(f) = alice.conn.send_quietly(&long) {
         ctx.note(format!("alice could not send it all: {}", f.summary));
     }
-    match bob.conn.recv_line(READ_CAP, "alice's leaving") {
+    match bob.read_line(READ_CAP, "alice's leaving") {
         Ok(Some(line)) if line.strip_suffix(b"\n") == Some(left("alice").as_bytes()) => {}
         Ok(Some(line)) => {
             return Err(Failure::failed("after alice's long line, bob got another line than her leaving")
@@ -126,19 +126,13 @@ pub fn idle_timeout(ctx: &mut Ctx) -> Outcome {
             })?;
     }
     ctx.note("lurker and quiet were closed");
-    let mut heard = Vec::new();
-    loop {
-        match talker.conn.recv_some(4096, ms(100)) {
-            Ok(bytes) if bytes.is_empty() => {
-                return Err(Failure::failed(format!(
-                    "the server closed talker, who spoke every {}: only silence is idleness",
-                    time::say(pause)
-                ))
-                .hint("restart the idle timeout at every line the client sends (a timeout around each read, not one for the whole connection)"));
-            }
-            Ok(bytes) => heard.extend_from_slice(&bytes),
-            Err(_) => break,
-        }
+    let (heard, closed) = talker.drain(ms(100));
+    if closed {
+        return Err(Failure::failed(format!(
+            "the server closed talker, who spoke every {}: only silence is idleness",
+            time::say(pause)
+        ))
+        .hint("restart the idle timeout at every line the client sends (a timeout around each read, not one for the whole connection)"));
     }
     let expected = format!("{}\n", left("quiet"));
     if !heard.windows(expected.len()).any(|w| w == expected.as_bytes()) {

@@ -154,8 +154,12 @@ fn take(swarm: &mut Swarm, heard: &mut [Heard]) -> Outcome {
                 let Some(name) = rest.strip_suffix(" has entered the room") else {
                     return Err(unexpected("an unexpected line while clients joined"));
                 };
-                if !h.joined.insert(name.to_string()) || name == bee.name {
-                    return Err(unexpected("a join announced twice, or its own"));
+                let listed = h.present.as_ref().is_some_and(|p| p.contains(name));
+                if listed || !h.joined.insert(name.to_string()) || name == bee.name {
+                    return Err(unexpected(
+                        "a join announced twice (or its own, or of someone its presence line listed)",
+                    )
+                    .hint("list the members, announce the newcomer and add it to the room in one step, under one lock: otherwise two clients joining at once may each hear of the other twice, or never"));
                 }
             } else if let Some(rest) = text.strip_prefix('[') {
                 let speaker = rest.split(']').next().unwrap_or_default();

@@ -68,6 +68,8 @@ pub fn connect_stream(addr: SocketAddr, rcvbuf: Option<usize>) -> io::Result<std
 pub struct Chatter {
     pub conn: Conn,
     pub name: String,
+    /// Bytes read past the last whole line.
+    pending: Vec<u8>,
 }
 
 impl Chatter {
@@ -92,6 +94,7 @@ impl Chatter {
         Ok(Chatter {
             conn: Conn::wrap(log, name, stream, None)?,
             name: name.to_string(),
+            pending: Vec::new(),
         })
     }
 
@@ -118,7 +121,7 @@ impl Chatter {
 
     /// Reads the welcome line: any one line.
     pub fn welcome(&mut self) -> Outcome {
-        match self.conn.recv_line(READ_CAP, "the welcome line") {
+        match self.read_line(READ_CAP, "the welcome line") {
             Ok(Some(_)) => Ok(()),
             Ok(None) => Err(Failure::failed(format!(
                 "{} was closed before any welcome line came",
@@ -128,6 +131,60 @@ impl Chatter {
             Err(f) => Err(f.hint(
                 "send the welcome line (one line that asks for a name) as soon as a client connects, before reading anything",
             )),
+        }
+    }
+
+    /// Reads one line, `\n` included, of at most `cap` bytes, within the
+    /// checker's patience, and logs it whole (one line of transcript per
+    /// line, however TCP cut it up). `Ok(None)`: closed before any byte.
+    pub fn read_line(&mut self, cap: usize, what: &str) -> Result<Option<Vec<u8>>, Failure> {
+        loop {
+            if let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
+                let rest = self.pending.split_off(end + 1);
+                let line = std::mem::replace(&mut self.pending, rest);
+                self.conn.log_received(&line);
+                return Ok(Some(line));
+            }
+            if self.pending.len() > cap {
+                self.conn.log_received(&self.pending);
+                return Err(Failure::failed(format!(
+                    "{}: {what} is longer than {cap} bytes",
+                    self.name
+                ))
+                .got(wire::preview(&self.pending)));
+            }
+            match self.conn.recv_some(64 << 10, time::patience()) {
+                Ok(bytes) if bytes.is_empty() => {
+                    if self.pending.is_empty() {
+                        return Ok(None);
+                    }
+                    let half = std::mem::take(&mut self.pending);
+                    self.conn.log_received(&half);
+                    return Err(Failure::failed(format!(
+                        "{}: the connection closed in the middle of {what}",
+                        self.name
+                    ))
+                    .got(wire::show(&half)));
+                }
+                Ok(bytes) => self.pending.extend_from_slice(&bytes),
+                Err(e) if wire::is_timeout(&e) => {
+                    if !self.pending.is_empty() {
+                        self.conn.log_received(&self.pending);
+                    }
+                    return Err(Failure::timed_out(format!(
+                        "{}: waited {} for {what}; got {} byte(s) of it",
+                        self.name,
+                        time::say(time::patience()),
+                        self.pending.len()
+                    )));
+                }
+                Err(e) => {
+                    return Err(Failure::failed(format!(
+                        "{}: reading {what} failed: {e}",
+                        self.name
+                    )));
+                }
+            }
         }
     }
 
@@ -145,7 +202,7 @@ impl Chatter {
     /// Reads one line, `\n` included; a close is a failure that says what
     /// was awaited.
     pub fn line(&mut self, what: &str) -> Result<Vec<u8>, Failure> {
-        match self.conn.recv_line(READ_CAP, what)? {
+        match self.read_line(READ_CAP, what)? {
             Some(line) => Ok(line),
             None => Err(Failure::failed(format!(
                 "{} was closed by the server while waiting for {what}",
@@ -221,7 +278,12 @@ impl Chatter {
     /// Nothing at all may come for `quiet` (a behaviour window: not
     /// scaled).
     pub fn expect_nothing(&mut self, quiet: Duration, why: &str) -> Outcome {
-        match self.conn.recv_some(4096, quiet) {
+        let early = if self.pending.is_empty() {
+            self.conn.recv_some(4096, quiet)
+        } else {
+            Ok(std::mem::take(&mut self.pending))
+        };
+        match early {
             Err(e) if wire::is_timeout(&e) => Ok(()),
             Ok(bytes) if !bytes.is_empty() => {
                 self.conn.log_received(&bytes);
@@ -240,7 +302,7 @@ impl Chatter {
     /// Refused: one line (any), then the close. `what` says what was sent.
     pub fn expect_refused(&mut self, what: &str) -> Outcome {
         let name = self.name.clone();
-        let line = match self.conn.recv_line(READ_CAP, "a line refusing the name") {
+        let line = match self.read_line(READ_CAP, "a line refusing the name") {
             Ok(Some(line)) => line,
             Ok(None) => {
                 return Err(Failure::failed(format!(
@@ -274,11 +336,26 @@ impl Chatter {
     pub fn lines_until_close(&mut self, what: &str) -> Result<Vec<Vec<u8>>, Failure> {
         let mut lines = Vec::new();
         loop {
-            match self.conn.recv_line(1 << 20, what) {
+            match self.read_line(1 << 20, what) {
                 Ok(Some(line)) => lines.push(line),
                 Ok(None) => return Ok(lines),
                 Err(f) if f.summary.contains("reset") => return Ok(lines),
                 Err(f) => return Err(f),
+            }
+        }
+    }
+
+    /// Whatever it has read and not yet taken, then whatever comes within
+    /// `wait` (a behaviour window, not scaled), until a pause: an empty
+    /// answer and `true` when the server closed the connection.
+    pub fn drain(&mut self, wait: Duration) -> (Vec<u8>, bool) {
+        let mut got = std::mem::take(&mut self.pending);
+        loop {
+            match self.conn.recv_some(64 << 10, wait) {
+                Ok(bytes) if bytes.is_empty() => return (got, true),
+                Ok(bytes) => got.extend_from_slice(&bytes),
+                Err(e) if wire::is_timeout(&e) => return (got, false),
+                Err(_) => return (got, true),
             }
         }
     }
