@@ -54,26 +54,26 @@ pub async fn run(options: &Options) -> io::Result<()> {
     serve(listener, options, stop).await
 }
 
-/// A future that ends at the first SIGTERM or Ctrl-C (SIGINT).
-#[cfg(unix)]
+/// A future that ends at the first SIGTERM or Ctrl-C (SIGINT); on a
+/// system without SIGTERM, at the first Ctrl-C.
 fn stop_signal() -> io::Result<impl Future<Output = ()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    Ok(async move {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = interrupt.recv() => {}
+    #[cfg(unix)]
+    let stop = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
         }
-    })
-}
-
-/// A future that ends at the first Ctrl-C.
-#[cfg(not(unix))]
-fn stop_signal() -> io::Result<impl Future<Output = ()>> {
-    Ok(async {
+    };
+    #[cfg(not(unix))]
+    let stop = async {
         let _ = tokio::signal::ctrl_c().await;
-    })
+    };
+    Ok(stop)
 }
 
 /// Accepts clients, each served by a task of its own, until `stop` ends;

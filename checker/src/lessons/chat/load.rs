@@ -44,6 +44,9 @@ pub fn many_clients(ctx: &mut Ctx) -> Outcome {
         )));
     }
     let server = ctx.start_server_ipv4("server")?;
+    // One client first, alone: a server that cannot serve one is told so
+    // at once, not among a thousand.
+    Chatter::arrive(ctx, &server, "first")?.close();
     let names: Vec<String> = (1..=CLIENTS).map(|i| format!("user{i:04}")).collect();
     ctx.note(format!(
         "{CLIENTS} clients connect at once (user0001 to user{CLIENTS:04}; one thread of the checker reads them all, and they are not logged one by one)"
