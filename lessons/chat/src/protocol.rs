@@ -40,7 +40,9 @@ pub type Line = Arc<[u8]>;
 
 /// `* NAME has entered the room`, for the others.
 pub fn joined(name: &str) -> Line {
-    format!("* {name} has entered the room\n").into_bytes().into()
+    format!("* {name} has entered the room\n")
+        .into_bytes()
+        .into()
 }
 
 /// `* NAME has left the room`, for the others.

@@ -151,7 +151,11 @@ impl Member {
 
     /// Relays `text` as `[NAME] TEXT` to everyone but this member.
     pub fn say(&self, text: &[u8]) {
-        post(&mut self.room.lock(), Some(self.id), relay(&self.name, text));
+        post(
+            &mut self.room.lock(),
+            Some(self.id),
+            relay(&self.name, text),
+        );
     }
 }
 

@@ -116,10 +116,7 @@ pub async fn serve(
             Some(_) = clients.join_next() => {}
         }
     }
-    eprintln!(
-        "chat-server: stopping; telling {} client(s)",
-        clients.len()
-    );
+    eprintln!("chat-server: stopping; telling {} client(s)", clients.len());
     let _ = stopping.send(true);
     drop(listener);
     let all_done = async { while clients.join_next().await.is_some() {} };

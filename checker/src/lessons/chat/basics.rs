@@ -71,7 +71,9 @@ pub fn unnamed(ctx: &mut Ctx) -> Outcome {
         f.hint("the presence line lists members only: a client that never gave a name is not one")
     })?;
     alice.expect_joined("carol").map_err(|f| {
-        f.hint("a client without a name never entered the room, so its leaving is announced to nobody")
+        f.hint(
+            "a client without a name never entered the room, so its leaving is announced to nobody",
+        )
     })?;
     carol.say("hi")?;
     alice.expect_relay("carol", "hi")?;

@@ -21,14 +21,22 @@ fn greet(conn: &mut Conn) -> Result<Vec<u8>, Failure> {
     conn.send(WELCOME.as_bytes())?;
     let name = conn
         .recv_line(READ_CAP, "the client's name")?
-        .ok_or_else(|| Failure::failed("the client closed the connection without sending its name"))?;
+        .ok_or_else(|| {
+            Failure::failed("the client closed the connection without sending its name")
+        })?;
     conn.send(PRESENCE.as_bytes())?;
     Ok(name)
 }
 
 fn check_name(name: &[u8]) -> Outcome {
-    wire::compare("the first line your client sent (its name)", b"alice\n", name)
-        .map_err(|f| f.hint("send NAME and a newline as soon as you are connected, before any line of stdin"))
+    wire::compare(
+        "the first line your client sent (its name)",
+        b"alice\n",
+        name,
+    )
+    .map_err(|f| {
+        f.hint("send NAME and a newline as soon as you are connected, before any line of stdin")
+    })
 }
 
 pub fn client_chat(ctx: &mut Ctx) -> Outcome {
@@ -81,8 +89,12 @@ pub fn client_chat(ctx: &mut Ctx) -> Outcome {
         .got(wire::show(&finished.stdout))
         .hint("when stdin ends, the room may still be talking: shut down the socket's write side and keep printing until the room closes"));
     }
-    wire::compare("what your client printed", expected.as_bytes(), &finished.stdout)
-        .map_err(|f| f.hint("print every line the room sends, as it comes, in order"))
+    wire::compare(
+        "what your client printed",
+        expected.as_bytes(),
+        &finished.stdout,
+    )
+    .map_err(|f| f.hint("print every line the room sends, as it comes, in order"))
 }
 
 pub fn room_closes(ctx: &mut Ctx) -> Outcome {
@@ -123,5 +135,9 @@ pub fn room_closes(ctx: &mut Ctx) -> Outcome {
     finished.expect_success()?;
     check_name(&name)?;
     let expected = [WELCOME, PRESENCE, GOODBYE].concat();
-    wire::compare("what your client printed", expected.as_bytes(), &finished.stdout)
+    wire::compare(
+        "what your client printed",
+        expected.as_bytes(),
+        &finished.stdout,
+    )
 }

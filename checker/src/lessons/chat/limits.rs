@@ -53,8 +53,11 @@ pub fn long_line(ctx: &mut Ctx) -> Outcome {
         "alice sends a line of exactly {MAX_LINE} bytes, the longest allowed"
     ));
     alice.say(&longest)?;
-    bob.expect_relay("alice", &longest)
-        .map_err(|f| f.hint(format!("a line of {MAX_LINE} bytes (and its \\r\\n) is allowed: relay it")))?;
+    bob.expect_relay("alice", &longest).map_err(|f| {
+        f.hint(format!(
+            "a line of {MAX_LINE} bytes (and its \\r\\n) is allowed: relay it"
+        ))
+    })?;
     let size = 64 << 10;
     ctx.note(format!(
         "alice sends a line of {size} bytes: the server must close her connection, and relay none of it"
@@ -67,9 +70,11 @@ pub fn long_line(ctx: &mut Ctx) -> Outcome {
     match bob.read_line(READ_CAP, "alice's leaving") {
         Ok(Some(line)) if line.strip_suffix(b"\n") == Some(left("alice").as_bytes()) => {}
         Ok(Some(line)) => {
-            return Err(Failure::failed("after alice's long line, bob got another line than her leaving")
-                .expected(wire::escape(format!("{}\n", left("alice")).as_bytes()))
-                .got(quoted(&line)));
+            return Err(Failure::failed(
+                "after alice's long line, bob got another line than her leaving",
+            )
+            .expected(wire::escape(format!("{}\n", left("alice")).as_bytes()))
+            .got(quoted(&line)));
         }
         Err(f) if f.summary.contains("longer than") => {
             return Err(Failure::failed(format!(
@@ -135,7 +140,10 @@ pub fn idle_timeout(ctx: &mut Ctx) -> Outcome {
         .hint("restart the idle timeout at every line the client sends (a timeout around each read, not one for the whole connection)"));
     }
     let expected = format!("{}\n", left("quiet"));
-    if !heard.windows(expected.len()).any(|w| w == expected.as_bytes()) {
+    if !heard
+        .windows(expected.len())
+        .any(|w| w == expected.as_bytes())
+    {
         return Err(Failure::failed("talker was not told that quiet left")
             .expected(wire::escape(expected.as_bytes()))
             .got(wire::show(&heard)));
@@ -172,7 +180,9 @@ pub fn shutdown(ctx: &mut Ctx) -> Outcome {
                 f.context(format!("after SIGTERM, {name}: "))
                     .hint("on SIGTERM, tell every client's task (a watch channel it selects on): each writes its farewell, with a deadline, then closes")
             })?;
-        let last = lines.last().map(|l| String::from_utf8_lossy(l).into_owned());
+        let last = lines
+            .last()
+            .map(|l| String::from_utf8_lossy(l).into_owned());
         match last {
             Some(l) if l.starts_with('*') && !is_join_or_leave(&l) => {
                 ctx.note(format!("{name} got a farewell, then the close"));

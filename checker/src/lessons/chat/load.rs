@@ -69,7 +69,10 @@ pub fn many_clients(ctx: &mut Ctx) -> Outcome {
     let everyone: BTreeSet<String> = names.iter().cloned().collect();
     let all_in = swarm.pump_until(patience, |swarm| {
         take(swarm, &mut heard)?;
-        Ok(heard.iter().zip(&names).all(|(h, name)| knows_all(h, name, &everyone)))
+        Ok(heard
+            .iter()
+            .zip(&names)
+            .all(|(h, name)| knows_all(h, name, &everyone)))
     })?;
     if !all_in {
         let missing = heard
@@ -96,9 +99,10 @@ pub fn many_clients(ctx: &mut Ctx) -> Outcome {
     }
     let all_heard = swarm.pump_until(patience, |swarm| {
         take(swarm, &mut heard)?;
-        Ok(heard.iter().enumerate().all(|(i, h)| {
-            h.relayed.len() == if i < SPEAKERS { SPEAKERS - 1 } else { SPEAKERS }
-        }))
+        Ok(heard
+            .iter()
+            .enumerate()
+            .all(|(i, h)| h.relayed.len() == if i < SPEAKERS { SPEAKERS - 1 } else { SPEAKERS }))
     })?;
     if !all_heard {
         return Err(stalled(&swarm, "the speakers' messages"));
@@ -231,7 +235,7 @@ pub fn slow_reader(ctx: &mut Ctx) -> Outcome {
     let line = |i: usize| format!("alice {i:05} {}\n", "x".repeat(FLOOD_TEXT - 12));
     ctx.note(format!(
         "alice sends {FLOOD_LINES} lines of {FLOOD_TEXT} bytes ({} MiB), never more than {WINDOW} ahead of bob, who reads them as they come; slow reads nothing",
-        FLOOD_LINES * FLOOD_TEXT >> 20
+        (FLOOD_LINES * FLOOD_TEXT) >> 20
     ));
     let mut sent = 0;
     let mut got = 0usize;
@@ -310,7 +314,9 @@ pub fn slow_reader(ctx: &mut Ctx) -> Outcome {
     if !slow_left {
         return Err(Failure::failed("bob was not told that slow left")
             .expected(format!("{:?} among bob's lines", talk::left("slow")))
-            .hint("a member put out for being slow leaves the room like any other: tell the others"));
+            .hint(
+                "a member put out for being slow leaves the room like any other: tell the others",
+            ));
     }
     ctx.check_alive(&server)
 }

@@ -42,10 +42,7 @@ pub const LESSON: Lesson = Lesson {
             "The protocol: a room of lines",
             &["welcome", "chat", "unnamed", "bad-names"],
         ),
-        (
-            "Why a thread per client stops scaling",
-            &["many-clients"],
-        ),
+        ("Why a thread per client stops scaling", &["many-clients"]),
         ("Readiness, and the event loop", &["order"]),
         (
             "Backpressure: the client that does not read",

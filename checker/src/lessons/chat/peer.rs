@@ -11,7 +11,9 @@ pub fn serve_by_hand() -> std::io::Result<()> {
     println!("try, in two or three terminals:");
     println!("      nc -C {} {}", addr.ip(), addr.port());
     println!("      cargo run -q -p chat --bin chat-client -- {addr} alice");
-    println!("limits: names of 1 to 16 letters or digits; lines of 1000 bytes; 1024 lines queued per member; 300 s idle");
+    println!(
+        "limits: names of 1 to 16 letters or digits; lines of 1000 bytes; 1024 lines queued per member; 300 s idle"
+    );
     super::room::serve(listener);
     Ok(())
 }

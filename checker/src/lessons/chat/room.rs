@@ -55,9 +55,15 @@ fn post(members: &mut BTreeMap<u64, Member>, from: Option<u64>, line: &str) {
         }
         for id in full {
             if let Some(slow) = members.remove(&id) {
-                eprintln!("{}: too slow (its queue of {QUEUE} lines is full): disconnected", slow.name);
+                eprintln!(
+                    "{}: too slow (its queue of {QUEUE} lines is full): disconnected",
+                    slow.name
+                );
                 let _ = slow.socket.shutdown(Shutdown::Both);
-                to_post.push((None, Line::from(format!("{}\n", left(&slow.name)).into_bytes())));
+                to_post.push((
+                    None,
+                    Line::from(format!("{}\n", left(&slow.name)).into_bytes()),
+                ));
             }
         }
     }
@@ -71,7 +77,10 @@ pub fn serve(listener: TcpListener) {
             Ok(stream) => {
                 let room = Arc::clone(&room);
                 thread::spawn(move || {
-                    let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+                    let peer = stream
+                        .peer_addr()
+                        .map(|a| a.to_string())
+                        .unwrap_or_default();
                     match visit(&room, stream) {
                         Ok(why) => eprintln!("{peer}: {why}"),
                         Err(e) => eprintln!("{peer}: {e}"),
@@ -92,7 +101,12 @@ fn read_line(reader: &mut impl BufRead) -> Result<Vec<u8>, &'static str> {
     let limit = MAX_LINE as u64 + 2;
     match reader.take(limit).read_until(b'\n', &mut line) {
         Ok(0) => return Err("left"),
-        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
             return Err("idle too long");
         }
         Err(_) => return Err("connection failed"),
@@ -121,7 +135,9 @@ fn visit(room: &Arc<Room>, stream: TcpStream) -> io::Result<&'static str> {
     stream.set_write_timeout(Some(WRITE_DEADLINE))?;
     let mut out = stream.try_clone()?;
     let mut reader = BufReader::new(stream.try_clone()?);
-    out.write_all(b"* Welcome to the checker's room! What is your name? (1 to 16 letters or digits)\n")?;
+    out.write_all(
+        b"* Welcome to the checker's room! What is your name? (1 to 16 letters or digits)\n",
+    )?;
     let name = match read_line(&mut reader) {
         Ok(name) => String::from_utf8(name).unwrap_or_default(),
         Err(why) => return Ok(why),
