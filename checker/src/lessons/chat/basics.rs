@@ -3,9 +3,12 @@
 
 use std::time::Duration;
 
-use crate::ctx::Ctx;
-use crate::stage::{Failure, Outcome};
-use crate::wire;
+// The harness.
+use crate::{
+    ctx::Ctx,
+    stage::{Failure, Outcome},
+    wire,
+};
 
 use super::talk::{Chatter, READ_CAP, relay};
 

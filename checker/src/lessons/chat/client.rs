@@ -3,11 +3,14 @@
 
 use std::thread;
 
-use crate::ctx::Ctx;
-use crate::process::Input;
-use crate::stage::{Failure, Outcome};
-use crate::time::{self, ms, secs};
-use crate::wire::{self, Conn};
+// The harness.
+use crate::{
+    ctx::Ctx,
+    process::Input,
+    stage::{Failure, Outcome},
+    time::{self, ms, secs},
+    wire::{self, Conn},
+};
 
 use super::talk::READ_CAP;
 

@@ -4,10 +4,13 @@
 use std::thread;
 use std::time::Instant;
 
-use crate::ctx::{Ctx, Server};
-use crate::stage::{Failure, Outcome};
-use crate::time::{self, ms, secs};
-use crate::wire;
+// The harness.
+use crate::{
+    ctx::{Ctx, Server},
+    stage::{Failure, Outcome},
+    time::{self, ms, secs},
+    wire,
+};
 
 use super::talk::{Chatter, MAX_LINE, READ_CAP, left, quoted};
 

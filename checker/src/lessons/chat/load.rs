@@ -4,10 +4,13 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use crate::ctx::Ctx;
-use crate::process;
-use crate::stage::{Failure, Outcome};
-use crate::time;
+// The harness.
+use crate::{
+    ctx::Ctx,
+    process,
+    stage::{Failure, Outcome},
+    time,
+};
 
 use super::swarm::{self, Swarm};
 use super::talk::{self, Chatter, presence_names};

@@ -21,8 +21,11 @@ mod swarm;
 mod talk;
 
 use crate::lessons::{HandPeer, Lesson, Mistake, SERVER_AND_CLIENT};
-use crate::stage::{Stage, Verdict};
-use crate::time::secs;
+// The harness.
+use crate::{
+    stage::{Stage, Verdict},
+    time::secs,
+};
 
 pub const LESSON: Lesson = Lesson {
     id: "chat",

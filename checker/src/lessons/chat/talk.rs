@@ -6,10 +6,13 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::ctx::{Ctx, Server};
-use crate::stage::{Failure, Outcome};
-use crate::time;
-use crate::wire::{self, Conn, Transcript};
+// The harness.
+use crate::{
+    ctx::{Ctx, Server},
+    stage::{Failure, Outcome},
+    time,
+    wire::{self, Conn, Transcript},
+};
 
 /// The longest line the contract allows a client to send (its text).
 pub const MAX_LINE: usize = 1000;
