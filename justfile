@@ -62,6 +62,11 @@ bench-fetch *ROUNDS:
 bench-rpc:
     bash .ci/bench-rpc
 
+# The chat reference holding 10,000 clients, and its fan-out to 1,000,
+# beside tokio's own chat example (figures only)
+bench-chat *ARGS:
+    bash .ci/bench-chat {{ARGS}}
+
 # A long run of random and mutated DNS replies against the resolver's parser
 fuzz-dns ROUNDS="5000000":
     DNS_FUZZ_ROUNDS={{ROUNDS}} cargo test -p resolver-solution --release fuzz

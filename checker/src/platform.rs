@@ -278,6 +278,7 @@ mod tests {
         if HAS_PROC {
             assert!(threads(me).unwrap() >= 1);
             assert!(peak_resident_kib(me).unwrap() > 0);
+            assert!(resident_kib(me).unwrap() > 0);
             assert!(pids().contains(&(me as i32)));
             let path = std::env::var("PATH").unwrap_or_default();
             assert!(has_env(me as i32, &format!("PATH={path}")));

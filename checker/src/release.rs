@@ -33,6 +33,8 @@ const LEFT_OUT: &[&str] = &[
     ".ci/bench-grade",
     ".ci/bench-fetch",
     ".ci/bench-rpc",
+    ".ci/bench-chat",
+    ".ci/bench-chat-load.rs",
     "backups",
     "docs/book",
     "README.md",
@@ -56,6 +58,7 @@ const MAINTAINER_RECIPES: &[&str] = &[
     "bench-grade",
     "bench-fetch",
     "bench-rpc",
+    "bench-chat",
     "fuzz-dns",
 ];
 

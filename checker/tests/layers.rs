@@ -35,11 +35,12 @@ const LAYERS: &[&[&str]] = &[
 ];
 
 /// Words that mark a call only Linux has. Each may appear in
-/// `platform.rs` alone (comments aside).
+/// `platform.rs` alone (comments aside; `/proc` only as the start of a
+/// path literal, so that a message may name it).
 const LINUX_ONLY: &[&str] = &[
     "prctl",
     "PR_SET_PDEATHSIG",
-    "/proc",
+    "\"/proc",
     "TCP_INFO",
     "unshare",
     "CLONE_NEW",

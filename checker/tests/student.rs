@@ -299,7 +299,7 @@ fn progress_and_hints_come_from_the_last_run() {
         overview.contains("udp-upper  ░░░░░░░░░░    0/100  not graded yet"),
         "{overview}"
     );
-    assert!(overview.contains("total 10/600"), "{overview}");
+    assert!(overview.contains("total 10/700"), "{overview}");
     assert!(
         overview.contains("run    cargo grade echo --stage dribble"),
         "{overview}"

@@ -17,6 +17,7 @@
 //! Adding a lesson is one folder here and one line in [`LESSONS`]; the
 //! tests then name whatever else is missing.
 
+pub mod chat;
 pub mod echo;
 pub mod fetch;
 pub mod framing;
@@ -36,6 +37,7 @@ pub const LESSONS: &[&Lesson] = &[
     &resolver::LESSON,
     &fetch::LESSON,
     &rpc::LESSON,
+    &chat::LESSON,
 ];
 
 /// The table of lessons the README shows (and a student release's too).
