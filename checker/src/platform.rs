@@ -38,6 +38,15 @@ pub fn die_with_parent(cmd: &mut Command, signal: i32) {
     let _ = (cmd, signal);
 }
 
+/// How many bytes wait unread in a pipe or socket (`FIONREAD`, which
+/// Linux and the BSDs share); 0 when it cannot be asked.
+pub fn bytes_waiting(fd: std::os::fd::RawFd) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int, which `n` is.
+    let rc = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
+    if rc == 0 { n.max(0) as usize } else { 0 }
+}
+
 /// Every process id on the machine (empty without `/proc`).
 pub fn pids() -> Vec<i32> {
     let Ok(dir) = std::fs::read_dir("/proc") else {

@@ -7,7 +7,7 @@ use std::io::Read;
 use std::sync::mpsc::Sender;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How much of a program's stdout the checker keeps: a client's output is
 /// what is graded, and the largest a stage checks is 16 MiB, so 32 MiB. The
@@ -37,8 +37,6 @@ pub(super) struct Capture {
     panicked_at: Option<String>,
     /// Set when a `todo!()` panic went by: where it was.
     pub(super) todo: Option<String>,
-    /// When bytes last came.
-    pub(super) last: Instant,
 }
 
 impl Capture {
@@ -52,7 +50,6 @@ impl Capture {
             done: false,
             panicked_at: None,
             todo: None,
-            last: Instant::now(),
         }))
     }
 
@@ -66,7 +63,6 @@ impl Capture {
             self.tail.drain(..over);
         }
         self.total += bytes.len() as u64;
-        self.last = Instant::now();
     }
 
     /// Looks at one whole line of stderr for a panic and a `todo!()`.

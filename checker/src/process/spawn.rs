@@ -3,6 +3,7 @@
 //! strays together.
 
 use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -88,6 +89,9 @@ pub struct Proc {
     pgid: i32,
     stdout: Arc<Mutex<Capture>>,
     stderr: Arc<Mutex<Capture>>,
+    /// A second handle on the stderr pipe, to ask how much is still
+    /// unread in it.
+    stderr_probe: Option<OwnedFd>,
     announce: Option<Receiver<String>>,
     started: Instant,
     /// Set once the program has exited; `by_checker` says who ended it.
@@ -168,6 +172,7 @@ impl Proc {
         let stderr = Capture::new(STDERR_HEAD, STDERR_TAIL);
         let out_pipe = child.stdout.take().expect("stdout is piped");
         let err_pipe = child.stderr.take().expect("stderr is piped");
+        let stderr_probe = err_pipe.as_fd().try_clone_to_owned().ok();
         let out_capture = Arc::clone(&stdout);
         thread::spawn(move || drain(out_pipe, &out_capture, Some(tx), false));
         let err_capture = Arc::clone(&stderr);
@@ -179,6 +184,7 @@ impl Proc {
             pgid,
             stdout,
             stderr,
+            stderr_probe,
             announce: Some(rx),
             started: Instant::now(),
             ended: None,
@@ -321,10 +327,24 @@ impl Proc {
     /// Waits until nothing has come on stderr for a moment (at most
     /// `max`), so that a panic the program printed just now has been read.
     pub fn settle_stderr(&self, max: Duration) {
-        let quiet = Duration::from_millis(20);
+        let Some(probe) = &self.stderr_probe else {
+            return;
+        };
         let deadline = Instant::now() + max;
-        while lock(&self.stderr).last.elapsed() < quiet && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(2));
+        // Settled: nothing waits in the pipe, and what was read last has
+        // been looked at (the count holds still for a moment).
+        while Instant::now() < deadline {
+            if platform::bytes_waiting(probe.as_raw_fd()) == 0 {
+                let seen = lock(&self.stderr).total;
+                thread::sleep(Duration::from_millis(5));
+                if platform::bytes_waiting(probe.as_raw_fd()) == 0
+                    && lock(&self.stderr).total == seen
+                {
+                    return;
+                }
+            } else {
+                thread::sleep(Duration::from_millis(1));
+            }
         }
     }
 

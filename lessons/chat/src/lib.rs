@@ -20,6 +20,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod client;
 pub mod protocol;
 pub mod room;

@@ -7,32 +7,46 @@
 //! left until the room closes; when the room closes, it exits at once,
 //! with code 0. A connection that fails: one line on stderr, exit code 1.
 //! The work is `chat::client::chat`; this file is given.
+#![warn(missing_docs)]
 
+use std::process::ExitCode;
+
+use chat::cli::{Args, BAD_USAGE, one_line};
 use tokio::io::{BufReader, stdin, stdout};
 use tokio::net::TcpStream;
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let [addr, name] = args.as_slice() else {
-        eprintln!("chat-client: usage: chat-client ADDRESS NAME");
-        std::process::exit(2);
+const USAGE: &str = "usage: chat-client ADDRESS NAME";
+
+fn main() -> ExitCode {
+    let parsed = Args::parse(std::env::args_os().skip(1), &[], &[]);
+    let (addr, name) = match parsed.as_ref().map(|args| args.rest.as_slice()) {
+        Ok([addr, name]) => (addr.clone(), name.clone()),
+        Ok(_) => {
+            eprintln!("chat-client: an ADDRESS and a NAME ({USAGE})");
+            return ExitCode::from(BAD_USAGE);
+        }
+        Err(err) => {
+            eprintln!("chat-client: {err} ({USAGE})");
+            return ExitCode::from(BAD_USAGE);
+        }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build();
-    let result = runtime.and_then(|runtime| {
-        runtime.block_on(async {
-            let stream = TcpStream::connect(addr.as_str()).await?;
-            chat::client::chat(stream, name, BufReader::new(stdin()), stdout()).await
-        })
-    });
+        .build()
+        .and_then(|runtime| {
+            runtime.block_on(async {
+                let stream = TcpStream::connect(addr.as_str()).await?;
+                chat::client::chat(stream, &name, BufReader::new(stdin()), stdout()).await
+            })
+        });
     // Exit now: tokio reads stdin on a thread of its own, which a runtime
     // being dropped would wait for until the next key press.
-    match result {
-        Ok(()) => std::process::exit(0),
+    let code = match result {
+        Ok(()) => 0,
         Err(err) => {
-            eprintln!("chat-client: {addr}: {err}");
-            std::process::exit(1);
+            eprintln!("chat-client: {addr}: {}", one_line(&err));
+            1
         }
-    }
+    };
+    std::process::exit(code)
 }

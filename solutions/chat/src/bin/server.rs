@@ -8,74 +8,62 @@
 //! every client, closes, and exits (within 2 seconds). The contract is in
 //! the chapter "A chat room on one thread"; the work is in the library
 //! (`src/server.rs` and the modules beside it). This file is given.
+#![warn(missing_docs)]
 
 use std::ffi::OsString;
+use std::process::ExitCode;
 use std::time::Duration;
 
+use chat::cli::{Args, BAD_USAGE, one_line};
 use chat::server::{Options, run};
 
 /// The runtime's worker threads: all the clients share them.
 const WORKERS: usize = 2;
 
+/// Where it listens when no ADDRESS is given.
+const DEFAULT_ADDR: &str = "127.0.0.1:7007";
+
 const USAGE: &str = "usage: chat-server [--max-clients N] [--idle-timeout SECS] [ADDRESS]";
 
-fn main() {
+fn main() -> ExitCode {
     let options = match parse_args(std::env::args_os().skip(1)) {
         Ok(options) => options,
         Err(err) => {
             eprintln!("chat-server: {err} ({USAGE})");
-            std::process::exit(2);
+            return ExitCode::from(BAD_USAGE);
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One runtime, a fixed number of threads, however many clients.
+    let served = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKERS)
         .enable_all()
-        .build();
-    let result = match runtime {
-        Ok(runtime) => runtime.block_on(run(&options)),
-        Err(e) => Err(e),
-    };
-    if let Err(err) = result {
-        eprintln!("chat-server: cannot serve on {}: {err}", options.addr);
-        std::process::exit(1);
+        .build()
+        .and_then(|runtime| runtime.block_on(run(&options)));
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!(
+                "chat-server: cannot serve on {}: {}",
+                options.addr,
+                one_line(&err)
+            );
+            ExitCode::FAILURE
+        }
     }
 }
 
-/// Reads the command line (as `OsString`s: the OS does not promise UTF-8).
-fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Options, String> {
-    let mut options = Options {
-        addr: "127.0.0.1:7007".into(),
-        max_clients: 10_000,
-        idle_timeout: Duration::from_secs(300),
+/// Reads the command line: `Args` does the reading; this says what the
+/// arguments mean, and what they are without a flag.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
+    let args = Args::parse(args, &["--max-clients", "--idle-timeout"], &[])?;
+    let addr = match args.rest.as_slice() {
+        [] => DEFAULT_ADDR.to_string(),
+        [addr] => addr.clone(),
+        [_, extra, ..] => return Err(format!("one ADDRESS at most (got {extra:?} too)")),
     };
-    let mut args = args.map(|arg| {
-        arg.into_string()
-            .map_err(|arg| format!("{arg:?} is not valid UTF-8"))
-    });
-    while let Some(arg) = args.next() {
-        let arg = arg?;
-        let mut value = || args.next().ok_or(format!("{arg} needs a value"))?;
-        match arg.as_str() {
-            "--max-clients" => {
-                let text = value()?;
-                options.max_clients = text.parse().ok().filter(|n| *n >= 1).ok_or(format!(
-                    "--max-clients takes a whole number from 1 up; got {text:?}"
-                ))?;
-            }
-            "--idle-timeout" => {
-                let text = value()?;
-                options.idle_timeout = text
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| *s > 0.0)
-                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
-                    .ok_or(format!(
-                        "--idle-timeout takes a positive number of seconds; got {text:?}"
-                    ))?;
-            }
-            _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
-            _ => options.addr = arg,
-        }
-    }
-    Ok(options)
+    Ok(Options {
+        addr,
+        max_clients: args.count("--max-clients", 10_000)?,
+        idle_timeout: args.seconds("--idle-timeout", Duration::from_secs(300))?,
+    })
 }
