@@ -6,7 +6,10 @@
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("stubs");
+    // Read when the script runs, not when it was compiled: a target folder
+    // shared between checkouts must still read this checkout's stubs.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest).join("stubs");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut entries: Vec<(String, String)> = std::fs::read_dir(&dir)
         .map(|d| {
