@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::lessons::Lesson;
+use crate::submission::Refusal;
 use crate::{progress, submission};
 
 /// One student's folder.
@@ -104,13 +105,29 @@ pub fn remember(dir: &Path, key: Option<u64>) {
     }
 }
 
-/// Whether any submission's child checker said that this machine refused
-/// it a network namespace (in its `output.log`).
-pub fn sandbox_refused(out: &Path, entries: &[Entry]) -> bool {
-    entries.iter().any(|e| {
-        std::fs::read_to_string(student_dir(out, &e.student).join("output.log"))
-            .is_ok_and(|log| log.contains("no network namespace"))
-    })
+/// The line a child checker writes in its `output.log` to say what
+/// protected the machine from the submission (see
+/// [`crate::sandbox::protection`]).
+pub const PROTECTION_LINE: &str = "cargo grade: sandbox: ";
+
+/// What protected the machine from each submission, as its child checker
+/// said in `output.log`: each different line, with how many submissions
+/// it was said of, most first.
+pub fn protections(out: &Path, entries: &[Entry]) -> Vec<(String, usize)> {
+    let mut said: Vec<(String, usize)> = Vec::new();
+    for e in entries {
+        let log = std::fs::read_to_string(student_dir(out, &e.student).join("output.log"))
+            .unwrap_or_default();
+        let Some(line) = log.lines().find_map(|l| l.strip_prefix(PROTECTION_LINE)) else {
+            continue;
+        };
+        match said.iter_mut().find(|(l, _)| l == line) {
+            Some((_, n)) => *n += 1,
+            None => said.push((line.to_string(), 1)),
+        }
+    }
+    said.sort_by(|a, b| b.1.cmp(&a.1));
+    said
 }
 
 /// How a submission's grading ended.
@@ -134,8 +151,26 @@ pub struct Row {
 }
 
 /// A student's row: their points per lesson from the report, or zeros and
-/// why they were not graded.
-pub fn row(student: &str, lessons: &[&Lesson], outcome: &Outcome) -> Row {
+/// why they were not graded. What the checker refused of the submission
+/// (`refused`, of the lessons graded) comes first in the status.
+pub fn row(student: &str, lessons: &[&Lesson], outcome: &Outcome, refused: &[Refusal]) -> Row {
+    let mut row = row_of_report(student, lessons, outcome);
+    let said: Vec<String> = refused
+        .iter()
+        .filter(|r| r.lesson.is_none_or(|id| lessons.iter().any(|l| l.id == id)))
+        .map(Refusal::say)
+        .collect();
+    if !said.is_empty() && matches!(outcome, Outcome::Graded(_)) {
+        if row.status != "ok" {
+            row.status = format!("{}; {}", said.join("; "), row.status);
+        } else {
+            row.status = said.join("; ");
+        }
+    }
+    row
+}
+
+fn row_of_report(student: &str, lessons: &[&Lesson], outcome: &Outcome) -> Row {
     match outcome {
         Outcome::NotGraded(why) => Row {
             student: student.to_string(),
@@ -213,6 +248,53 @@ pub fn gradebook(lessons: &[&Lesson], rows: &[Row]) -> String {
             let _ = write!(out, ",{p}");
         }
         let _ = writeln!(out, ",{},{max},{}", r.total, field(&r.status));
+    }
+    out
+}
+
+/// The gradebook for a terminal: the same fields as the CSV, unquoted, in
+/// columns (a control character in a name or status is shown as `?`).
+pub fn table(lessons: &[&Lesson], rows: &[Row]) -> String {
+    let clean = |text: &str| -> String {
+        text.chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect()
+    };
+    let max: u32 = lessons.iter().map(|l| l.max_points()).sum();
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    let mut header = vec!["student".to_string()];
+    header.extend(lessons.iter().map(|l| l.id.to_string()));
+    header.extend(["total", "max", "status"].map(String::from));
+    lines.push(header);
+    for r in rows {
+        let mut line = vec![clean(&r.student)];
+        line.extend(r.points.iter().map(u32::to_string));
+        line.extend([r.total.to_string(), max.to_string(), clean(&r.status)]);
+        lines.push(line);
+    }
+    let columns = lines[0].len();
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            lines
+                .iter()
+                .map(|l| l.get(i).map_or(0, |f| f.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for line in &lines {
+        let mut text = String::new();
+        for (i, field) in line.iter().enumerate() {
+            if i + 1 == line.len() {
+                text.push_str(field);
+            } else {
+                let pad = widths[i] - field.chars().count();
+                let _ = write!(text, "{field}{}  ", " ".repeat(pad));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
     }
     out
 }

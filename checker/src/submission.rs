@@ -10,13 +10,22 @@
 //! share binaries).
 //!
 //! A lesson the submission lacks is taken as the stub, so that it scores
-//! nothing rather than stopping the build. Symbolic links are not followed:
-//! a submission cannot make the checker read files outside it.
+//! nothing rather than stopping the build. So is a lesson the checker
+//! refuses ([`refusals`]): one that is, or holds, a symbolic link (links are
+//! not followed: a submission cannot make the checker read files outside
+//! it, such as a classmate's), and one whose manifest adds or changes a
+//! dependency (a submission builds with the course's crates only).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::lessons::{self, Flavor};
 use crate::{progress, stubs};
+
+/// Whether `path` is a symbolic link (not followed).
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
 
 /// The `lessons/` folder of a submission given as a clone or as the folder
 /// itself.
@@ -27,6 +36,12 @@ pub fn lessons_dir(given: &Path) -> Result<PathBuf, String> {
             .any(|l| dir.join(l.package).join("Cargo.toml").is_file())
     };
     let inner = given.join("lessons");
+    if is_link(&inner) {
+        return Err(format!(
+            "{} is a symbolic link: links are not followed",
+            inner.display()
+        ));
+    }
     if inner.is_dir() && holds_a_lesson(&inner) {
         Ok(inner)
     } else if holds_a_lesson(given) {
@@ -65,11 +80,187 @@ pub fn scratch_for(course: &Path, from: &Path) -> PathBuf {
         .join(format!("{name}-{:08x}", hash as u32))
 }
 
+/// A part of a submission the checker does not use, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The lesson's id, graded as not submitted; `None` for the
+    /// workspace's manifest (never used: the course's is).
+    pub lesson: Option<&'static str>,
+    /// Why, for the gradebook: "lessons/echo is a symbolic link".
+    pub why: String,
+}
+
+impl Refusal {
+    /// The refusal in a few words, for the gradebook's status.
+    pub fn say(&self) -> String {
+        match self.lesson {
+            Some(lesson) => format!("{lesson} not graded: {}", self.why),
+            None => format!("ignored: {}", self.why),
+        }
+    }
+}
+
+/// What the checker will not use of the submission whose lessons are
+/// `from`, graded with the course at `course`: a lesson that is or holds a
+/// symbolic link, or whose `Cargo.toml` adds or changes a dependency; and
+/// a workspace `Cargo.toml` (beside `from`) that does.
+pub fn refusals(course: &Path, from: &Path) -> Vec<Refusal> {
+    let mut found = Vec::new();
+    for lesson in lessons::LESSONS {
+        let dir = from.join(lesson.package);
+        let shown = format!("lessons/{}", lesson.package);
+        let why = if is_link(&dir) {
+            Some(format!(
+                "{shown} is a symbolic link (links are not followed)"
+            ))
+        } else if let Some(link) = first_link(&dir) {
+            Some(format!(
+                "{shown}/{} is a symbolic link (links are not followed)",
+                link.display()
+            ))
+        } else {
+            let theirs = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
+            let ours = stubs::files(lesson)
+                .into_iter()
+                .find(|(rel, _)| rel == Path::new("Cargo.toml"))
+                .map(|(_, text)| text)
+                .unwrap_or_default();
+            changed_dependencies(&theirs, &ours, package_dependencies).map(|names| {
+                format!(
+                    "{shown}/Cargo.toml adds or changes dependencies ({names}): a submission cannot add any"
+                )
+            })
+        };
+        if let Some(why) = why {
+            found.push(Refusal {
+                lesson: Some(lesson.id),
+                why,
+            });
+        }
+    }
+    if from.ends_with("lessons")
+        && let Some(clone) = from.parent()
+    {
+        let theirs = std::fs::read_to_string(clone.join("Cargo.toml")).unwrap_or_default();
+        let ours = std::fs::read_to_string(course.join("Cargo.toml")).unwrap_or_default();
+        if let Some(names) = changed_dependencies(&theirs, &ours, workspace_dependencies) {
+            found.push(Refusal {
+                lesson: None,
+                why: format!(
+                    "its workspace Cargo.toml adds or changes dependencies ({names}); the course's is used"
+                ),
+            });
+        }
+    }
+    found
+}
+
+/// The first symbolic link under `dir` (relative to it), where the
+/// submission's files are read: hidden entries and `target/` aside.
+fn first_link(dir: &Path) -> Option<PathBuf> {
+    let mut todo = vec![PathBuf::new()];
+    while let Some(rel) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(dir.join(&rel)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') || name == "target" {
+                continue;
+            }
+            match entry.file_type() {
+                Ok(t) if t.is_symlink() => return Some(rel.join(name)),
+                Ok(t) if t.is_dir() => todo.push(rel.join(name)),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// A manifest's dependencies, each as (where, its value): every
+/// `dependencies`, `dev-dependencies` and `build-dependencies` table, also
+/// under `target.CFG`.
+fn package_dependencies(manifest: &toml::Table) -> Vec<(String, toml::Value)> {
+    let kinds = ["dependencies", "dev-dependencies", "build-dependencies"];
+    let mut out = Vec::new();
+    let mut tables: Vec<(String, &toml::Table)> = vec![(String::new(), manifest)];
+    if let Some(targets) = manifest.get("target").and_then(|t| t.as_table()) {
+        for (cfg, table) in targets {
+            if let Some(table) = table.as_table() {
+                tables.push((format!("target.{cfg}."), table));
+            }
+        }
+    }
+    for (prefix, table) in tables {
+        for kind in kinds {
+            for (name, value) in table
+                .get(kind)
+                .and_then(|d| d.as_table())
+                .into_iter()
+                .flatten()
+            {
+                out.push((format!("{prefix}{kind}.{name}"), value.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// A workspace manifest's dependencies and the crates it swaps in:
+/// `workspace.dependencies`, `patch` and `replace`.
+fn workspace_dependencies(manifest: &toml::Table) -> Vec<(String, toml::Value)> {
+    let mut out = Vec::new();
+    let workspace = manifest.get("workspace").and_then(|w| w.as_table());
+    let deps = workspace
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|d| d.as_table());
+    for (name, value) in deps.into_iter().flatten() {
+        out.push((format!("workspace.dependencies.{name}"), value.clone()));
+    }
+    for (name, value) in manifest
+        .get("patch")
+        .and_then(|p| p.as_table())
+        .into_iter()
+        .flatten()
+    {
+        out.push((format!("patch.{name}"), value.clone()));
+    }
+    if let Some(replace) = manifest.get("replace") {
+        out.push(("replace".into(), replace.clone()));
+    }
+    out
+}
+
+/// The dependencies `theirs` adds or changes from `ours` (by name, in
+/// words), or `None`. Removing one is allowed; a manifest that does not
+/// parse is left for cargo to explain.
+fn changed_dependencies(
+    theirs: &str,
+    ours: &str,
+    dependencies: fn(&toml::Table) -> Vec<(String, toml::Value)>,
+) -> Option<String> {
+    let theirs: toml::Table = theirs.parse().ok()?;
+    let ours = dependencies(&ours.parse().unwrap_or_default());
+    let changed: BTreeSet<String> = dependencies(&theirs)
+        .into_iter()
+        .filter(|(key, value)| !ours.iter().any(|(k, v)| k == key && v == value))
+        .map(|(key, _)| format!("`{}`", key.rsplit('.').next().unwrap_or(&key)))
+        .collect();
+    (!changed.is_empty()).then(|| changed.into_iter().collect::<Vec<_>>().join(", "))
+}
+
 /// Brings the scratch workspace at `scratch` up to date with the lessons at
 /// `from`: the course's manifest and lock, then each lesson file copied
 /// only where it changed (unchanged files keep their times, so the next
 /// build is incremental). Files the submission no longer has are removed.
+/// A lesson the submission lacks, or that the checker refuses (see
+/// [`refusals`], each said on stderr), is the stub.
 pub fn prepare(course: &Path, from: &Path, scratch: &Path) -> Result<(), String> {
+    let refused = refusals(course, from);
+    for refusal in &refused {
+        eprintln!("cargo grade: {}", refusal.say());
+    }
     let io = |what: &str, e: std::io::Error| format!("{what}: {e}");
     std::fs::create_dir_all(scratch).map_err(|e| io("scratch folder", e))?;
     let manifest = std::fs::read_to_string(course.join("Cargo.toml"))
@@ -86,7 +277,9 @@ pub fn prepare(course: &Path, from: &Path, scratch: &Path) -> Result<(), String>
     for lesson in lessons::LESSONS {
         let package = lesson.package_dir(Flavor::Lesson);
         let (src, dst) = (from.join(lesson.package), scratch.join(&package));
-        let wanted: Vec<(PathBuf, Vec<u8>)> = if src.join("Cargo.toml").is_file() {
+        let submitted = !refused.iter().any(|r| r.lesson == Some(lesson.id))
+            && src.join("Cargo.toml").is_file();
+        let wanted: Vec<(PathBuf, Vec<u8>)> = if submitted {
             progress::files_under(&src)
                 .into_iter()
                 .map(|rel| {

@@ -41,8 +41,8 @@ pub enum Ended {
 /// when the checker is killed: `platform::die_with_parent` with
 /// `SIGTERM`, which a child checker answers by stopping what it started);
 /// and Ctrl-C stops it ([`process::track_group_politely`]). However it
-/// ends, its group is stopped (SIGTERM, then SIGKILL) and the child reaped
-/// before this returns.
+/// ends, its group is stopped (SIGTERM, then SIGKILL), the child reaped,
+/// and the strays this process adopted killed before this returns.
 ///
 /// Call it from a thread that lives until it returns: Linux signals the
 /// child when the thread that started it ends.
@@ -69,6 +69,9 @@ pub fn run_child(mut cmd: Command, deadline: Duration) -> Ended {
     };
     process::stop_group_politely(pgid);
     let _ = child.wait();
+    process::forget_polite_group(pgid);
+    // Whatever escaped the child (when this process adopts orphans).
+    process::kill_strays(process::Strays::Unaccounted);
     ended
 }
 

@@ -31,13 +31,116 @@ pub fn kill_everything() {
     for pgid in polite {
         stop_group_politely(pgid);
     }
-    let groups = LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
-    for &pgid in groups.iter() {
-        signal_group(pgid, libc::SIGKILL);
+    {
+        let groups = LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+        for &pgid in groups.iter() {
+            signal_group(pgid, libc::SIGKILL);
+        }
+        for &pgid in groups.iter() {
+            wait_until_gone(pgid);
+        }
     }
-    for &pgid in groups.iter() {
-        wait_until_gone(pgid);
+    kill_strays(Strays::All);
+}
+
+/// Which of its descendants [`kill_strays`] kills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strays {
+    /// Those nothing accounts for: not in a group the checker started
+    /// and still tracks, nor in the checker's own group.
+    Unaccounted,
+    /// Every one: the checker is ending.
+    All,
+}
+
+/// Kills the checker's stray descendants, when it adopts orphans (see
+/// [`platform::adopt_orphans`]): a program's daemon that left its group
+/// and session and cleared its environment is then still a descendant,
+/// and, once its program's group is gone, a child of the checker's that no
+/// group accounts for. Returns how many were killed.
+///
+/// Each child of the checker's that is not accounted for is killed with
+/// everything under it. Nothing can be started meanwhile: the registry is
+/// locked while the processes are listed and killed.
+pub fn kill_strays(which: Strays) -> usize {
+    if !platform::adopts_orphans() {
+        return 0;
     }
+    // SAFETY: getpid/getpgrp cannot fail.
+    let (me, my_group) = unsafe { (libc::getpid(), libc::getpgrp()) };
+    let mut killed = 0;
+    for _ in 0..20 {
+        let live = LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+        let polite = POLITE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+        let table: Vec<(i32, platform::Stat)> = platform::pids()
+            .into_iter()
+            .filter_map(|pid| Some((pid, platform::stat(pid)?)))
+            .collect();
+        let accounted = |s: &platform::Stat| {
+            which == Strays::Unaccounted
+                && (live.contains(&s.pgrp) || polite.contains(&s.pgrp) || s.pgrp == my_group)
+        };
+        let mut strays: Vec<i32> = table
+            .iter()
+            .filter(|(_, s)| s.ppid == me && !accounted(s))
+            .map(|&(pid, _)| pid)
+            .collect();
+        // Then everything under them.
+        let mut i = 0;
+        while i < strays.len() {
+            let parent = strays[i];
+            strays.extend(
+                table
+                    .iter()
+                    .filter(|(_, s)| s.ppid == parent)
+                    .map(|&(p, _)| p),
+            );
+            i += 1;
+        }
+        let alive: Vec<i32> = strays
+            .iter()
+            .copied()
+            .filter(|&pid| {
+                table
+                    .iter()
+                    .any(|(p, s)| *p == pid && s.state != 'Z' && s.state != 'X')
+            })
+            .collect();
+        for &pid in &alive {
+            // SAFETY: kill(2) has no memory effects.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        killed += alive.len();
+        if which == Strays::Unaccounted {
+            // Adopted orphans are this process's children: reap them (never
+            // a child that std waits for, which is always accounted for).
+            std::thread::sleep(Duration::from_millis(2));
+            for (pid, s) in &table {
+                if s.ppid == me && strays.contains(pid) {
+                    // SAFETY: waits, without blocking, for a child of ours.
+                    unsafe { libc::waitpid(*pid, std::ptr::null_mut(), libc::WNOHANG) };
+                }
+            }
+        }
+        drop((live, polite));
+        if alive.is_empty() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    killed
+}
+
+/// The live processes whose command line holds `text`: for tests that
+/// count what a program left behind.
+pub fn running_with(text: &str) -> Vec<i32> {
+    platform::pids()
+        .into_iter()
+        .filter(|&pid| {
+            platform::is_alive(pid)
+                && platform::command_line(pid).is_some_and(|line| line.contains(text))
+        })
+        .collect()
 }
 
 /// Puts a process group started elsewhere (the build) among those that
@@ -87,7 +190,8 @@ pub fn track_group_politely(pgid: i32) -> bool {
     true
 }
 
-/// Asks the group to stop, waits a little, then kills what is left.
+/// Asks the group to stop, waits a little, then kills what is left. The
+/// group stays tracked: see [`forget_polite_group`].
 pub fn stop_group_politely(pgid: i32) {
     signal_group(pgid, libc::SIGTERM);
     let deadline = Instant::now() + Duration::from_secs(3);
@@ -96,6 +200,11 @@ pub fn stop_group_politely(pgid: i32) {
     }
     signal_group(pgid, libc::SIGKILL);
     wait_until_gone(pgid);
+}
+
+/// Stops tracking a child checker's group, once its leader is reaped (so
+/// that [`kill_strays`] never reaps it first).
+pub fn forget_polite_group(pgid: i32) {
     POLITE_GROUPS
         .lock()
         .unwrap_or_else(|e| e.into_inner())
