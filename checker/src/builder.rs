@@ -153,7 +153,7 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
         cmd.args(["--package", p]);
     }
     let mut built = Built::default();
-    let mut child = match cmd.spawn() {
+    let mut child = match process::spawn_tracked(&mut cmd) {
         Ok(child) => child,
         Err(e) => {
             built.cargo_stderr = format!("cannot run cargo: {e}");
@@ -161,7 +161,6 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
         }
     };
     let pgid = child.id() as i32;
-    process::track_group(pgid);
     // A build that never ends (a build script that waits for ever) is
     // stopped, like anything else the checker waits for.
     let finished = Arc::new(AtomicBool::new(false));
@@ -262,5 +261,16 @@ mod tests {
             Some("echo-solution")
         );
         assert_eq!(package_name("registry+https://x"), None);
+    }
+
+    #[test]
+    fn another_workspace_builds_into_a_target_folder_of_its_own() {
+        let scratch = Path::new("/course/target/grade/submissions/ada");
+        assert_eq!(target_dir(scratch), scratch.join("target"));
+        let own = target_dir(&workspace_root());
+        match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) => assert_eq!(own, workspace_root().join(dir)),
+            None => assert_eq!(own, workspace_root().join("target")),
+        }
     }
 }

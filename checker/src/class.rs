@@ -324,11 +324,12 @@ mod tests {
             "lessons": [{"id": "echo", "points": 35, "build": {"ok": true}}]
         }));
         let rows = [
-            row("ada", &chosen, &graded),
+            row("ada", &chosen, &graded, &[]),
             row(
                 "bob, jr",
                 &chosen,
                 &Outcome::NotGraded("no \"lessons\"".into()),
+                &[],
             ),
         ];
         let trouble = Outcome::Graded(serde_json::json!({
@@ -336,13 +337,52 @@ mod tests {
                 "stages": [{"verdict": "passed"}, {"verdict": "checker_error"}]}]
         }));
         assert_eq!(
-            row("cy", &chosen, &trouble).status,
+            row("cy", &chosen, &trouble, &[]).status,
             "checker error in 1 stage(s): grade again"
         );
         assert_eq!(
             gradebook(&chosen, &rows),
             "student,echo,total,max,status\nada,35,35,100,ok\n\"bob, jr\",0,0,100,\"no \"\"lessons\"\"\"\n"
         );
+        // On the console: the fields, in columns, a comma inside a field
+        // kept where it is.
+        assert_eq!(
+            table(&chosen, &rows),
+            "student  echo  total  max  status\nada      35    35     100  ok\nbob, jr  0     0      100  no \"lessons\"\n"
+        );
+        let odd = [row("eve\x1b[2J", &chosen, &Outcome::NotGraded("a\nb".into()), &[])];
+        assert!(table(&chosen, &odd).ends_with("eve?[2J  0     0      100  a?b\n"), "{}", table(&chosen, &odd));
+    }
+
+    #[test]
+    fn what_was_refused_comes_first_in_the_status() {
+        let chosen: Vec<&Lesson> = vec![lessons::find("echo").unwrap()];
+        let graded = Outcome::Graded(serde_json::json!({
+            "lessons": [{"id": "echo", "points": 0, "build": {"ok": false}}]
+        }));
+        let link = Refusal {
+            lesson: Some("echo"),
+            why: "lessons/echo is a symbolic link (links are not followed)".into(),
+        };
+        let other = Refusal {
+            lesson: Some("framing"),
+            why: "not graded this time".into(),
+        };
+        let workspace = Refusal {
+            lesson: None,
+            why: "its workspace Cargo.toml adds or changes dependencies (`rand`); the course's is used".into(),
+        };
+        assert_eq!(
+            row("ada", &chosen, &graded, &[link.clone(), other, workspace]).status,
+            "echo not graded: lessons/echo is a symbolic link (links are not followed); ignored: its workspace Cargo.toml adds or changes dependencies (`rand`); the course's is used; does not compile: echo"
+        );
+        let fine = Outcome::Graded(serde_json::json!({"lessons": [{"id": "echo", "points": 0, "build": {"ok": true}}]}));
+        assert_eq!(
+            row("ada", &chosen, &fine, std::slice::from_ref(&link)).status,
+            "echo not graded: lessons/echo is a symbolic link (links are not followed)"
+        );
+        let late = Outcome::NotGraded("stopped after 60s".into());
+        assert_eq!(row("ada", &chosen, &late, &[link]).status, "stopped after 60s");
     }
 
     fn scratch(name: &str) -> PathBuf {
@@ -418,11 +458,29 @@ mod tests {
         assert_eq!(student_dir(&dir, "ada"), dir.join("students/ada"));
 
         let listed = entries(&dir).expect("two");
-        assert!(!sandbox_refused(&dir, &listed));
-        let ada = student_dir(&dir, "ada");
-        std::fs::create_dir_all(&ada).expect("a student's folder");
-        std::fs::write(ada.join("output.log"), "note: no network namespace\n").expect("log");
-        assert!(sandbox_refused(&dir, &listed));
+        assert_eq!(protections(&dir, &listed), []);
+        for (student, said) in [("ada", "processes: a; files: b"), ("bob", "processes: c")] {
+            let folder = student_dir(&dir, student);
+            std::fs::create_dir_all(&folder).expect("a student's folder");
+            let log = format!("warning: x\n{PROTECTION_LINE}{said}\nmore\n");
+            std::fs::write(folder.join("output.log"), log).expect("log");
+        }
+        assert_eq!(
+            protections(&dir, &listed),
+            [
+                ("processes: a; files: b".to_string(), 1),
+                ("processes: c".to_string(), 1)
+            ]
+        );
+        std::fs::write(
+            student_dir(&dir, "bob").join("output.log"),
+            format!("{PROTECTION_LINE}processes: a; files: b\n"),
+        )
+        .expect("log");
+        assert_eq!(
+            protections(&dir, &listed),
+            [("processes: a; files: b".to_string(), 2)]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -430,7 +488,7 @@ mod tests {
     fn the_gradebook_is_written_where_it_belongs() {
         let dir = scratch("book");
         let chosen: Vec<&Lesson> = vec![lessons::find("echo").unwrap()];
-        let rows = [row("ada", &chosen, &Outcome::NotGraded("late".into()))];
+        let rows = [row("ada", &chosen, &Outcome::NotGraded("late".into()), &[])];
         let (path, csv) = write_gradebook(&dir, &chosen, &rows).expect("written");
         assert_eq!(path, dir.join("gradebook.csv"));
         assert_eq!(std::fs::read_to_string(&path).expect("the file"), csv);

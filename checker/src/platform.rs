@@ -746,6 +746,11 @@ mod tests {
             let path = std::env::var("PATH").unwrap_or_default();
             assert!(has_env(me as i32, &format!("PATH={path}")));
             assert!(!has_env(me as i32, "PATH=/surely/not/this"));
+            // SAFETY: getppid cannot fail.
+            assert_eq!(stat(me as i32).unwrap().ppid, unsafe { libc::getppid() });
+            let exe = std::env::current_exe().unwrap();
+            let line = command_line(me as i32).unwrap();
+            assert!(line.starts_with(&*exe.to_string_lossy()), "{line}");
         }
     }
 

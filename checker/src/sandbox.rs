@@ -354,3 +354,23 @@ pub fn limit(cmd: &mut Command, limits: Limits, cwd: &Path) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_build_sees_the_system_and_the_toolchain_read_only() {
+        let paths = system_paths();
+        assert!(paths.iter().all(|p| p.is_absolute()), "{paths:?}");
+        assert!(paths.contains(&PathBuf::from("/usr")));
+        assert!(paths.contains(&PathBuf::from("/etc/ld.so.cache")));
+        assert!(!paths.iter().any(|p| p == Path::new("/etc") || p.ends_with("shadow")));
+        if let Some(home) = std::env::var_os("CARGO_HOME") {
+            assert!(paths.contains(&PathBuf::from(home)));
+        }
+        // The tests never enter the sandbox: nothing protects, and it says so.
+        assert!(state().is_none());
+        assert_eq!(protection(), "none: not in the sandbox");
+    }
+}

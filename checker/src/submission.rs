@@ -354,4 +354,138 @@ mod tests {
         );
         assert!(lessons_only("[package]\nname = \"x\"\n").is_err());
     }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("grade-submission-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a folder");
+        dir
+    }
+
+    /// A student's clone holding the echo stub.
+    fn clone_with_echo(dir: &Path) -> PathBuf {
+        let echo = lessons::find("echo").unwrap();
+        for (rel, text) in stubs::files(echo) {
+            let to = dir.join("lessons").join(echo.package).join(rel);
+            std::fs::create_dir_all(to.parent().unwrap()).expect("a folder");
+            std::fs::write(to, text).expect("a file");
+        }
+        dir.join("lessons")
+    }
+
+    fn course() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    }
+
+    #[test]
+    fn links_are_refused_never_followed() {
+        let base = scratch("links");
+        let (victim, thief) = (base.join("victim"), base.join("thief"));
+        let victims = clone_with_echo(&victim);
+        assert_eq!(refusals(&course(), &victims), []);
+        // A lesson folder that is a link to a classmate's.
+        std::fs::create_dir_all(thief.join("lessons")).unwrap();
+        std::os::unix::fs::symlink("../../victim/lessons/echo", thief.join("lessons/echo"))
+            .unwrap();
+        let theirs = lessons_dir(&thief).expect("it holds a lesson, through the link");
+        assert_eq!(
+            refusals(&course(), &theirs),
+            [Refusal {
+                lesson: Some("echo"),
+                why: "lessons/echo is a symbolic link (links are not followed)".into()
+            }]
+        );
+        // The scratch copy holds the stub, not the classmate's code.
+        let scratch = base.join("scratch");
+        std::fs::write(
+            victims.join("echo/src/bin/server.rs"),
+            "// the victim's own work\nfn main() {}\n",
+        )
+        .unwrap();
+        prepare(&course(), &theirs, &scratch).expect("prepared");
+        let copied = std::fs::read_to_string(scratch.join("lessons/echo/src/bin/server.rs"));
+        assert!(!copied.unwrap().contains("the victim's own work"));
+        // A file inside a lesson that is a link.
+        let sneaky = base.join("sneaky");
+        let lessons = clone_with_echo(&sneaky);
+        let server = lessons.join("echo/src/bin/server.rs");
+        std::fs::remove_file(&server).unwrap();
+        std::os::unix::fs::symlink(victims.join("echo/src/bin/server.rs"), &server).unwrap();
+        assert_eq!(
+            refusals(&course(), &lessons)[0].why,
+            "lessons/echo/src/bin/server.rs is a symbolic link (links are not followed)"
+        );
+        // The whole lessons/ folder as a link.
+        let whole = base.join("whole");
+        std::fs::create_dir_all(&whole).unwrap();
+        std::os::unix::fs::symlink(&victims, whole.join("lessons")).unwrap();
+        let err = lessons_dir(&whole).unwrap_err();
+        assert!(err.ends_with("lessons is a symbolic link: links are not followed"), "{err}");
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn a_lesson_may_not_add_or_change_a_dependency() {
+        let stub = stubs::files(lessons::find("echo").unwrap())
+            .into_iter()
+            .find(|(rel, _)| rel == Path::new("Cargo.toml"))
+            .unwrap()
+            .1;
+        let with = |extra: &str| format!("{stub}\n{extra}\n");
+        let changed = |theirs: &str| changed_dependencies(theirs, &stub, package_dependencies);
+        assert_eq!(changed(&stub), None);
+        assert_eq!(changed("not [ toml"), None, "left for cargo to explain");
+        assert_eq!(
+            changed(&with("[dependencies]\nrand = \"0.8\"")).as_deref(),
+            Some("`rand`")
+        );
+        assert_eq!(
+            changed(&with("[build-dependencies.num_cpus]\nversion = \"1\"")).as_deref(),
+            Some("`num_cpus`")
+        );
+        assert_eq!(
+            changed(&with("[target.'cfg(unix)'.dev-dependencies]\nlibc = \"0.2\"")).as_deref(),
+            Some("`libc`")
+        );
+        // The same dependency, however it is written, is the same.
+        let ours = "[package]\nname = \"x\"\n\n[dependencies]\nlibc.workspace = true\n";
+        let changed = |theirs: &str| changed_dependencies(theirs, ours, package_dependencies);
+        assert_eq!(changed(&ours.replace("libc.workspace = true", "libc = { workspace = true }")), None);
+        assert_eq!(
+            changed(&ours.replace("libc.workspace = true", "libc = \"0.2.100\"")).as_deref(),
+            Some("`libc`")
+        );
+        // Removing one is allowed: it adds no code.
+        assert_eq!(changed(&ours.replace("libc.workspace = true", "")), None);
+
+        // In a submission: the lesson is refused, said in a few words.
+        let base = scratch("deps");
+        let lessons = clone_with_echo(&base);
+        std::fs::write(
+            lessons.join("echo/Cargo.toml"),
+            with("[dependencies]\nrand = \"0.8\""),
+        )
+        .unwrap();
+        let course_manifest = std::fs::read_to_string(course().join("Cargo.toml")).unwrap();
+        std::fs::write(
+            base.join("Cargo.toml"),
+            course_manifest.replace(
+                "[workspace.dependencies]",
+                "[workspace.dependencies]\nrand = \"0.8\"",
+            ),
+        )
+        .unwrap();
+        let said: Vec<String> = refusals(&course(), &lessons).iter().map(Refusal::say).collect();
+        assert_eq!(
+            said,
+            [
+                "echo not graded: lessons/echo/Cargo.toml adds or changes dependencies (`rand`): a submission cannot add any",
+                "ignored: its workspace Cargo.toml adds or changes dependencies (`rand`); the course's is used"
+            ]
+        );
+        std::fs::write(base.join("Cargo.toml"), course_manifest).unwrap();
+        assert_eq!(refusals(&course(), &lessons).len(), 1, "the course's own manifest");
+        let _ = std::fs::remove_dir_all(&base);
+    }
 }

@@ -28,8 +28,8 @@ pub use capture::{ANNOUNCE_PREFIX, STDERR_HEAD, STDERR_TAIL, STDOUT_CAP, await_a
 pub use exit::{Exit, ProgramReport, describe_status, is_crash};
 pub use registry::{
     Strays, forget_group, forget_polite_group, kill_everything, kill_group, kill_strays,
-    live_group_count, live_members, marked, running_with, stop_group_politely, stopping,
-    track_group, track_group_politely,
+    live_group_count, live_members, marked, running_with, spawn_politely, spawn_tracked,
+    stop_group_politely, stopping,
 };
 pub use spawn::{Input, Limits, MARK, Proc, own_session};
 
