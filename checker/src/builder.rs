@@ -175,6 +175,9 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
                     process::kill_group(pgid);
                     break;
                 }
+                // A build script's daemon would hold cargo's pipes open,
+                // and cargo would wait for it: strays die as they appear.
+                process::kill_strays(process::Strays::Unaccounted);
                 thread::sleep(Duration::from_millis(100));
             }
         });

@@ -350,8 +350,17 @@ mod tests {
             table(&chosen, &rows),
             "student  echo  total  max  status\nada      35    35     100  ok\nbob, jr  0     0      100  no \"lessons\"\n"
         );
-        let odd = [row("eve\x1b[2J", &chosen, &Outcome::NotGraded("a\nb".into()), &[])];
-        assert!(table(&chosen, &odd).ends_with("eve?[2J  0     0      100  a?b\n"), "{}", table(&chosen, &odd));
+        let odd = [row(
+            "eve\x1b[2J",
+            &chosen,
+            &Outcome::NotGraded("a\nb".into()),
+            &[],
+        )];
+        assert!(
+            table(&chosen, &odd).ends_with("eve?[2J  0     0      100  a?b\n"),
+            "{}",
+            table(&chosen, &odd)
+        );
     }
 
     #[test]
@@ -376,13 +385,18 @@ mod tests {
             row("ada", &chosen, &graded, &[link.clone(), other, workspace]).status,
             "echo not graded: lessons/echo is a symbolic link (links are not followed); ignored: its workspace Cargo.toml adds or changes dependencies (`rand`); the course's is used; does not compile: echo"
         );
-        let fine = Outcome::Graded(serde_json::json!({"lessons": [{"id": "echo", "points": 0, "build": {"ok": true}}]}));
+        let fine = Outcome::Graded(
+            serde_json::json!({"lessons": [{"id": "echo", "points": 0, "build": {"ok": true}}]}),
+        );
         assert_eq!(
             row("ada", &chosen, &fine, std::slice::from_ref(&link)).status,
             "echo not graded: lessons/echo is a symbolic link (links are not followed)"
         );
         let late = Outcome::NotGraded("stopped after 60s".into());
-        assert_eq!(row("ada", &chosen, &late, &[link]).status, "stopped after 60s");
+        assert_eq!(
+            row("ada", &chosen, &late, &[link]).status,
+            "stopped after 60s"
+        );
     }
 
     fn scratch(name: &str) -> PathBuf {

@@ -365,7 +365,11 @@ mod tests {
         assert!(paths.iter().all(|p| p.is_absolute()), "{paths:?}");
         assert!(paths.contains(&PathBuf::from("/usr")));
         assert!(paths.contains(&PathBuf::from("/etc/ld.so.cache")));
-        assert!(!paths.iter().any(|p| p == Path::new("/etc") || p.ends_with("shadow")));
+        assert!(
+            !paths
+                .iter()
+                .any(|p| p == Path::new("/etc") || p.ends_with("shadow"))
+        );
         if let Some(home) = std::env::var_os("CARGO_HOME") {
             assert!(paths.contains(&PathBuf::from(home)));
         }

@@ -375,7 +375,10 @@ mod tests {
     }
 
     fn course() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_path_buf()
     }
 
     #[test]
@@ -421,7 +424,10 @@ mod tests {
         std::fs::create_dir_all(&whole).unwrap();
         std::os::unix::fs::symlink(&victims, whole.join("lessons")).unwrap();
         let err = lessons_dir(&whole).unwrap_err();
-        assert!(err.ends_with("lessons is a symbolic link: links are not followed"), "{err}");
+        assert!(
+            err.ends_with("lessons is a symbolic link: links are not followed"),
+            "{err}"
+        );
         let _ = std::fs::remove_dir_all(&base);
     }
 
@@ -445,13 +451,19 @@ mod tests {
             Some("`num_cpus`")
         );
         assert_eq!(
-            changed(&with("[target.'cfg(unix)'.dev-dependencies]\nlibc = \"0.2\"")).as_deref(),
+            changed(&with(
+                "[target.'cfg(unix)'.dev-dependencies]\nlibc = \"0.2\""
+            ))
+            .as_deref(),
             Some("`libc`")
         );
         // The same dependency, however it is written, is the same.
         let ours = "[package]\nname = \"x\"\n\n[dependencies]\nlibc.workspace = true\n";
         let changed = |theirs: &str| changed_dependencies(theirs, ours, package_dependencies);
-        assert_eq!(changed(&ours.replace("libc.workspace = true", "libc = { workspace = true }")), None);
+        assert_eq!(
+            changed(&ours.replace("libc.workspace = true", "libc = { workspace = true }")),
+            None
+        );
         assert_eq!(
             changed(&ours.replace("libc.workspace = true", "libc = \"0.2.100\"")).as_deref(),
             Some("`libc`")
@@ -476,7 +488,10 @@ mod tests {
             ),
         )
         .unwrap();
-        let said: Vec<String> = refusals(&course(), &lessons).iter().map(Refusal::say).collect();
+        let said: Vec<String> = refusals(&course(), &lessons)
+            .iter()
+            .map(Refusal::say)
+            .collect();
         assert_eq!(
             said,
             [
@@ -485,7 +500,11 @@ mod tests {
             ]
         );
         std::fs::write(base.join("Cargo.toml"), course_manifest).unwrap();
-        assert_eq!(refusals(&course(), &lessons).len(), 1, "the course's own manifest");
+        assert_eq!(
+            refusals(&course(), &lessons).len(),
+            1,
+            "the course's own manifest"
+        );
         let _ = std::fs::remove_dir_all(&base);
     }
 }

@@ -57,10 +57,10 @@ pub enum Strays {
 /// Kills the checker's stray descendants, when it adopts orphans (see
 /// [`platform::adopt_orphans`]): a program's daemon that left its group
 /// and session and cleared its environment is then still a descendant,
-/// and, once its program's group is gone, a child of the checker's that no
-/// group accounts for. Returns how many were killed.
+/// and, once the process that started it has ended, a child of the
+/// checker's that it did not start itself. Returns how many were killed.
 ///
-/// Each child of the checker's that is not accounted for is killed with
+/// Each child of the checker's that it did not start is killed with
 /// everything under it. Nothing can be started meanwhile: the registry is
 /// locked while the processes are listed and killed.
 pub fn kill_strays(which: Strays) -> usize {
@@ -77,13 +77,17 @@ pub fn kill_strays(which: Strays) -> usize {
             .into_iter()
             .filter_map(|pid| Some((pid, platform::stat(pid)?)))
             .collect();
-        let accounted = |s: &platform::Stat| {
+        // What the checker started itself leads a tracked group (it was
+        // started in a session of its own), or is in the checker's own
+        // group; a child of the checker's that does neither was adopted.
+        let accounted = |pid: i32, s: &platform::Stat| {
             which == Strays::Unaccounted
-                && (live.contains(&s.pgrp) || polite.contains(&s.pgrp) || s.pgrp == my_group)
+                && ((pid == s.pgrp && (live.contains(&pid) || polite.contains(&pid)))
+                    || s.pgrp == my_group)
         };
         let mut strays: Vec<i32> = table
             .iter()
-            .filter(|(_, s)| s.ppid == me && !accounted(s))
+            .filter(|(pid, s)| s.ppid == me && !accounted(*pid, s))
             .map(|&(pid, _)| pid)
             .collect();
         // Then everything under them.
@@ -284,7 +288,9 @@ mod tests {
         let daemon = format!("sleep 977.{}", std::process::id());
         let started = Command::new("sh")
             .arg("-c")
-            .arg(format!("setsid -f sh -c 'exec {daemon}' </dev/null >/dev/null 2>&1"))
+            .arg(format!(
+                "setsid -f sh -c 'exec {daemon}' </dev/null >/dev/null 2>&1"
+            ))
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
             .status()
@@ -299,7 +305,11 @@ mod tests {
 
         let daemons = await_running(&daemon);
         assert_eq!(daemons.len(), 1, "the daemon did not start");
-        assert_eq!(await_running(&tracked).len(), 1, "the tracked one did not start");
+        assert_eq!(
+            await_running(&tracked).len(),
+            1,
+            "the tracked one did not start"
+        );
         let stat = platform::stat(daemons[0]).expect("its stat");
         // SAFETY: getpid/getpgrp cannot fail.
         let (me, my_group) = unsafe { (libc::getpid(), libc::getpgrp()) };
@@ -307,9 +317,17 @@ mod tests {
         assert_ne!(stat.pgrp, my_group, "in a group of its own");
 
         kill_strays(Strays::Unaccounted);
-        assert_eq!(running_with(&daemon), Vec::<i32>::new(), "the daemon lives on");
+        assert_eq!(
+            running_with(&daemon),
+            Vec::<i32>::new(),
+            "the daemon lives on"
+        );
         assert!(platform::stat(daemons[0]).is_none(), "not even a zombie");
-        assert_eq!(running_with(&tracked).len(), 1, "a tracked group was killed");
+        assert_eq!(
+            running_with(&tracked).len(),
+            1,
+            "a tracked group was killed"
+        );
         kill_group(pgid);
         let _ = child.wait();
         forget_group(pgid);
