@@ -126,7 +126,7 @@ pub fn protections(out: &Path, entries: &[Entry]) -> Vec<(String, usize)> {
             None => said.push((line.to_string(), 1)),
         }
     }
-    said.sort_by(|a, b| b.1.cmp(&a.1));
+    said.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     said
 }
 

@@ -9,7 +9,9 @@
 //! | `prctl(PR_SET_PDEATHSIG)` | a program dies with the checker | nothing: [`crate::process`] still kills groups on exit |
 //! | `/proc/PID/stat`, `status`, `environ` | live processes, peak memory, threads, CPU time, marked strays | `kill(pid, 0)` for "alive"; the rest is unknown (`None`) |
 //! | `TCP_INFO` | how many TCP segments a program sent | unknown (`None`): the stage says so |
-//! | `unshare(CLONE_NEWUSER \| CLONE_NEWNET)` | the sandbox's network of its own | refused: the sandbox runs with limits only |
+//! | `unshare(CLONE_NEWUSER \| CLONE_NEWNET \| CLONE_NEWPID \| CLONE_NEWNS)`, a forked init, `mount` | the sandbox's namespaces: network, processes, files | refused: the sandbox runs with what remains (see [`crate::sandbox`]) |
+//! | `prctl(PR_SET_CHILD_SUBREAPER)` | orphans adopted, so daemons are found | none: process groups and marks only |
+//! | `chroot`, `prctl(PR_SET_NO_NEW_PRIVS)` | a program sees only the sandbox's view | no view |
 //!
 //! A test (`checker/tests/layers.rs`) fails when such a call appears
 //! anywhere else in `checker/src`.
@@ -182,87 +184,31 @@ pub enum Namespaces {
     /// A user and a network namespace: a loopback of its own.
     Network,
     /// Those, a mount namespace with a `/proc` of its own, and a PID
-    /// namespace whose first process (an init the checker forks) ends every
-    /// process in it when the checker ends.
+    /// namespace whose first process (an init) ends every process in it
+    /// when it ends with the checker.
     All,
 }
 
-/// The user and group ids code runs as inside the namespace: the checker's
-/// own, except that root outside is an ordinary user inside, so that what
-/// the checker starts (after `exec`) keeps no capability and cannot undo
-/// the sandbox's mounts.
-const INSIDE_ID: u32 = 1000;
-
 /// Whether this process may enter `which`: the whole sequence is tried in
-/// a forked child (and, for [`Namespaces::All`], its own child, the first
-/// of the new PID namespace, which mounts a `/proc`), so that a
-/// half-entered namespace never leaves this process without a network.
-/// Must be called before any thread exists.
+/// a forked child (and the `/proc` mount in the first process of its new
+/// PID namespace), so that a half-entered namespace never leaves this
+/// process without a network. Must be called before any thread exists.
 pub fn probe_namespaces(which: Namespaces) -> Result<(), String> {
     #[cfg(target_os = "linux")]
-    {
-        use std::io::{Read, Write};
-        use std::os::fd::FromRawFd;
-        let mut fds = [0; 2];
-        // SAFETY: fds has room for the two descriptors.
-        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
-            return Err(format!("pipe: {}", std::io::Error::last_os_error()));
+    return linux::in_child(|| {
+        linux::unshare_into(which)?;
+        match which {
+            Namespaces::Network => Ok(()),
+            Namespaces::All => linux::in_child(linux::mount_proc),
         }
-        // SAFETY: both are ours, just made.
-        let (mut read, mut write) = unsafe {
-            (
-                std::fs::File::from_raw_fd(fds[0]),
-                std::fs::File::from_raw_fd(fds[1]),
-            )
-        };
-        // SAFETY: no thread exists, so the child is a copy of a
-        // single-threaded process and may do anything; it ends with _exit.
-        let pid = unsafe { libc::fork() };
-        if pid < 0 {
-            return Err(format!("fork: {}", std::io::Error::last_os_error()));
-        }
-        if pid == 0 {
-            drop(read);
-            let mut result = unshare_into(which);
-            if result.is_ok() && which == Namespaces::All {
-                // The first process of the new PID namespace mounts its /proc.
-                // SAFETY: still a single-threaded process; the grandchild
-                // ends with _exit.
-                let first = unsafe { libc::fork() };
-                if first == 0 {
-                    let mounted = mount_proc();
-                    if let Err(why) = &mounted {
-                        let _ = write.write_all(why.as_bytes());
-                    }
-                    // SAFETY: ends the grandchild at once.
-                    unsafe { libc::_exit(i32::from(mounted.is_err())) };
-                }
-                let failed = first < 0 || {
-                    let status = wait_for(first);
-                    !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0
-                };
-                if failed {
-                    result = Err(String::new());
-                }
-            }
-            if let Err(why) = &result {
-                let _ = write.write_all(why.as_bytes());
-            }
-            // SAFETY: ends the child without running the parent's destructors.
-            unsafe { libc::_exit(i32::from(result.is_err())) };
-        }
-        drop(write);
-        let mut why = String::new();
-        let _ = read.read_to_string(&mut why);
-        let status = wait_for(pid);
-        if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
-            Ok(())
-        } else if why.is_empty() {
-            Err("this system refuses unprivileged user namespaces".into())
+    })
+    .map_err(|why| {
+        if why.is_empty() {
+            "this system refuses unprivileged user namespaces".into()
         } else {
-            Err(why)
+            why
         }
-    }
+    });
     #[cfg(not(target_os = "linux"))]
     {
         let _ = which;
@@ -270,29 +216,18 @@ pub fn probe_namespaces(which: Namespaces) -> Result<(), String> {
     }
 }
 
-/// Waits for the child `pid`, through interruptions; its wait status.
-#[cfg(target_os = "linux")]
-fn wait_for(pid: i32) -> i32 {
-    let mut status = 0;
-    // SAFETY: waits for a child of ours.
-    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0
-        && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
-    {}
-    status
-}
-
 /// Moves this process into `which`. With [`Namespaces::All`], this
-/// process then stays outside, waits and exits with the checker's status;
-/// its child is the namespace's init, which reaps orphans and, when it
-/// exits with the checker, takes every process in the namespace with it
-/// (the kernel kills them); its grandchild, the checker, is the one that
-/// returns. Must be called before any thread exists.
+/// process stays outside, waits, and exits as the checker does; its child
+/// is the namespace's init (it reaps orphans, and when it exits the kernel
+/// kills every process left in the namespace); its grandchild, the
+/// checker, is the one that returns. Must be called before any thread
+/// exists.
 pub fn enter_namespaces(which: Namespaces) -> Result<(), String> {
     #[cfg(target_os = "linux")]
     {
-        unshare_into(which)?;
+        linux::unshare_into(which)?;
         if which == Namespaces::All {
-            start_init()?;
+            linux::start_init()?;
         }
         Ok(())
     }
@@ -303,175 +238,21 @@ pub fn enter_namespaces(which: Namespaces) -> Result<(), String> {
     }
 }
 
-#[cfg(target_os = "linux")]
-fn unshare_into(which: Namespaces) -> Result<(), String> {
-    // SAFETY: getuid/getgid cannot fail.
-    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-    let mut flags = libc::CLONE_NEWUSER | libc::CLONE_NEWNET;
-    if which == Namespaces::All {
-        flags |= libc::CLONE_NEWNS | libc::CLONE_NEWPID;
-    }
-    // SAFETY: unshare changes this process's namespaces; it is called
-    // before any other thread exists.
-    if unsafe { libc::unshare(flags) } != 0 {
-        return Err(format!("unshare: {}", std::io::Error::last_os_error()));
-    }
-    let inside = |id: u32| if id == 0 { INSIDE_ID } else { id };
-    let write =
-        |path: &str, text: String| std::fs::write(path, text).map_err(|e| format!("{path}: {e}"));
-    write("/proc/self/setgroups", "deny".into())?;
-    write("/proc/self/uid_map", format!("{} {uid} 1", inside(uid)))?;
-    write("/proc/self/gid_map", format!("{} {gid} 1", inside(gid)))?;
-    loopback_up()?;
-    if which == Namespaces::All {
-        // Nothing mounted from now on is seen outside.
-        let root = c"/";
-        // SAFETY: plain mount(2) call with valid strings.
-        let rc = unsafe {
-            libc::mount(
-                std::ptr::null(),
-                root.as_ptr(),
-                std::ptr::null(),
-                libc::MS_REC | libc::MS_PRIVATE,
-                std::ptr::null(),
-            )
-        };
-        if rc != 0 {
-            return Err(format!(
-                "making mounts private: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// A `/proc` for the PID namespace this process is the first of.
-#[cfg(target_os = "linux")]
-fn mount_proc() -> Result<(), String> {
-    // SAFETY: plain mount(2) call with valid strings.
-    let rc = unsafe {
-        libc::mount(
-            c"proc".as_ptr(),
-            c"/proc".as_ptr(),
-            c"proc".as_ptr(),
-            libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-            std::ptr::null(),
-        )
-    };
-    if rc != 0 {
-        return Err(format!(
-            "mounting /proc in a PID namespace: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    Ok(())
-}
-
-/// Where a signal received by the waiting process or the init goes on to.
-#[cfg(target_os = "linux")]
-static PASS_ON_TO: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
-
-#[cfg(target_os = "linux")]
-extern "C" fn pass_on(signal: libc::c_int) {
-    let pid = PASS_ON_TO.load(std::sync::atomic::Ordering::SeqCst);
-    if pid > 0 {
-        // SAFETY: kill(2) is async-signal-safe.
-        unsafe { libc::kill(pid, signal) };
-    }
-}
-
-/// Sends SIGINT, SIGTERM and SIGHUP on to `pid` (an init ignores those
-/// it has no handler for, even SIGTERM from outside).
-#[cfg(target_os = "linux")]
-fn pass_signals_on_to(pid: i32) {
-    PASS_ON_TO.store(pid, std::sync::atomic::Ordering::SeqCst);
-    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-        // SAFETY: pass_on only loads an atomic and calls kill(2).
-        unsafe { libc::signal(signal, pass_on as *const () as libc::sighandler_t) };
-    }
-}
-
-/// The exit code that stands for a wait status: its code, or 128 plus
-/// the signal that ended it, as a shell says.
-#[cfg(target_os = "linux")]
-fn code_of(status: i32) -> i32 {
-    if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        128 + libc::WTERMSIG(status)
-    }
-}
-
-/// Forks the new PID namespace's init, which forks the checker; returns
-/// in the checker only.
-#[cfg(target_os = "linux")]
-fn start_init() -> Result<(), String> {
-    // SAFETY: single-threaded (see enter_namespaces); each side ends with
-    // _exit but the checker's.
-    let init = unsafe { libc::fork() };
-    if init < 0 {
-        return Err(format!("fork: {}", std::io::Error::last_os_error()));
-    }
-    if init > 0 {
-        // Outside: wait for the init, then end as the checker ended.
-        pass_signals_on_to(init);
-        let code = code_of(wait_for(init));
-        // SAFETY: ends without the destructors of a process that did nothing.
-        unsafe { libc::_exit(code) };
-    }
-    // The init, process 1 of the namespace: it dies with the process
-    // outside (and the kernel then kills everything in the namespace).
-    // SAFETY: prctl has no memory effects.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
-    if let Err(why) = mount_proc() {
-        eprintln!("cargo grade: the sandbox is broken: {why}");
-        // SAFETY: as above.
-        unsafe { libc::_exit(3) };
-    }
-    // SAFETY: still single-threaded.
-    let checker = unsafe { libc::fork() };
-    if checker < 0 {
-        // SAFETY: as above.
-        unsafe { libc::_exit(3) };
-    }
-    if checker == 0 {
-        return Ok(());
-    }
-    pass_signals_on_to(checker);
-    // Reap every orphan until the checker itself ends.
-    loop {
-        let mut status = 0;
-        // SAFETY: waits for any child.
-        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
-        if pid == checker {
-            // SAFETY: as above: the kernel now kills the rest.
-            unsafe { libc::_exit(code_of(status)) };
-        }
-        if pid < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            // SAFETY: as above.
-            unsafe { libc::_exit(3) };
-        }
-    }
-}
+static ADOPTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Makes this process adopt its descendants' orphans (a daemon that
-/// double-forks or calls `setsid`) instead of the system's init, so that
-/// every process it started, however far, stays its descendant. False
-/// where the system has no such thing.
+/// double-forks or calls `setsid`) instead of the system's init
+/// (`PR_SET_CHILD_SUBREAPER`), so that whatever it started, however far,
+/// stays its descendant. False where the system has no such thing.
 pub fn adopt_orphans() -> bool {
     #[cfg(target_os = "linux")]
-    {
-        // SAFETY: prctl has no memory effects.
-        let ok = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) } == 0;
-        ADOPTS.store(ok, std::sync::atomic::Ordering::SeqCst);
-        ok
-    }
+    // SAFETY: prctl has no memory effects.
+    let ok = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) } == 0;
     #[cfg(not(target_os = "linux"))]
-    false
+    let ok = false;
+    ADOPTS.store(ok, std::sync::atomic::Ordering::SeqCst);
+    ok
 }
-
-static ADOPTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether [`adopt_orphans`] succeeded in this process.
 pub fn adopts_orphans() -> bool {
@@ -479,45 +260,36 @@ pub fn adopts_orphans() -> bool {
 }
 
 /// A filesystem of its own for what the sandbox starts, built at `root`
-/// (a folder of the checker's, in its own mount namespace): a small
-/// read-only tmpfs in which each of `shown` (a path, and whether it is
-/// writable) appears at its own place, with a `/tmp` of its own of
-/// `tmp_bytes`, `/proc`, and the devices a program needs. Nothing else of
-/// this machine is there. What is started with [`confine`] sees only it.
+/// (in the checker's own mount namespace): a small read-only tmpfs in
+/// which each of `shown` (a path, and whether it is writable) appears at
+/// its own place, with a `/tmp` of `tmp_bytes`, `/proc`, and the devices
+/// a program needs. What is started with [`confine`] sees only that.
 pub fn build_view(root: &Path, shown: &[(PathBuf, bool)], tmp_bytes: u64) -> Result<(), String> {
     #[cfg(target_os = "linux")]
     {
+        use linux::{mount, show};
         std::fs::create_dir_all(root).map_err(|e| format!("{}: {e}", root.display()))?;
         let flags = libc::MS_NOSUID | libc::MS_NODEV;
-        view::mount(
-            Some(Path::new("tmpfs")),
-            root,
-            Some("tmpfs"),
-            flags,
-            VIEW_ROOT,
-        )?;
-        let mut sorted = shown.to_vec();
-        sorted.sort();
-        for (path, writable) in &sorted {
-            view::show(root, path, *writable)?;
+        mount(Some("tmpfs"), root, Some("tmpfs"), flags, linux::VIEW_ROOT)?;
+        for (path, writable) in shown {
+            show(root, path, *writable)?;
         }
         for device in ["null", "zero", "full", "random", "urandom"] {
-            view::show(root, &Path::new("/dev").join(device), true)?;
+            show(root, &Path::new("/dev").join(device), true)?;
         }
-        for (name, to) in [
-            ("fd", "/proc/self/fd"),
-            ("stdin", "/proc/self/fd/0"),
-            ("stdout", "/proc/self/fd/1"),
-            ("stderr", "/proc/self/fd/2"),
-        ] {
-            let _ = std::os::unix::fs::symlink(to, root.join("dev").join(name));
+        for (i, name) in ["stdin", "stdout", "stderr"].iter().enumerate() {
+            let _ = std::os::unix::fs::symlink(
+                format!("/proc/self/fd/{i}"),
+                root.join("dev").join(name),
+            );
         }
-        view::show(root, Path::new("/proc"), true)?;
+        let _ = std::os::unix::fs::symlink("/proc/self/fd", root.join("dev/fd"));
+        show(root, Path::new("/proc"), true)?;
         let tmp = root.join("tmp");
         std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
         let size = format!("size={tmp_bytes},mode=1777");
-        view::mount(Some(Path::new("tmpfs")), &tmp, Some("tmpfs"), flags, &size)?;
-        view::root_writable(root, false)
+        mount(Some("tmpfs"), &tmp, Some("tmpfs"), flags, &size)?;
+        linux::root_writable(root, false)
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -526,17 +298,13 @@ pub fn build_view(root: &Path, shown: &[(PathBuf, bool)], tmp_bytes: u64) -> Res
     }
 }
 
-/// The view's own tmpfs: only folders and mount points live in it.
-#[cfg(target_os = "linux")]
-const VIEW_ROOT: &str = "size=1m,mode=0755";
-
 /// Shows one more path, read-only, in a view built by [`build_view`].
 pub fn show_in_view(root: &Path, path: &Path) -> Result<(), String> {
     #[cfg(target_os = "linux")]
     {
-        view::root_writable(root, true)?;
-        let shown = view::show(root, path, false);
-        view::root_writable(root, false)?;
+        linux::root_writable(root, true)?;
+        let shown = linux::show(root, path, false);
+        linux::root_writable(root, false)?;
         shown
     }
     #[cfg(not(target_os = "linux"))]
@@ -546,126 +314,14 @@ pub fn show_in_view(root: &Path, path: &Path) -> Result<(), String> {
     }
 }
 
-#[cfg(target_os = "linux")]
-mod view {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    use std::path::Path;
-
-    fn c(path: &Path) -> Result<CString, String> {
-        CString::new(path.as_os_str().as_bytes()).map_err(|_| format!("{}: a NUL", path.display()))
-    }
-
-    pub(super) fn mount(
-        source: Option<&Path>,
-        target: &Path,
-        fstype: Option<&str>,
-        flags: libc::c_ulong,
-        data: &str,
-    ) -> Result<(), String> {
-        let source = source.map(c).transpose()?;
-        let fstype = fstype.map(|t| CString::new(t).expect("no NUL"));
-        let data = CString::new(data).expect("no NUL");
-        let target_c = c(target)?;
-        let ptr = |s: &Option<CString>| s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
-        // SAFETY: every pointer is a valid C string or null, as mount(2) allows.
-        let rc = unsafe {
-            libc::mount(
-                ptr(&source),
-                target_c.as_ptr(),
-                ptr(&fstype),
-                flags,
-                data.as_ptr().cast(),
-            )
-        };
-        if rc != 0 {
-            return Err(format!(
-                "mounting {}: {}",
-                target.display(),
-                std::io::Error::last_os_error()
-            ));
-        }
-        Ok(())
-    }
-
-    /// The view's own tmpfs made writable (to add a mount point) or
-    /// read-only again.
-    pub(super) fn root_writable(root: &Path, writable: bool) -> Result<(), String> {
-        let mut flags = libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_NODEV;
-        if !writable {
-            flags |= libc::MS_RDONLY;
-        }
-        mount(None, root, None, flags, super::VIEW_ROOT)
-    }
-
-    /// Shows `path` at its own place under `root`: a relative symbolic
-    /// link as a link (`/bin -> usr/bin`), anything else bind-mounted. A
-    /// path that does not exist is left out.
-    pub(super) fn show(root: &Path, path: &Path, writable: bool) -> Result<(), String> {
-        let at = root.join(path.strip_prefix("/").unwrap_or(path));
-        let io = |e: std::io::Error| format!("{}: {e}", at.display());
-        let Ok(meta) = std::fs::symlink_metadata(path) else {
-            return Ok(());
-        };
-        if let Some(parent) = at.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        if meta.file_type().is_symlink() {
-            let to = std::fs::read_link(path).map_err(io)?;
-            if to.is_relative() {
-                if std::fs::symlink_metadata(&at).is_err() {
-                    std::os::unix::fs::symlink(&to, &at).map_err(io)?;
-                }
-                return Ok(());
-            }
-        }
-        let Ok(meta) = std::fs::metadata(path) else {
-            return Ok(());
-        };
-        if meta.is_dir() {
-            std::fs::create_dir_all(&at).map_err(io)?;
-        } else if std::fs::symlink_metadata(&at).is_err() {
-            std::fs::File::create(&at).map_err(io)?;
-        }
-        mount(Some(path), &at, None, libc::MS_BIND, "")?;
-        if writable {
-            return Ok(());
-        }
-        // A remount must keep the flags the mount already has (nosuid,
-        // noexec, …): in a user namespace, those are locked.
-        let at_c = c(&at)?;
-        // SAFETY: statvfs fills the struct, which lives through the call.
-        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
-        if unsafe { libc::statvfs(at_c.as_ptr(), &mut st) } != 0 {
-            return Err(io(std::io::Error::last_os_error()));
-        }
-        let mut flags = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID;
-        for (st_flag, ms_flag) in [
-            (libc::ST_NODEV, libc::MS_NODEV),
-            (libc::ST_NOEXEC, libc::MS_NOEXEC),
-            (libc::ST_NOATIME, libc::MS_NOATIME),
-            (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
-            (libc::ST_RELATIME, libc::MS_RELATIME),
-        ] {
-            if st.f_flag & st_flag != 0 {
-                flags |= ms_flag;
-            }
-        }
-        mount(None, &at, None, flags, "")
-    }
-}
-
 /// Makes `cmd` see only the view at `root` (see [`build_view`]), from
-/// `cwd` (a folder inside it): `chroot`, then `chdir`, and no gaining of
+/// `cwd` (a folder inside it): `chroot`, `chdir`, and no gaining of
 /// privileges on exec. A no-op elsewhere than Linux.
 pub fn confine(cmd: &mut Command, root: &Path, cwd: &Path) {
     #[cfg(target_os = "linux")]
     {
-        use std::os::unix::ffi::OsStrExt;
         use std::os::unix::process::CommandExt;
-        let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).ok();
-        let (Some(root), Some(cwd)) = (c(root), c(cwd)) else {
+        let (Ok(root), Ok(cwd)) = (linux::c(root), linux::c(cwd)) else {
             return;
         };
         // SAFETY: chroot, chdir and prctl are async-signal-safe, as
@@ -698,37 +354,323 @@ pub fn command_line(pid: i32) -> Option<String> {
     Some(args.join(" "))
 }
 
-/// Brings `lo` up in a new network namespace (it starts down).
 #[cfg(target_os = "linux")]
-fn loopback_up() -> Result<(), String> {
-    // SAFETY: a plain socket for the ioctl; closed below.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0) };
-    if fd < 0 {
-        return Err(format!("socket: {}", std::io::Error::last_os_error()));
+mod linux {
+    use super::Namespaces;
+    use std::ffi::CString;
+    use std::io::{Error, ErrorKind, Read, Write};
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+    use std::sync::atomic::{AtomicI32, Ordering};
+
+    /// Root outside is an ordinary user inside, so that what the checker
+    /// starts keeps no capability after `exec` (and cannot undo a mount).
+    const INSIDE_ID: u32 = 1000;
+    /// The view's own tmpfs: only folders and mount points live in it.
+    pub(super) const VIEW_ROOT: &str = "size=1m,mode=0755";
+
+    pub(super) fn c(path: &Path) -> Result<CString, String> {
+        CString::new(path.as_os_str().as_bytes()).map_err(|_| format!("{}: a NUL", path.display()))
     }
-    // SAFETY: ifreq is plain data; zeroed is a valid value.
-    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
-        *dst = *src as libc::c_char;
+
+    fn os_error(what: &str) -> String {
+        format!("{what}: {}", Error::last_os_error())
     }
-    // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS read and write req, which lives
-    // through both calls.
-    let result = unsafe {
-        if libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) != 0 {
-            Err("SIOCGIFFLAGS")
+
+    /// Runs `f` in a forked child; its error comes back through a pipe.
+    /// Only while this process has a single thread.
+    pub(super) fn in_child(f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+        let mut fds = [0; 2];
+        // SAFETY: fds has room for the two descriptors.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return Err(os_error("pipe"));
+        }
+        use std::os::fd::FromRawFd;
+        // SAFETY: both are ours, just made.
+        let (mut read, mut write) = unsafe {
+            (
+                std::fs::File::from_raw_fd(fds[0]),
+                std::fs::File::from_raw_fd(fds[1]),
+            )
+        };
+        // SAFETY: single-threaded, so the child may do anything; it ends
+        // with _exit.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(os_error("fork"));
+        }
+        if pid == 0 {
+            drop(read);
+            let result = f();
+            if let Err(why) = &result {
+                let _ = write.write_all(why.as_bytes());
+            }
+            // SAFETY: ends the child without the parent's destructors.
+            unsafe { libc::_exit(i32::from(result.is_err())) };
+        }
+        drop(write);
+        let mut why = String::new();
+        let _ = read.read_to_string(&mut why);
+        if code_of(wait_for(pid)) == 0 {
+            Ok(())
         } else {
-            req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-            if libc::ioctl(fd, libc::SIOCSIFFLAGS, &mut req) != 0 {
-                Err("SIOCSIFFLAGS")
-            } else {
-                Ok(())
+            Err(why)
+        }
+    }
+
+    /// Waits for the child `pid`, through interruptions; its wait status.
+    fn wait_for(pid: i32) -> i32 {
+        let mut status = 0;
+        // SAFETY: waits for a child of ours.
+        while unsafe { libc::waitpid(pid, &mut status, 0) } < 0
+            && Error::last_os_error().kind() == ErrorKind::Interrupted
+        {}
+        status
+    }
+
+    /// The exit code that stands for a wait status, as a shell says.
+    fn code_of(status: i32) -> i32 {
+        if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            128 + libc::WTERMSIG(status)
+        }
+    }
+
+    pub(super) fn unshare_into(which: Namespaces) -> Result<(), String> {
+        // SAFETY: getuid/getgid cannot fail.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        let mut flags = libc::CLONE_NEWUSER | libc::CLONE_NEWNET;
+        if which == Namespaces::All {
+            flags |= libc::CLONE_NEWNS | libc::CLONE_NEWPID;
+        }
+        // SAFETY: called before any other thread exists.
+        if unsafe { libc::unshare(flags) } != 0 {
+            return Err(os_error("unshare"));
+        }
+        let inside = |id: u32| if id == 0 { INSIDE_ID } else { id };
+        let write = |path: &str, text: String| {
+            std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))
+        };
+        write("/proc/self/setgroups", "deny".into())?;
+        write("/proc/self/uid_map", format!("{} {uid} 1", inside(uid)))?;
+        write("/proc/self/gid_map", format!("{} {gid} 1", inside(gid)))?;
+        loopback_up()?;
+        if which == Namespaces::All {
+            // Nothing mounted from now on is seen outside.
+            mount(
+                None,
+                Path::new("/"),
+                None,
+                libc::MS_REC | libc::MS_PRIVATE,
+                "",
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A `/proc` for the PID namespace this process is the first of.
+    pub(super) fn mount_proc() -> Result<(), String> {
+        let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+        mount(Some("proc"), Path::new("/proc"), Some("proc"), flags, "")
+    }
+
+    static PASS_ON_TO: AtomicI32 = AtomicI32::new(0);
+
+    extern "C" fn pass_on(signal: libc::c_int) {
+        let pid = PASS_ON_TO.load(Ordering::SeqCst);
+        if pid > 0 {
+            // SAFETY: kill(2) is async-signal-safe.
+            unsafe { libc::kill(pid, signal) };
+        }
+    }
+
+    /// Sends SIGINT, SIGTERM and SIGHUP on to `pid` (an init ignores the
+    /// signals it has no handler for, even SIGTERM from outside).
+    fn pass_signals_on_to(pid: i32) {
+        PASS_ON_TO.store(pid, Ordering::SeqCst);
+        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            // SAFETY: pass_on only loads an atomic and calls kill(2).
+            unsafe { libc::signal(signal, pass_on as *const () as libc::sighandler_t) };
+        }
+    }
+
+    /// Ends this process now, with `code`, running no destructor.
+    fn exit(code: i32) -> ! {
+        // SAFETY: _exit ends the process at once.
+        unsafe { libc::_exit(code) }
+    }
+
+    /// Forks the new PID namespace's init, which forks the checker;
+    /// returns in the checker only.
+    pub(super) fn start_init() -> Result<(), String> {
+        // SAFETY: single-threaded (see enter_namespaces).
+        let init = unsafe { libc::fork() };
+        if init < 0 {
+            return Err(os_error("fork"));
+        }
+        if init > 0 {
+            // Outside: wait for the init, then end as the checker ended.
+            pass_signals_on_to(init);
+            exit(code_of(wait_for(init)));
+        }
+        // The init dies with the process outside (and then the kernel
+        // kills everything in the namespace).
+        // SAFETY: prctl has no memory effects.
+        unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+        if let Err(why) = mount_proc() {
+            eprintln!("cargo grade: the sandbox is broken: {why}");
+            exit(3);
+        }
+        // SAFETY: still single-threaded.
+        let checker = unsafe { libc::fork() };
+        match checker {
+            0 => return Ok(()),
+            ..0 => exit(3),
+            _ => pass_signals_on_to(checker),
+        }
+        // Reap every orphan until the checker itself ends.
+        loop {
+            let mut status = 0;
+            // SAFETY: waits for any child.
+            let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+            if pid == checker {
+                exit(code_of(status));
+            }
+            if pid < 0 && Error::last_os_error().kind() != ErrorKind::Interrupted {
+                exit(3);
             }
         }
-    };
-    let error = std::io::Error::last_os_error();
-    // SAFETY: fd is ours.
-    unsafe { libc::close(fd) };
-    result.map_err(|call| format!("bringing lo up: {call}: {error}"))
+    }
+
+    pub(super) fn mount(
+        source: Option<&str>,
+        target: &Path,
+        fstype: Option<&str>,
+        flags: libc::c_ulong,
+        data: &str,
+    ) -> Result<(), String> {
+        let text = |s: &str| CString::new(s).map_err(|_| "a NUL".to_string());
+        let source = source.map(text).transpose()?;
+        let fstype = fstype.map(text).transpose()?;
+        let (data, target_c) = (text(data)?, c(target)?);
+        let ptr = |s: &Option<CString>| s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+        // SAFETY: each pointer is a valid C string or null, as mount(2) allows.
+        let rc = unsafe {
+            libc::mount(
+                ptr(&source),
+                target_c.as_ptr(),
+                ptr(&fstype),
+                flags,
+                data.as_ptr().cast(),
+            )
+        };
+        if rc != 0 {
+            return Err(os_error(&format!("mounting {}", target.display())));
+        }
+        Ok(())
+    }
+
+    /// The view's own tmpfs made writable (to add a mount point) or
+    /// read-only again.
+    pub(super) fn root_writable(root: &Path, writable: bool) -> Result<(), String> {
+        let mut flags = libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_NODEV;
+        if !writable {
+            flags |= libc::MS_RDONLY;
+        }
+        mount(None, root, None, flags, VIEW_ROOT)
+    }
+
+    /// Shows `path` at its own place under `root`: a relative symbolic
+    /// link as a link (`/bin -> usr/bin`), anything else bind-mounted. A
+    /// path that does not exist is left out.
+    pub(super) fn show(root: &Path, path: &Path, writable: bool) -> Result<(), String> {
+        let at = root.join(path.strip_prefix("/").unwrap_or(path));
+        let io = |e: Error| format!("{}: {e}", at.display());
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            return Ok(());
+        };
+        if let Some(parent) = at.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        if meta.file_type().is_symlink() {
+            let to = std::fs::read_link(path).map_err(io)?;
+            if to.is_relative() {
+                if std::fs::symlink_metadata(&at).is_err() {
+                    std::os::unix::fs::symlink(&to, &at).map_err(io)?;
+                }
+                return Ok(());
+            }
+        }
+        let Ok(meta) = std::fs::metadata(path) else {
+            return Ok(());
+        };
+        if meta.is_dir() {
+            std::fs::create_dir_all(&at).map_err(io)?;
+        } else if std::fs::symlink_metadata(&at).is_err() {
+            std::fs::File::create(&at).map_err(io)?;
+        }
+        let source = path
+            .to_str()
+            .ok_or_else(|| format!("{}: not UTF-8", path.display()))?;
+        mount(Some(source), &at, None, libc::MS_BIND, "")?;
+        if writable {
+            return Ok(());
+        }
+        // A remount must keep the flags the mount has (nosuid, noexec,
+        // …): in a user namespace, those are locked.
+        // SAFETY: statvfs fills the struct, which lives through the call.
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        if unsafe { libc::statvfs(c(&at)?.as_ptr(), &mut st) } != 0 {
+            return Err(io(Error::last_os_error()));
+        }
+        let mut flags = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID;
+        for (st_flag, ms_flag) in [
+            (libc::ST_NODEV, libc::MS_NODEV),
+            (libc::ST_NOEXEC, libc::MS_NOEXEC),
+            (libc::ST_NOATIME, libc::MS_NOATIME),
+            (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+            (libc::ST_RELATIME, libc::MS_RELATIME),
+        ] {
+            if st.f_flag & st_flag != 0 {
+                flags |= ms_flag;
+            }
+        }
+        mount(None, &at, None, flags, "")
+    }
+
+    /// Brings `lo` up in a new network namespace (it starts down).
+    fn loopback_up() -> Result<(), String> {
+        // SAFETY: a plain socket for the ioctl; closed below.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0) };
+        if fd < 0 {
+            return Err(os_error("socket"));
+        }
+        // SAFETY: ifreq is plain data; zeroed is a valid value.
+        let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+        for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
+            *dst = *src as libc::c_char;
+        }
+        // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS read and write req, which
+        // lives through both calls.
+        let result = unsafe {
+            if libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) != 0 {
+                Err("SIOCGIFFLAGS")
+            } else {
+                req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+                if libc::ioctl(fd, libc::SIOCSIFFLAGS, &mut req) != 0 {
+                    Err("SIOCSIFFLAGS")
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        let error = Error::last_os_error();
+        // SAFETY: fd is ours.
+        unsafe { libc::close(fd) };
+        result.map_err(|call| format!("bringing lo up: {call}: {error}"))
+    }
 }
 
 #[cfg(test)]
