@@ -427,11 +427,6 @@ fn without_namespaces_daemons_are_still_killed() {
     let base = std::env::temp_dir().join(format!("grade-class-fallback-{}", run_id()));
     let _ = std::fs::remove_dir_all(&base);
     let (class, out) = (base.join("submissions"), base.join("out"));
-    submission(
-        &class,
-        "complete",
-        &[("src/bin/server.rs", reference("src/bin/server.rs"))],
-    );
     neighbour(&class, &out, "1");
     let mark = format!("fallback-{}", run_id());
     let (stdout, _) = grade_class_with(&class, &out, &mark, &[("GRADE_SANDBOX_NAMESPACES", "0")]);
@@ -457,9 +452,7 @@ fn without_namespaces_daemons_are_still_killed() {
         }
     }
     let course = checker::builder::workspace_root();
-    for student in ["complete", "neighbour"] {
-        let lessons = class.join(student).join("lessons");
-        let _ = std::fs::remove_dir_all(checker::submission::scratch_for(&course, &lessons));
-    }
+    let lessons = class.join("neighbour/lessons");
+    let _ = std::fs::remove_dir_all(checker::submission::scratch_for(&course, &lessons));
     let _ = std::fs::remove_dir_all(&base);
 }

@@ -71,6 +71,7 @@ pub fn kill_strays(which: Strays) -> usize {
     let (me, my_group) = unsafe { (libc::getpid(), libc::getpgrp()) };
     let mut killed = BTreeSet::new();
     for _ in 0..20 {
+        // Nothing is started while the processes are listed and killed.
         let live = LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
         let polite = POLITE_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
         let table: Vec<(i32, platform::Stat)> = platform::pids()
@@ -85,49 +86,41 @@ pub fn kill_strays(which: Strays) -> usize {
                 && ((pid == s.pgrp && (live.contains(&pid) || polite.contains(&pid)))
                     || s.pgrp == my_group)
         };
-        let mut strays: Vec<i32> = table
+        let adopted: Vec<i32> = table
             .iter()
             .filter(|(pid, s)| s.ppid == me && !accounted(*pid, s))
             .map(|&(pid, _)| pid)
             .collect();
-        // Then everything under them.
+        // They, and everything under them.
+        let mut strays = adopted.clone();
         let mut i = 0;
         while i < strays.len() {
             let parent = strays[i];
-            strays.extend(
-                table
-                    .iter()
-                    .filter(|(_, s)| s.ppid == parent)
-                    .map(|&(p, _)| p),
-            );
+            let children = table.iter().filter(|(_, s)| s.ppid == parent);
+            strays.extend(children.map(|&(p, _)| p));
             i += 1;
         }
-        let alive: Vec<i32> = strays
+        let alive: Vec<i32> = table
             .iter()
-            .copied()
-            .filter(|&pid| {
-                table
-                    .iter()
-                    .any(|(p, s)| *p == pid && s.state != 'Z' && s.state != 'X')
-            })
+            .filter(|(p, s)| strays.contains(p) && s.state != 'Z' && s.state != 'X')
+            .map(|&(p, _)| p)
             .collect();
         for &pid in &alive {
             // SAFETY: kill(2) has no memory effects.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
+        drop((live, polite));
         killed.extend(alive.iter().copied());
         if which == Strays::Unaccounted {
-            // Adopted orphans are this process's children: reap them (never
-            // a child that std waits for, which is always accounted for).
-            std::thread::sleep(Duration::from_millis(2));
-            for (pid, s) in &table {
-                if s.ppid == me && strays.contains(pid) {
-                    // SAFETY: waits, without blocking, for a child of ours.
-                    unsafe { libc::waitpid(*pid, std::ptr::null_mut(), libc::WNOHANG) };
-                }
+            // Adopted orphans are this process's children: reap them. Only
+            // this code reaps them (std waits only for what it started,
+            // which is accounted for), so their ids are not reused first.
+            thread::sleep(Duration::from_millis(2));
+            for &pid in &adopted {
+                // SAFETY: waits, without blocking, for a child of ours.
+                unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
             }
         }
-        drop((live, polite));
         if alive.is_empty() {
             break;
         }
