@@ -146,6 +146,13 @@ fn neighbour(class: &Path, out: &Path, tag: &str) {
             )
         })
         .collect();
+    // The test itself, by its command line: a process of yours.
+    let mine = format!("/proc/{}/cmdline", std::process::id());
+    let me = std::env::current_exe().unwrap();
+    let me = me.file_name().unwrap().to_string_lossy();
+    let looks = format!(
+        "{looks}    let mine = std::fs::read({mine:?}).is_ok_and(|c| String::from_utf8_lossy(&c).contains({me:?}));\n    writeln!(f, \"your processes: {{}}\", if mine {{ \"seen\" }} else {{ \"hidden\" }}).unwrap();\n"
+    );
     let probe = cargo_home.join(format!("grade-snoop-{}", run_id()));
     let build_rs = format!(
         "use std::io::Write;\nfn main() {{\n    let daemon = {};\n    let dir = std::path::PathBuf::from(std::env::var(\"CARGO_MANIFEST_DIR\").unwrap());\n    let mut f = std::fs::File::create(dir.join(\"../../snoop.txt\")).unwrap();\n    writeln!(f, \"daemon: {{:?}}\", daemon.map(|s| s.success())).unwrap();\n{looks}    let append = std::fs::OpenOptions::new().append(true).open({classmate:?}).is_ok();\n    writeln!(f, \"classmate writable: {{append}}\").unwrap();\n    let created = std::fs::File::create({probe:?}).is_ok();\n    if created {{ let _ = std::fs::remove_file({probe:?}); }}\n    writeln!(f, \"crate cache writable: {{created}}\").unwrap();\n    let seen = std::fs::read_dir(dir.join(\"../../..\")).map(|d| d.count()).unwrap_or(0);\n    writeln!(f, \"workspaces seen: {{seen}}\").unwrap();\n}}\n",
@@ -371,7 +378,7 @@ fn a_class_is_graded_into_a_gradebook_and_hostile_submissions_are_contained() {
     if said.contains("files: only its own workspace") {
         assert_eq!(
             snoop,
-            "daemon: Ok(true)\nclassmate: hidden\ncourse: hidden\ncourse through the init: hidden\nreports: hidden\nshadow: hidden\nclassmate writable: false\ncrate cache writable: false\nworkspaces seen: 1\n"
+            "daemon: Ok(true)\nclassmate: hidden\ncourse: hidden\ncourse through the init: hidden\nreports: hidden\nshadow: hidden\nyour processes: hidden\nclassmate writable: false\ncrate cache writable: false\nworkspaces seen: 1\n"
         );
     } else {
         eprintln!("note: no mount namespace on this machine ({said}); the file checks are skipped");
@@ -440,6 +447,7 @@ fn without_namespaces_daemons_are_still_killed() {
     assert!(snoop.starts_with("daemon: Ok(true)\n"), "{snoop}");
     assert!(started >= 1, "the program started no daemon");
     assert!(snoop.contains("\ncourse: seen\n"), "{snoop}");
+    assert!(snoop.contains("\nyour processes: seen\n"), "{snoop}");
     if said.starts_with("processes: adopted by the checker") {
         assert_no_daemon_left("1");
     } else {
