@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -18,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::{process, time};
+use crate::{process, sandbox, time};
 
 /// The longest a build may take, before the time scale. A first build of
 /// every lesson takes about a minute on two cores.
@@ -30,6 +29,17 @@ pub fn workspace_root() -> PathBuf {
         .parent()
         .expect("checker/ sits in the workspace")
         .to_path_buf()
+}
+
+/// Where a build of the workspace at `root` puts what it makes: a
+/// workspace other than the course's own (a submission's scratch copy)
+/// builds into a target folder of its own, whatever CARGO_TARGET_DIR says,
+/// so that two submissions never share binaries.
+pub fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if root == workspace_root() => root.join(dir),
+        _ => root.join("target"),
+    }
 }
 
 /// What the compiler said about one package.
@@ -116,21 +126,26 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
             "--color=never"
         })
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // A group of its own, that Ctrl-C and `kill_everything` end whole:
-        // cargo, its build scripts and every rustc it started.
-        .process_group(0);
+        .stderr(Stdio::piped());
+    // A session and group of its own, that Ctrl-C and `kill_everything`
+    // end whole: cargo, its build scripts and every rustc it started.
+    process::own_session(&mut cmd);
+    let target = target_dir(root);
     if root != workspace_root() {
-        // Another workspace (a submission's scratch copy) builds into a
-        // target folder of its own, whatever CARGO_TARGET_DIR says: two
-        // submissions must never share binaries.
-        cmd.env("CARGO_TARGET_DIR", root.join("target"));
+        cmd.env("CARGO_TARGET_DIR", &target);
     }
-    if crate::sandbox::state().is_some() {
+    if sandbox::state().is_some() {
         // In the sandbox: nothing to fetch (and no network to fetch with),
-        // and limits on the build scripts and compilers.
+        // only the workspace to write in, and limits on the build scripts
+        // and compilers.
         cmd.arg("--offline");
-        crate::sandbox::limit(&mut cmd, crate::sandbox::BUILD);
+        let course = workspace_root();
+        let config: Vec<PathBuf> = [".cargo", "rust-toolchain", "rust-toolchain.toml"]
+            .iter()
+            .map(|name| course.join(name))
+            .collect();
+        sandbox::show_only(&[root.to_path_buf(), target], &config);
+        sandbox::limit(&mut cmd, sandbox::BUILD, root);
     }
     // A checker that is killed takes its build with it.
     crate::platform::die_with_parent(&mut cmd, libc::SIGKILL);
@@ -138,7 +153,7 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
         cmd.args(["--package", p]);
     }
     let mut built = Built::default();
-    let mut child = match cmd.spawn() {
+    let mut child = match process::spawn_tracked(&mut cmd) {
         Ok(child) => child,
         Err(e) => {
             built.cargo_stderr = format!("cannot run cargo: {e}");
@@ -146,7 +161,6 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
         }
     };
     let pgid = child.id() as i32;
-    process::track_group(pgid);
     // A build that never ends (a build script that waits for ever) is
     // stopped, like anything else the checker waits for.
     let finished = Arc::new(AtomicBool::new(false));
@@ -161,6 +175,9 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
                     process::kill_group(pgid);
                     break;
                 }
+                // A build script's daemon would hold cargo's pipes open,
+                // and cargo would wait for it: strays die as they appear.
+                process::kill_strays(process::Strays::Unaccounted);
                 thread::sleep(Duration::from_millis(100));
             }
         });
@@ -217,6 +234,9 @@ pub fn build(root: &Path, packages: &[String], color: bool) -> Built {
     let status = child.wait();
     finished.store(true, Ordering::SeqCst);
     process::forget_group(pgid);
+    // A build script's daemon, however it hid, does not outlive the build.
+    process::kill_group(pgid);
+    process::kill_strays(process::Strays::Unaccounted);
     built.cargo_stderr = stderr_reader.join().unwrap_or_default();
     if stopped.load(Ordering::SeqCst) {
         built.cargo_stderr = format!(
@@ -244,5 +264,16 @@ mod tests {
             Some("echo-solution")
         );
         assert_eq!(package_name("registry+https://x"), None);
+    }
+
+    #[test]
+    fn another_workspace_builds_into_a_target_folder_of_its_own() {
+        let scratch = Path::new("/course/target/grade/submissions/ada");
+        assert_eq!(target_dir(scratch), scratch.join("target"));
+        let own = target_dir(&workspace_root());
+        match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) => assert_eq!(own, workspace_root().join(dir)),
+            None => assert_eq!(own, workspace_root().join("target")),
+        }
     }
 }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::lessons::Lesson;
+use crate::submission::Refusal;
 use crate::{progress, submission};
 
 /// One student's folder.
@@ -104,13 +105,29 @@ pub fn remember(dir: &Path, key: Option<u64>) {
     }
 }
 
-/// Whether any submission's child checker said that this machine refused
-/// it a network namespace (in its `output.log`).
-pub fn sandbox_refused(out: &Path, entries: &[Entry]) -> bool {
-    entries.iter().any(|e| {
-        std::fs::read_to_string(student_dir(out, &e.student).join("output.log"))
-            .is_ok_and(|log| log.contains("no network namespace"))
-    })
+/// The line a child checker writes in its `output.log` to say what
+/// protected the machine from the submission (see
+/// [`crate::sandbox::protection`]).
+pub const PROTECTION_LINE: &str = "cargo grade: sandbox: ";
+
+/// What protected the machine from each submission, as its child checker
+/// said in `output.log`: each different line, with how many submissions
+/// it was said of, most first.
+pub fn protections(out: &Path, entries: &[Entry]) -> Vec<(String, usize)> {
+    let mut said: Vec<(String, usize)> = Vec::new();
+    for e in entries {
+        let log = std::fs::read_to_string(student_dir(out, &e.student).join("output.log"))
+            .unwrap_or_default();
+        let Some(line) = log.lines().find_map(|l| l.strip_prefix(PROTECTION_LINE)) else {
+            continue;
+        };
+        match said.iter_mut().find(|(l, _)| l == line) {
+            Some((_, n)) => *n += 1,
+            None => said.push((line.to_string(), 1)),
+        }
+    }
+    said.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    said
 }
 
 /// How a submission's grading ended.
@@ -134,8 +151,26 @@ pub struct Row {
 }
 
 /// A student's row: their points per lesson from the report, or zeros and
-/// why they were not graded.
-pub fn row(student: &str, lessons: &[&Lesson], outcome: &Outcome) -> Row {
+/// why they were not graded. What the checker refused of the submission
+/// (`refused`, of the lessons graded) comes first in the status.
+pub fn row(student: &str, lessons: &[&Lesson], outcome: &Outcome, refused: &[Refusal]) -> Row {
+    let mut row = row_of_report(student, lessons, outcome);
+    let said: Vec<String> = refused
+        .iter()
+        .filter(|r| r.lesson.is_none_or(|id| lessons.iter().any(|l| l.id == id)))
+        .map(Refusal::say)
+        .collect();
+    if !said.is_empty() && matches!(outcome, Outcome::Graded(_)) {
+        if row.status != "ok" {
+            row.status = format!("{}; {}", said.join("; "), row.status);
+        } else {
+            row.status = said.join("; ");
+        }
+    }
+    row
+}
+
+fn row_of_report(student: &str, lessons: &[&Lesson], outcome: &Outcome) -> Row {
     match outcome {
         Outcome::NotGraded(why) => Row {
             student: student.to_string(),
@@ -217,6 +252,53 @@ pub fn gradebook(lessons: &[&Lesson], rows: &[Row]) -> String {
     out
 }
 
+/// The gradebook for a terminal: the same fields as the CSV, unquoted, in
+/// columns (a control character in a name or status is shown as `?`).
+pub fn table(lessons: &[&Lesson], rows: &[Row]) -> String {
+    let clean = |text: &str| -> String {
+        text.chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect()
+    };
+    let max: u32 = lessons.iter().map(|l| l.max_points()).sum();
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    let mut header = vec!["student".to_string()];
+    header.extend(lessons.iter().map(|l| l.id.to_string()));
+    header.extend(["total", "max", "status"].map(String::from));
+    lines.push(header);
+    for r in rows {
+        let mut line = vec![clean(&r.student)];
+        line.extend(r.points.iter().map(u32::to_string));
+        line.extend([r.total.to_string(), max.to_string(), clean(&r.status)]);
+        lines.push(line);
+    }
+    let columns = lines[0].len();
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            lines
+                .iter()
+                .map(|l| l.get(i).map_or(0, |f| f.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for line in &lines {
+        let mut text = String::new();
+        for (i, field) in line.iter().enumerate() {
+            if i + 1 == line.len() {
+                text.push_str(field);
+            } else {
+                let pad = widths[i] - field.chars().count();
+                let _ = write!(text, "{field}{}  ", " ".repeat(pad));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// Writes the gradebook of `rows` into `out/gradebook.csv`; returns its
 /// path and text, or says what could not be written.
 pub fn write_gradebook(
@@ -242,11 +324,12 @@ mod tests {
             "lessons": [{"id": "echo", "points": 35, "build": {"ok": true}}]
         }));
         let rows = [
-            row("ada", &chosen, &graded),
+            row("ada", &chosen, &graded, &[]),
             row(
                 "bob, jr",
                 &chosen,
                 &Outcome::NotGraded("no \"lessons\"".into()),
+                &[],
             ),
         ];
         let trouble = Outcome::Graded(serde_json::json!({
@@ -254,12 +337,65 @@ mod tests {
                 "stages": [{"verdict": "passed"}, {"verdict": "checker_error"}]}]
         }));
         assert_eq!(
-            row("cy", &chosen, &trouble).status,
+            row("cy", &chosen, &trouble, &[]).status,
             "checker error in 1 stage(s): grade again"
         );
         assert_eq!(
             gradebook(&chosen, &rows),
             "student,echo,total,max,status\nada,35,35,100,ok\n\"bob, jr\",0,0,100,\"no \"\"lessons\"\"\"\n"
+        );
+        // On the console: the fields, in columns, a comma inside a field
+        // kept where it is.
+        assert_eq!(
+            table(&chosen, &rows),
+            "student  echo  total  max  status\nada      35    35     100  ok\nbob, jr  0     0      100  no \"lessons\"\n"
+        );
+        let odd = [row(
+            "eve\x1b[2J",
+            &chosen,
+            &Outcome::NotGraded("a\nb".into()),
+            &[],
+        )];
+        assert!(
+            table(&chosen, &odd).ends_with("eve?[2J  0     0      100  a?b\n"),
+            "{}",
+            table(&chosen, &odd)
+        );
+    }
+
+    #[test]
+    fn what_was_refused_comes_first_in_the_status() {
+        let chosen: Vec<&Lesson> = vec![lessons::find("echo").unwrap()];
+        let graded = Outcome::Graded(serde_json::json!({
+            "lessons": [{"id": "echo", "points": 0, "build": {"ok": false}}]
+        }));
+        let link = Refusal {
+            lesson: Some("echo"),
+            why: "lessons/echo is a symbolic link (links are not followed)".into(),
+        };
+        let other = Refusal {
+            lesson: Some("framing"),
+            why: "not graded this time".into(),
+        };
+        let workspace = Refusal {
+            lesson: None,
+            why: "its workspace Cargo.toml adds or changes dependencies (`rand`); the course's is used".into(),
+        };
+        assert_eq!(
+            row("ada", &chosen, &graded, &[link.clone(), other, workspace]).status,
+            "echo not graded: lessons/echo is a symbolic link (links are not followed); ignored: its workspace Cargo.toml adds or changes dependencies (`rand`); the course's is used; does not compile: echo"
+        );
+        let fine = Outcome::Graded(
+            serde_json::json!({"lessons": [{"id": "echo", "points": 0, "build": {"ok": true}}]}),
+        );
+        assert_eq!(
+            row("ada", &chosen, &fine, std::slice::from_ref(&link)).status,
+            "echo not graded: lessons/echo is a symbolic link (links are not followed)"
+        );
+        let late = Outcome::NotGraded("stopped after 60s".into());
+        assert_eq!(
+            row("ada", &chosen, &late, &[link]).status,
+            "stopped after 60s"
         );
     }
 
@@ -336,11 +472,29 @@ mod tests {
         assert_eq!(student_dir(&dir, "ada"), dir.join("students/ada"));
 
         let listed = entries(&dir).expect("two");
-        assert!(!sandbox_refused(&dir, &listed));
-        let ada = student_dir(&dir, "ada");
-        std::fs::create_dir_all(&ada).expect("a student's folder");
-        std::fs::write(ada.join("output.log"), "note: no network namespace\n").expect("log");
-        assert!(sandbox_refused(&dir, &listed));
+        assert_eq!(protections(&dir, &listed), []);
+        for (student, said) in [("ada", "processes: a; files: b"), ("bob", "processes: c")] {
+            let folder = student_dir(&dir, student);
+            std::fs::create_dir_all(&folder).expect("a student's folder");
+            let log = format!("warning: x\n{PROTECTION_LINE}{said}\nmore\n");
+            std::fs::write(folder.join("output.log"), log).expect("log");
+        }
+        assert_eq!(
+            protections(&dir, &listed),
+            [
+                ("processes: a; files: b".to_string(), 1),
+                ("processes: c".to_string(), 1)
+            ]
+        );
+        std::fs::write(
+            student_dir(&dir, "bob").join("output.log"),
+            format!("{PROTECTION_LINE}processes: a; files: b\n"),
+        )
+        .expect("log");
+        assert_eq!(
+            protections(&dir, &listed),
+            [("processes: a; files: b".to_string(), 2)]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -348,7 +502,7 @@ mod tests {
     fn the_gradebook_is_written_where_it_belongs() {
         let dir = scratch("book");
         let chosen: Vec<&Lesson> = vec![lessons::find("echo").unwrap()];
-        let rows = [row("ada", &chosen, &Outcome::NotGraded("late".into()))];
+        let rows = [row("ada", &chosen, &Outcome::NotGraded("late".into()), &[])];
         let (path, csv) = write_gradebook(&dir, &chosen, &rows).expect("written");
         assert_eq!(path, dir.join("gradebook.csv"));
         assert_eq!(std::fs::read_to_string(&path).expect("the file"), csv);

@@ -9,12 +9,15 @@
 //! | `prctl(PR_SET_PDEATHSIG)` | a program dies with the checker | nothing: [`crate::process`] still kills groups on exit |
 //! | `/proc/PID/stat`, `status`, `environ` | live processes, peak memory, threads, CPU time, marked strays | `kill(pid, 0)` for "alive"; the rest is unknown (`None`) |
 //! | `TCP_INFO` | how many TCP segments a program sent | unknown (`None`): the stage says so |
-//! | `unshare(CLONE_NEWUSER \| CLONE_NEWNET)` | the sandbox's network of its own | refused: the sandbox runs with limits only |
+//! | `unshare(CLONE_NEWUSER \| CLONE_NEWNET \| CLONE_NEWPID \| CLONE_NEWNS)`, a forked init, `mount` | the sandbox's namespaces: network, processes, files | refused: the sandbox runs with what remains (see [`crate::sandbox`]) |
+//! | `prctl(PR_SET_CHILD_SUBREAPER)` | orphans adopted, so daemons are found | none: process groups and marks only |
+//! | `chroot`, `prctl(PR_SET_NO_NEW_PRIVS)` | a program sees only the sandbox's view | no view |
 //!
 //! A test (`checker/tests/layers.rs`) fails when such a call appears
 //! anywhere else in `checker/src`.
 
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Whether this system has `/proc` with the fields the checker reads.
@@ -60,6 +63,8 @@ pub fn pids() -> Vec<i32> {
 pub struct Stat {
     /// R, S, D, Z (zombie), X (dead), …
     pub state: char,
+    /// Its parent (the process that reaps it).
+    pub ppid: i32,
     pub pgrp: i32,
     /// Clock ticks of user and of system time.
     pub utime: u64,
@@ -75,6 +80,7 @@ pub fn stat(pid: i32) -> Option<Stat> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     Some(Stat {
         state: fields.first()?.chars().next()?,
+        ppid: fields.get(1)?.parse().ok()?,
         pgrp: fields.get(2)?.parse().ok()?,
         // Fields 14 and 15 of the line, counted after the name.
         utime: fields.get(11)?.parse().ok()?,
@@ -181,99 +187,499 @@ pub fn tcp_data_segments_in(stream: &TcpStream) -> Option<u32> {
     }
 }
 
-/// Whether this process may enter a user and network namespace of its own:
-/// the whole sequence is tried in a forked child, which then exits, so that
-/// a half-entered namespace never leaves this process without a network.
-/// Must be called before any thread exists.
-pub fn probe_network_namespace() -> Result<(), String> {
+/// The namespaces [`enter_namespaces`] puts the checker in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Namespaces {
+    /// A user and a network namespace: a loopback of its own.
+    Network,
+    /// Those, a mount namespace with a `/proc` of its own, and a PID
+    /// namespace whose first process (an init) ends every process in it
+    /// when it ends with the checker.
+    All,
+}
+
+/// Whether this process may enter `which`: the whole sequence is tried in
+/// a forked child (and the `/proc` mount in the first process of its new
+/// PID namespace), so that a half-entered namespace never leaves this
+/// process without a network. Must be called before any thread exists.
+pub fn probe_namespaces(which: Namespaces) -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    return linux::in_child(|| {
+        linux::unshare_into(which)?;
+        match which {
+            Namespaces::Network => Ok(()),
+            Namespaces::All => linux::in_child(linux::mount_proc),
+        }
+    })
+    .map_err(|why| {
+        if why.is_empty() {
+            "this system refuses unprivileged user namespaces".into()
+        } else {
+            why
+        }
+    });
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = which;
+        Err("namespaces are Linux's".into())
+    }
+}
+
+/// Moves this process into `which`. With [`Namespaces::All`], this
+/// process stays outside, waits, and exits as the checker does; its child
+/// is the namespace's init (it reaps orphans, and when it exits the kernel
+/// kills every process left in the namespace); its grandchild, the
+/// checker, is the one that returns. Must be called before any thread
+/// exists.
+pub fn enter_namespaces(which: Namespaces) -> Result<(), String> {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: called before any thread exists, so the child is a copy
-        // of a single-threaded process and may do anything; it ends with
-        // _exit.
-        let pid = unsafe { libc::fork() };
-        if pid < 0 {
-            return Err(format!("fork: {}", std::io::Error::last_os_error()));
+        linux::unshare_into(which)?;
+        if which == Namespaces::All {
+            linux::start_init()?;
         }
-        if pid == 0 {
-            let code = if enter_network_namespace().is_ok() {
-                0
-            } else {
-                1
-            };
-            // SAFETY: ends the child without running the parent's
-            // destructors.
-            unsafe { libc::_exit(code) };
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = which;
+        Err("namespaces are Linux's".into())
+    }
+}
+
+static ADOPTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes this process adopt its descendants' orphans (a daemon that
+/// double-forks or calls `setsid`) instead of the system's init
+/// (`PR_SET_CHILD_SUBREAPER`), so that whatever it started, however far,
+/// stays its descendant. False where the system has no such thing.
+pub fn adopt_orphans() -> bool {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl has no memory effects.
+    let ok = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) } == 0;
+    #[cfg(not(target_os = "linux"))]
+    let ok = false;
+    ADOPTS.store(ok, std::sync::atomic::Ordering::SeqCst);
+    ok
+}
+
+/// Whether [`adopt_orphans`] succeeded in this process.
+pub fn adopts_orphans() -> bool {
+    ADOPTS.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// A filesystem of its own for what the sandbox starts, built at `root`
+/// (in the checker's own mount namespace): a small read-only tmpfs in
+/// which each of `shown` (a path, and whether it is writable) appears at
+/// its own place, with a `/tmp` of `tmp_bytes`, `/proc`, and the devices
+/// a program needs. What is started with [`confine`] sees only that.
+pub fn build_view(root: &Path, shown: &[(PathBuf, bool)], tmp_bytes: u64) -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        use linux::{mount, show};
+        std::fs::create_dir_all(root).map_err(|e| format!("{}: {e}", root.display()))?;
+        let flags = libc::MS_NOSUID | libc::MS_NODEV;
+        mount(Some("tmpfs"), root, Some("tmpfs"), flags, linux::VIEW_ROOT)?;
+        for (path, writable) in shown {
+            show(root, path, *writable)?;
         }
-        let mut status = 0;
-        // SAFETY: waits for the child just forked.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
-            Ok(())
-        } else {
-            Err("this system refuses unprivileged user namespaces".into())
+        for device in ["null", "zero", "full", "random", "urandom"] {
+            show(root, &Path::new("/dev").join(device), true)?;
+        }
+        for (i, name) in ["stdin", "stdout", "stderr"].iter().enumerate() {
+            let _ = std::os::unix::fs::symlink(
+                format!("/proc/self/fd/{i}"),
+                root.join("dev").join(name),
+            );
+        }
+        let _ = std::os::unix::fs::symlink("/proc/self/fd", root.join("dev/fd"));
+        show(root, Path::new("/proc"), true)?;
+        let tmp = root.join("tmp");
+        std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        let size = format!("size={tmp_bytes},mode=1777");
+        mount(Some("tmpfs"), &tmp, Some("tmpfs"), flags, &size)?;
+        linux::root_writable(root, false)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (root, shown, tmp_bytes);
+        Err("a filesystem of its own needs Linux's mount namespaces".into())
+    }
+}
+
+/// Shows one more path, read-only, in a view built by [`build_view`].
+pub fn show_in_view(root: &Path, path: &Path) -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        linux::root_writable(root, true)?;
+        let shown = linux::show(root, path, false);
+        linux::root_writable(root, false)?;
+        shown
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (root, path);
+        Err("no view".into())
+    }
+}
+
+/// Makes `cmd` see only the view at `root` (see [`build_view`]), from
+/// `cwd` (a folder inside it): `chroot`, `chdir`, and no gaining of
+/// privileges on exec. A no-op elsewhere than Linux.
+pub fn confine(cmd: &mut Command, root: &Path, cwd: &Path) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        let (Ok(root), Ok(cwd)) = (linux::c(root), linux::c(cwd)) else {
+            return;
+        };
+        // SAFETY: chroot, chdir and prctl are async-signal-safe, as
+        // pre_exec requires; the strings were made before the fork.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::chroot(root.as_ptr()) != 0
+                    || libc::chdir(cwd.as_ptr()) != 0
+                    || libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
         }
     }
     #[cfg(not(target_os = "linux"))]
-    Err("network namespaces are Linux's".into())
+    let _ = (cmd, root, cwd);
 }
 
-/// Moves this process into a new user and network namespace, keeping its
-/// user id, with loopback up. Must be called before any thread exists.
-pub fn enter_network_namespace() -> Result<(), String> {
-    #[cfg(target_os = "linux")]
-    {
+/// A process's command line, its arguments joined by spaces (`None` when
+/// it is gone, or without `/proc`).
+pub fn command_line(pid: i32) -> Option<String> {
+    let bytes = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let args: Vec<String> = bytes
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    Some(args.join(" "))
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use super::Namespaces;
+    use std::ffi::CString;
+    use std::io::{Error, ErrorKind, Read, Write};
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+    use std::sync::atomic::{AtomicI32, Ordering};
+
+    /// Root outside is an ordinary user inside, so that what the checker
+    /// starts keeps no capability after `exec` (and cannot undo a mount).
+    const INSIDE_ID: u32 = 1000;
+    /// The view's own tmpfs: only folders and mount points live in it.
+    pub(super) const VIEW_ROOT: &str = "size=1m,mode=0755";
+
+    pub(super) fn c(path: &Path) -> Result<CString, String> {
+        CString::new(path.as_os_str().as_bytes()).map_err(|_| format!("{}: a NUL", path.display()))
+    }
+
+    fn os_error(what: &str) -> String {
+        format!("{what}: {}", Error::last_os_error())
+    }
+
+    /// Runs `f` in a forked child; its error comes back through a pipe.
+    /// Only while this process has a single thread.
+    pub(super) fn in_child(f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+        let mut fds = [0; 2];
+        // SAFETY: fds has room for the two descriptors.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return Err(os_error("pipe"));
+        }
+        use std::os::fd::FromRawFd;
+        // SAFETY: both are ours, just made.
+        let (mut read, mut write) = unsafe {
+            (
+                std::fs::File::from_raw_fd(fds[0]),
+                std::fs::File::from_raw_fd(fds[1]),
+            )
+        };
+        // SAFETY: single-threaded, so the child may do anything; it ends
+        // with _exit.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(os_error("fork"));
+        }
+        if pid == 0 {
+            drop(read);
+            let result = f();
+            if let Err(why) = &result {
+                let _ = write.write_all(why.as_bytes());
+            }
+            // SAFETY: ends the child without the parent's destructors.
+            unsafe { libc::_exit(i32::from(result.is_err())) };
+        }
+        drop(write);
+        let mut why = String::new();
+        let _ = read.read_to_string(&mut why);
+        if code_of(wait_for(pid)) == 0 {
+            Ok(())
+        } else {
+            Err(why)
+        }
+    }
+
+    /// Waits for the child `pid`, through interruptions; its wait status.
+    fn wait_for(pid: i32) -> i32 {
+        let mut status = 0;
+        // SAFETY: waits for a child of ours.
+        while unsafe { libc::waitpid(pid, &mut status, 0) } < 0
+            && Error::last_os_error().kind() == ErrorKind::Interrupted
+        {}
+        status
+    }
+
+    /// The exit code that stands for a wait status, as a shell says.
+    fn code_of(status: i32) -> i32 {
+        if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            128 + libc::WTERMSIG(status)
+        }
+    }
+
+    pub(super) fn unshare_into(which: Namespaces) -> Result<(), String> {
         // SAFETY: getuid/getgid cannot fail.
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-        // SAFETY: unshare changes this process's namespaces; it is called
-        // before any other thread exists.
-        if unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNET) } != 0 {
-            return Err(format!("unshare: {}", std::io::Error::last_os_error()));
+        let mut flags = libc::CLONE_NEWUSER | libc::CLONE_NEWNET;
+        if which == Namespaces::All {
+            flags |= libc::CLONE_NEWNS | libc::CLONE_NEWPID;
         }
-        // Keep the same user id inside, so files stay ours.
+        // SAFETY: called before any other thread exists.
+        if unsafe { libc::unshare(flags) } != 0 {
+            return Err(os_error("unshare"));
+        }
+        let inside = |id: u32| if id == 0 { INSIDE_ID } else { id };
         let write = |path: &str, text: String| {
             std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))
         };
         write("/proc/self/setgroups", "deny".into())?;
-        write("/proc/self/uid_map", format!("{uid} {uid} 1"))?;
-        write("/proc/self/gid_map", format!("{gid} {gid} 1"))?;
-        loopback_up()
+        write("/proc/self/uid_map", format!("{} {uid} 1", inside(uid)))?;
+        write("/proc/self/gid_map", format!("{} {gid} 1", inside(gid)))?;
+        loopback_up()?;
+        if which == Namespaces::All {
+            // Nothing mounted from now on is seen outside.
+            mount(
+                None,
+                Path::new("/"),
+                None,
+                libc::MS_REC | libc::MS_PRIVATE,
+                "",
+            )?;
+        }
+        Ok(())
     }
-    #[cfg(not(target_os = "linux"))]
-    Err("network namespaces are Linux's".into())
-}
 
-/// Brings `lo` up in a new network namespace (it starts down).
-#[cfg(target_os = "linux")]
-fn loopback_up() -> Result<(), String> {
-    // SAFETY: a plain socket for the ioctl; closed below.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0) };
-    if fd < 0 {
-        return Err(format!("socket: {}", std::io::Error::last_os_error()));
+    /// A `/proc` for the PID namespace this process is the first of.
+    pub(super) fn mount_proc() -> Result<(), String> {
+        let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+        mount(Some("proc"), Path::new("/proc"), Some("proc"), flags, "")
     }
-    // SAFETY: ifreq is plain data; zeroed is a valid value.
-    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
-        *dst = *src as libc::c_char;
+
+    static PASS_ON_TO: AtomicI32 = AtomicI32::new(0);
+
+    extern "C" fn pass_on(signal: libc::c_int) {
+        let pid = PASS_ON_TO.load(Ordering::SeqCst);
+        if pid > 0 {
+            // SAFETY: kill(2) is async-signal-safe.
+            unsafe { libc::kill(pid, signal) };
+        }
     }
-    // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS read and write req, which lives
-    // through both calls.
-    let result = unsafe {
-        if libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) != 0 {
-            Err("SIOCGIFFLAGS")
-        } else {
-            req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-            if libc::ioctl(fd, libc::SIOCSIFFLAGS, &mut req) != 0 {
-                Err("SIOCSIFFLAGS")
-            } else {
-                Ok(())
+
+    /// Sends SIGINT, SIGTERM and SIGHUP on to `pid` (an init ignores the
+    /// signals it has no handler for, even SIGTERM from outside).
+    fn pass_signals_on_to(pid: i32) {
+        PASS_ON_TO.store(pid, Ordering::SeqCst);
+        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            // SAFETY: pass_on only loads an atomic and calls kill(2).
+            unsafe { libc::signal(signal, pass_on as *const () as libc::sighandler_t) };
+        }
+    }
+
+    /// Ends this process now, with `code`, running no destructor.
+    fn exit(code: i32) -> ! {
+        // SAFETY: _exit ends the process at once.
+        unsafe { libc::_exit(code) }
+    }
+
+    /// Forks the new PID namespace's init, which forks the checker;
+    /// returns in the checker only.
+    pub(super) fn start_init() -> Result<(), String> {
+        // SAFETY: single-threaded (see enter_namespaces).
+        let init = unsafe { libc::fork() };
+        if init < 0 {
+            return Err(os_error("fork"));
+        }
+        if init > 0 {
+            // Outside: wait for the init, then end as the checker ended.
+            pass_signals_on_to(init);
+            exit(code_of(wait_for(init)));
+        }
+        // The init dies with the process outside (and then the kernel
+        // kills everything in the namespace).
+        // SAFETY: prctl has no memory effects.
+        unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+        if let Err(why) = mount_proc() {
+            eprintln!("cargo grade: the sandbox is broken: {why}");
+            exit(3);
+        }
+        // SAFETY: still single-threaded.
+        let checker = unsafe { libc::fork() };
+        match checker {
+            0 => return Ok(()),
+            ..0 => exit(3),
+            _ => pass_signals_on_to(checker),
+        }
+        // Reap every orphan until the checker itself ends.
+        loop {
+            let mut status = 0;
+            // SAFETY: waits for any child.
+            let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+            if pid == checker {
+                exit(code_of(status));
+            }
+            if pid < 0 && Error::last_os_error().kind() != ErrorKind::Interrupted {
+                exit(3);
             }
         }
-    };
-    let error = std::io::Error::last_os_error();
-    // SAFETY: fd is ours.
-    unsafe { libc::close(fd) };
-    result.map_err(|call| format!("bringing lo up: {call}: {error}"))
+    }
+
+    pub(super) fn mount(
+        source: Option<&str>,
+        target: &Path,
+        fstype: Option<&str>,
+        flags: libc::c_ulong,
+        data: &str,
+    ) -> Result<(), String> {
+        let text = |s: &str| CString::new(s).map_err(|_| "a NUL".to_string());
+        let source = source.map(text).transpose()?;
+        let fstype = fstype.map(text).transpose()?;
+        let (data, target_c) = (text(data)?, c(target)?);
+        let ptr = |s: &Option<CString>| s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+        // SAFETY: each pointer is a valid C string or null, as mount(2) allows.
+        let rc = unsafe {
+            libc::mount(
+                ptr(&source),
+                target_c.as_ptr(),
+                ptr(&fstype),
+                flags,
+                data.as_ptr().cast(),
+            )
+        };
+        if rc != 0 {
+            return Err(os_error(&format!("mounting {}", target.display())));
+        }
+        Ok(())
+    }
+
+    /// The view's own tmpfs made writable (to add a mount point) or
+    /// read-only again.
+    pub(super) fn root_writable(root: &Path, writable: bool) -> Result<(), String> {
+        let mut flags = libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_NODEV;
+        if !writable {
+            flags |= libc::MS_RDONLY;
+        }
+        mount(None, root, None, flags, VIEW_ROOT)
+    }
+
+    /// Shows `path` at its own place under `root`: a relative symbolic
+    /// link as a link (`/bin -> usr/bin`), anything else bind-mounted. A
+    /// path that does not exist is left out.
+    pub(super) fn show(root: &Path, path: &Path, writable: bool) -> Result<(), String> {
+        let at = root.join(path.strip_prefix("/").unwrap_or(path));
+        let io = |e: Error| format!("{}: {e}", at.display());
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            return Ok(());
+        };
+        if let Some(parent) = at.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        if meta.file_type().is_symlink() {
+            let to = std::fs::read_link(path).map_err(io)?;
+            if to.is_relative() {
+                if std::fs::symlink_metadata(&at).is_err() {
+                    std::os::unix::fs::symlink(&to, &at).map_err(io)?;
+                }
+                return Ok(());
+            }
+        }
+        let Ok(meta) = std::fs::metadata(path) else {
+            return Ok(());
+        };
+        if meta.is_dir() {
+            std::fs::create_dir_all(&at).map_err(io)?;
+        } else if std::fs::symlink_metadata(&at).is_err() {
+            std::fs::File::create(&at).map_err(io)?;
+        }
+        let source = path
+            .to_str()
+            .ok_or_else(|| format!("{}: not UTF-8", path.display()))?;
+        mount(Some(source), &at, None, libc::MS_BIND, "")?;
+        if writable {
+            return Ok(());
+        }
+        // A remount must keep the flags the mount has (nosuid, noexec,
+        // …): in a user namespace, those are locked.
+        // SAFETY: statvfs fills the struct, which lives through the call.
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        if unsafe { libc::statvfs(c(&at)?.as_ptr(), &mut st) } != 0 {
+            return Err(io(Error::last_os_error()));
+        }
+        let mut flags = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID;
+        for (st_flag, ms_flag) in [
+            (libc::ST_NODEV, libc::MS_NODEV),
+            (libc::ST_NOEXEC, libc::MS_NOEXEC),
+            (libc::ST_NOATIME, libc::MS_NOATIME),
+            (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+            (libc::ST_RELATIME, libc::MS_RELATIME),
+        ] {
+            if st.f_flag & st_flag != 0 {
+                flags |= ms_flag;
+            }
+        }
+        mount(None, &at, None, flags, "")
+    }
+
+    /// Brings `lo` up in a new network namespace (it starts down).
+    fn loopback_up() -> Result<(), String> {
+        // SAFETY: a plain socket for the ioctl; closed below.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0) };
+        if fd < 0 {
+            return Err(os_error("socket"));
+        }
+        // SAFETY: ifreq is plain data; zeroed is a valid value.
+        let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+        for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
+            *dst = *src as libc::c_char;
+        }
+        // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS read and write req, which
+        // lives through both calls.
+        let result = unsafe {
+            if libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) != 0 {
+                Err("SIOCGIFFLAGS")
+            } else {
+                req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+                if libc::ioctl(fd, libc::SIOCSIFFLAGS, &mut req) != 0 {
+                    Err("SIOCSIFFLAGS")
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        let error = Error::last_os_error();
+        // SAFETY: fd is ours.
+        unsafe { libc::close(fd) };
+        result.map_err(|call| format!("bringing lo up: {call}: {error}"))
+    }
 }
 
 #[cfg(test)]
@@ -292,6 +698,11 @@ mod tests {
             let path = std::env::var("PATH").unwrap_or_default();
             assert!(has_env(me as i32, &format!("PATH={path}")));
             assert!(!has_env(me as i32, "PATH=/surely/not/this"));
+            // SAFETY: getppid cannot fail.
+            assert_eq!(stat(me as i32).unwrap().ppid, unsafe { libc::getppid() });
+            let exe = std::env::current_exe().unwrap();
+            let line = command_line(me as i32).unwrap();
+            assert!(line.starts_with(&*exe.to_string_lossy()), "{line}");
         }
     }
 

@@ -46,6 +46,12 @@ const LINUX_ONLY: &[&str] = &[
     "CLONE_NEW",
     "SIOCGIFFLAGS",
     "SIOCSIFFLAGS",
+    "SUBREAPER",
+    "NO_NEW_PRIVS",
+    "libc::mount",
+    "libc::MS_",
+    "libc::ST_",
+    "chroot(",
     "target_os = \"linux\"",
 ];
 

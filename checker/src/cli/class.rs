@@ -16,7 +16,8 @@ use serde_json::Value;
 use super::pool::{self, Done, Ended, Snapshot, Ticker};
 use super::{Exit, Term, fail, lessons_or_all, usage_error};
 use crate::class::{self, Entry, Outcome};
-use crate::{process, run, submission, time};
+use crate::submission::Refusal;
+use crate::{platform, process, run, submission, time};
 
 /// The options of `cargo grade class`.
 #[derive(clap::Args, Clone, Debug)]
@@ -44,6 +45,9 @@ pub struct Args {
 /// A class run, its defaults filled in.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// The course's checkout (its manifests are what a submission's are
+    /// compared with).
+    pub course: PathBuf,
     pub lessons: Vec<String>,
     /// Where the gradebook and the students' folders go (absolute).
     pub out: PathBuf,
@@ -61,6 +65,7 @@ impl Options {
     /// The options of `args`, for the course at `root`.
     pub fn new(args: &Args, root: &Path, time_scale: Option<f64>) -> Options {
         Options {
+            course: root.to_path_buf(),
             lessons: args.lessons.clone(),
             out: match &args.out {
                 Some(out) => std::path::absolute(out).unwrap_or_else(|_| out.clone()),
@@ -104,6 +109,10 @@ pub fn run(dir: &Path, options: &Options) -> Exit {
             format!("{}: {e}", options.out.display()),
         );
     }
+    // Orphans of the child checkers' programs (a child checker killed at
+    // its deadline, without a PID namespace) come to this process, which
+    // kills them after each child and at its end.
+    platform::adopt_orphans();
     let parallel = options.parallel.clamp(1, entries.len());
     let child = ChildChecker {
         exe,
@@ -122,10 +131,14 @@ pub fn run(dir: &Path, options: &Options) -> Exit {
     let started = Instant::now();
     let terminal = Term::stdout().terminal;
     let grade_one = |entry: &Entry| child.grade(entry, &options.out, options.again, deadline);
+    let row = |entry: &Entry, outcome: &Outcome| {
+        let refused = refusals(&options.course, entry);
+        class::row(&entry.student, &chosen, outcome, &refused)
+    };
     // Off a terminal, a line per submission as it ends; on one, a bar.
     let finished = |entry: &Entry, (outcome, kept): &Graded, took: Duration| {
         if !terminal {
-            let row = class::row(&entry.student, &chosen, outcome);
+            let row = row(entry, outcome);
             println!("{}", row_line(&row, *kept, took));
         }
     };
@@ -163,15 +176,15 @@ pub fn run(dir: &Path, options: &Options) -> Exit {
                 || Outcome::NotGraded("not graded".into()),
                 |d| d.result.0.clone(),
             );
-            class::row(&e.student, &chosen, &outcome)
+            row(e, &outcome)
         })
         .collect();
-    let (path, csv) = match class::write_gradebook(&options.out, &chosen, &rows) {
+    let (path, _csv) = match class::write_gradebook(&options.out, &chosen, &rows) {
         Ok(written) => written,
         Err(message) => return fail(Exit::CheckerError, message),
     };
     let kept = results.iter().flatten().filter(|d| d.result.1).count();
-    println!("\n{}", csv.trim_end().replace(',', "\t"));
+    println!("\n{}", class::table(&chosen, &rows).trim_end());
     println!(
         "\nGraded {} submissions in {:.1}s ({kept} unchanged since the last run, kept).\nGradebook: {}\nReports:   {}/students/STUDENT/report.txt and report.json",
         entries.len(),
@@ -179,10 +192,13 @@ pub fn run(dir: &Path, options: &Options) -> Exit {
         path.display(),
         options.out.display()
     );
-    if class::sandbox_refused(&options.out, &entries) {
-        println!(
-            "note: this machine refused a network namespace: the submissions ran with limits, but could reach the network (see a student's output.log)"
-        );
+    for (said, count) in class::protections(&options.out, &entries) {
+        let of = if count == entries.len() {
+            String::new()
+        } else {
+            format!(" ({count} of {} submissions)", entries.len())
+        };
+        println!("Sandbox{of}: {said}");
     }
     // 1 when a submission could not be graded at all (stopped, no report).
     let ungraded = results.iter().any(|r| {
@@ -195,6 +211,14 @@ pub fn run(dir: &Path, options: &Options) -> Exit {
         )
     });
     if ungraded { Exit::Failed } else { Exit::Ok }
+}
+
+/// What the checker refuses of a submission (see
+/// [`submission::refusals`]); nothing when it has no lessons.
+fn refusals(course: &Path, entry: &Entry) -> Vec<Refusal> {
+    submission::lessons_dir(&entry.dir)
+        .map(|lessons| submission::refusals(course, &lessons))
+        .unwrap_or_default()
 }
 
 /// The child checker that grades one submission: this very program, in

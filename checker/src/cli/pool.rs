@@ -40,24 +40,21 @@ pub enum Ended {
 /// reaches whatever it started; it dies with the checker (on Linux, even
 /// when the checker is killed: `platform::die_with_parent` with
 /// `SIGTERM`, which a child checker answers by stopping what it started);
-/// and Ctrl-C stops it ([`process::track_group_politely`]). However it
-/// ends, its group is stopped (SIGTERM, then SIGKILL) and the child reaped
-/// before this returns.
+/// and Ctrl-C stops it ([`process::spawn_politely`]). However it
+/// ends, its group is stopped (SIGTERM, then SIGKILL), the child reaped,
+/// and the strays this process adopted killed before this returns.
 ///
 /// Call it from a thread that lives until it returns: Linux signals the
 /// child when the thread that started it ends.
 pub fn run_child(mut cmd: Command, deadline: Duration) -> Ended {
     cmd.process_group(0);
     platform::die_with_parent(&mut cmd, libc::SIGTERM);
-    let mut child = match cmd.spawn() {
-        Ok(child) => child,
+    let mut child = match process::spawn_politely(&mut cmd) {
+        Ok(Some(child)) => child,
+        Ok(None) => return Ended::Interrupted,
         Err(e) => return Ended::CannotStart(e),
     };
     let pgid = child.id() as i32;
-    if !process::track_group_politely(pgid) {
-        let _ = child.wait();
-        return Ended::Interrupted;
-    }
     let deadline = Instant::now() + deadline;
     let ended = loop {
         match child.try_wait() {
@@ -69,6 +66,9 @@ pub fn run_child(mut cmd: Command, deadline: Duration) -> Ended {
     };
     process::stop_group_politely(pgid);
     let _ = child.wait();
+    process::forget_polite_group(pgid);
+    // Whatever escaped the child (when this process adopts orphans).
+    process::kill_strays(process::Strays::Unaccounted);
     ended
 }
 

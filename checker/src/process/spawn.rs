@@ -1,6 +1,6 @@
-//! Starting a program under test ([`Proc`]): in a process group of its
-//! own, marked, with its output captured; and stopping it, group and
-//! strays together.
+//! Starting a program under test ([`Proc`]): in a session (and process
+//! group) of its own, marked, with its output captured; and stopping it,
+//! group and strays together.
 
 use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -16,7 +16,9 @@ use crate::{platform, sandbox};
 
 use super::capture::{Capture, STDERR_HEAD, STDERR_TAIL, STDOUT_CAP, drain, lock, tail};
 use super::exit::{Exit, ProgramReport, caused_by_stop, describe_status};
-use super::registry::{LIVE_GROUPS, live_members, marked, signal_group, wait_until_gone};
+use super::registry::{
+    LIVE_GROUPS, Strays, kill_strays, live_members, marked, signal_group, wait_until_gone,
+};
 
 /// After SIGTERM, how long a group gets before SIGKILL.
 const TERM_GRACE: Duration = Duration::from_millis(300);
@@ -68,6 +70,22 @@ fn spawner() -> &'static Mutex<Sender<SpawnRequest>> {
     })
 }
 
+/// Starts what `cmd` runs in a session of its own, and so a process group
+/// of its own (its id is the group's): a signal to the group reaches
+/// whatever it forks, and nothing it starts can join the checker's own
+/// group (a process may only join a group of its own session).
+pub fn own_session(cmd: &mut Command) {
+    // SAFETY: setsid is async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Starts `cmd` on the spawner thread.
 fn spawn_from_spawner(cmd: Command) -> std::io::Result<Child> {
     let (reply, answer) = mpsc::channel();
@@ -110,7 +128,7 @@ pub const MARK: &str = "CHECKER_PROGRAM";
 static NEXT_MARK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Proc {
-    /// Starts `path` with `args` in a new process group.
+    /// Starts `path` with `args` in a new session.
     pub fn spawn(
         name: &str,
         path: &Path,
@@ -133,15 +151,18 @@ impl Proc {
             .stderr(Stdio::piped())
             .env("RUST_BACKTRACE", "0")
             .env(MARK, &mark)
-            .env("NO_COLOR", "1")
-            .process_group(0);
+            .env("NO_COLOR", "1");
+        own_session(&mut cmd);
         // If the checker dies without cleaning up, the kernel kills it.
         platform::die_with_parent(&mut cmd, libc::SIGKILL);
         // The sandbox's limits first: a stage's own (fewer open files)
         // come after, and win.
-        sandbox::limit(&mut cmd, sandbox::PROGRAM);
         if let Some(dir) = sandbox::workdir() {
             cmd.current_dir(dir);
+            sandbox::reveal(path);
+            sandbox::limit(&mut cmd, sandbox::PROGRAM, dir);
+        } else {
+            sandbox::limit(&mut cmd, sandbox::PROGRAM, Path::new("/tmp"));
         }
         if let Some(n) = limits.open_files {
             // SAFETY: setrlimit is async-signal-safe, as pre_exec requires.
@@ -290,6 +311,9 @@ impl Proc {
             }
             thread::sleep(Duration::from_millis(5));
         }
+        // Those that also cleared their environment: found as orphans the
+        // checker adopted (in the sandbox), most likely this program's.
+        self.group_at_stop += kill_strays(Strays::Unaccounted);
         LIVE_GROUPS
             .lock()
             .unwrap_or_else(|e| e.into_inner())
