@@ -88,3 +88,104 @@ pub fn ask(name: &Name, qtype: Type, options: &Options) -> Result<Message, Query
         options.timeout
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::UdpSocket;
+    use std::thread;
+    use std::time::Instant;
+
+    /// A reply to `query` with one A record, its ID changed by `id_xor`.
+    fn reply_to(query: &[u8], id_xor: u16, truncated: bool) -> Vec<u8> {
+        let mut reply = query.to_vec();
+        let id = u16::from_be_bytes([query[0], query[1]]) ^ id_xor;
+        reply[0..2].copy_from_slice(&id.to_be_bytes());
+        reply[2] = 0x81 | if truncated { 0x02 } else { 0 };
+        reply[3] = 0x80;
+        reply[7] = 1; // ANCOUNT
+        reply.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
+        reply
+    }
+
+    fn options(server: SocketAddr) -> Options {
+        Options {
+            server,
+            timeout: Duration::from_millis(300),
+            retries: 2,
+            tcp: false,
+        }
+    }
+
+    #[test]
+    fn a_wrong_id_is_ignored_and_a_lost_reply_asked_again() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let peer = thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            // First attempt: no answer (lost). Second: a wrong ID, then ours.
+            let _ = server.recv_from(&mut buf).unwrap();
+            let (n, from) = server.recv_from(&mut buf).unwrap();
+            server
+                .send_to(&reply_to(&buf[..n], 0xffff, false), from)
+                .unwrap();
+            server
+                .send_to(&reply_to(&buf[..n], 0, false), from)
+                .unwrap();
+        });
+        let name = Name::parse("example.test").unwrap();
+        let reply = ask(&name, Type::A, &options(addr)).unwrap();
+        assert_eq!(
+            reply.answers[0].to_string(),
+            "example.test. 60 IN A 192.0.2.1"
+        );
+        peer.join().unwrap();
+    }
+
+    #[test]
+    fn a_truncated_reply_is_asked_again_over_tcp() {
+        // A port free on both UDP and TCP (another program may hold the
+        // TCP side of a free UDP port).
+        let (udp, tcp) = loop {
+            let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+            if let Ok(tcp) = std::net::TcpListener::bind(udp.local_addr().unwrap()) {
+                break (udp, tcp);
+            }
+        };
+        let addr = udp.local_addr().unwrap();
+        let peer = thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            let (n, from) = udp.recv_from(&mut buf).unwrap();
+            udp.send_to(&reply_to(&buf[..n], 0, true), from).unwrap();
+            let (mut conn, _) = tcp.accept().unwrap();
+            let mut len = [0u8; 2];
+            conn.read_exact(&mut len).unwrap();
+            let mut query = vec![0u8; u16::from_be_bytes(len) as usize];
+            conn.read_exact(&mut query).unwrap();
+            let reply = reply_to(&query, 0, false);
+            conn.write_all(&(reply.len() as u16).to_be_bytes()).unwrap();
+            conn.write_all(&reply).unwrap();
+        });
+        let name = Name::parse("example.test").unwrap();
+        let reply = ask(&name, Type::A, &options(addr)).unwrap();
+        assert!(!reply.header.truncated);
+        assert_eq!(reply.answers.len(), 1);
+        peer.join().unwrap();
+    }
+
+    #[test]
+    fn a_silent_server_is_a_timeout_after_every_attempt() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let name = Name::parse("example.test").unwrap();
+        let mut opts = options(server.local_addr().unwrap());
+        opts.timeout = Duration::from_millis(50);
+        let started = Instant::now();
+        let err = ask(&name, Type::A, &opts).unwrap_err();
+        assert!(
+            matches!(err, QueryError::Timeout { attempts: 3, .. }),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
+}

@@ -73,3 +73,62 @@ impl Hosts {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "\
+# a comment line
+127.0.0.1\tlocalhost
+192.0.2.10   www.example.test   www    # and a comment after
+300.1.1.1    broken
+192.0.2.11
+192.0.2.12   WWW.Example.Test   web
+::1          localhost ip6-localhost
+";
+
+    #[test]
+    fn a_name_on_several_lines_gathers_its_aliases_and_addresses() {
+        let hosts = Hosts::parse(FILE);
+        let info = hosts.by_name("www.EXAMPLE.test").unwrap();
+        assert_eq!(info.canonical, "www.example.test");
+        assert_eq!(info.aliases, ["www", "web"]);
+        assert_eq!(
+            info.addrs,
+            [
+                "192.0.2.10".parse::<IpAddr>().unwrap(),
+                "192.0.2.12".parse().unwrap()
+            ]
+        );
+        assert_eq!(hosts.by_name("nowhere"), None);
+    }
+
+    #[test]
+    fn bad_lines_are_skipped_with_a_warning() {
+        let hosts = Hosts::parse(FILE);
+        assert_eq!(
+            hosts.warnings,
+            [
+                "line 4: \"300.1.1.1\" is not an address",
+                "line 5: 192.0.2.11 has no name"
+            ]
+        );
+    }
+
+    #[test]
+    fn reverse_lookups_find_ipv4_and_ipv6_lines() {
+        let hosts = Hosts::parse(FILE);
+        let v6 = hosts.by_addr("::1".parse().unwrap()).unwrap();
+        assert_eq!(
+            (v6.canonical.as_str(), v6.aliases.as_slice()),
+            ("localhost", &["ip6-localhost".to_string()][..])
+        );
+        assert_eq!(hosts.by_addr("192.0.2.99".parse().unwrap()), None);
+        // gethostbyname_ex is IPv4 only: localhost is 127.0.0.1 there.
+        assert_eq!(
+            hosts.by_name("localhost").unwrap().addrs,
+            ["127.0.0.1".parse::<IpAddr>().unwrap()]
+        );
+    }
+}

@@ -219,7 +219,10 @@ fn over_tcp(asked: &Asked, options: &Options) -> Result<Message, QueryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
+    use std::net::UdpSocket;
     use std::thread;
+    use std::time::Instant;
 
     /// A reply to `query` with one A record, its ID changed by `id_xor`.
     fn reply_to(query: &[u8], id_xor: u16, truncated: bool) -> Vec<u8> {
