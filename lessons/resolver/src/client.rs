@@ -78,13 +78,71 @@ impl From<io::Error> for QueryError {
     }
 }
 
-/// Asks `server` for `name` and `qtype`: over UDP, then over TCP if the
-/// reply says it was truncated (TC), or over TCP at once with `tcp`.
+/// What a query is about, to recognise its reply.
+pub struct Asked {
+    /// The query's ID: random, new for each query.
+    pub id: u16,
+    /// The name asked about.
+    pub name: Name,
+    /// The type asked for.
+    pub qtype: Type,
+    /// The query on the wire, as every attempt sends it.
+    pub bytes: Vec<u8>,
+}
+
+impl Asked {
+    /// Step 6: a query for `name` and `qtype` with a new random ID,
+    /// encoded once (every attempt sends the same bytes).
+    pub fn new(name: &Name, qtype: Type) -> Asked {
+        todo!("step 6: a query for {name} {qtype} with a random ID")
+    }
+
+    /// Step 6: whether `reply` answers this query: our ID, a response,
+    /// and our question (same name in any case, same type). It is read
+    /// whole only if the ID is ours.
+    pub fn answered_by(&self, reply: &[u8]) -> Result<Option<Message>, Malformed> {
+        todo!(
+            "step 6: does this reply of {} bytes answer query {}?",
+            reply.len(),
+            self.id
+        )
+    }
+}
+
+/// Step 6 (then 8): asks `server` for `name` and `qtype`: over UDP, then
+/// over TCP if the reply says it was truncated (TC), or over TCP at once
+/// with `tcp`.
 pub fn ask(name: &Name, qtype: Type, options: &Options) -> Result<Message, QueryError> {
     todo!(
-        "ask {} for {name} {qtype} over UDP (TCP if truncated or {}), waiting {:?} each time",
+        "step 6: ask {} for {name} {qtype} over UDP (step 8: TCP if truncated, or if --tcp is {})",
         options.server,
-        options.tcp,
+        options.tcp
+    )
+}
+
+/// Steps 6 and 7: over UDP, `options.retries + 1` attempts, each waiting
+/// `options.timeout` for a datagram from the server that answers `asked`;
+/// anything else is ignored. A read timeout is `WouldBlock` on Linux and
+/// `TimedOut` elsewhere: both end the attempt.
+pub fn over_udp(asked: &Asked, options: &Options) -> Result<Message, QueryError> {
+    todo!(
+        "steps 6 and 7: send query {} to {} and wait {:?} for its reply, {} more times",
+        asked.id,
+        options.server,
+        options.timeout,
+        options.retries
+    )
+}
+
+/// Step 8: over TCP a message is preceded by its length in two bytes
+/// (RFC 1035, 4.2.2): the stream keeps no boundaries of its own. The whole
+/// attempt (connect, write, read) fits in one `options.timeout`: a server
+/// that trickles a byte at a time cannot hold us longer.
+pub fn over_tcp(asked: &Asked, options: &Options) -> Result<Message, QueryError> {
+    todo!(
+        "step 8: query {} over TCP to {}, all within {:?}",
+        asked.id,
+        options.server,
         options.timeout
     )
 }
@@ -187,5 +245,48 @@ mod tests {
             "{err}"
         );
         assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    /// Step 8: a server that trickles a byte at a time cannot hold a TCP
+    /// attempt past its timeout; one that closes early is a cut reply.
+    #[test]
+    fn a_tcp_attempt_is_bounded_whole_and_a_cut_reply_is_named() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut opts = options(listener.local_addr().unwrap());
+        opts.tcp = true;
+        let peer = thread::spawn(move || {
+            // The first client: the length 0x0100, then a byte every 50 ms.
+            let (mut conn, _) = listener.accept().unwrap();
+            for _ in 0..40 {
+                if conn.write_all(&[1]).is_err() {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(50));
+            }
+            // The second: 100 bytes promised, 3 sent, then the end.
+            // (It reads the query first: closing with unread bytes would
+            // reset the connection instead.)
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut len = [0u8; 2];
+            conn.read_exact(&mut len).unwrap();
+            let mut query = vec![0u8; u16::from_be_bytes(len) as usize];
+            conn.read_exact(&mut query).unwrap();
+            conn.write_all(&[0, 100, 1, 2, 3]).unwrap();
+        });
+        let name = Name::parse("example.test").unwrap();
+        let started = Instant::now();
+        let err = ask(&name, Type::A, &opts).unwrap_err();
+        assert!(matches!(err, QueryError::Timeout { .. }), "{err}");
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "{:?}",
+            started.elapsed()
+        );
+        let err = ask(&name, Type::A, &opts).unwrap_err();
+        let QueryError::Malformed(cut) = err else {
+            panic!("{err}");
+        };
+        assert!(cut.what.contains("cut"), "{cut}");
+        peer.join().unwrap();
     }
 }

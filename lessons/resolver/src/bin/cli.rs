@@ -7,6 +7,8 @@
 //! resolver-cli hosts NAME [--file PATH]
 //! resolver-cli hosts --reverse ADDR [--file PATH]
 //! resolver-cli lookup NAME | fqdn [HOST]
+//! resolver-cli encode NAME [TYPE] --id N
+//! resolver-cli decode HEX...
 //! resolver-cli query NAME [TYPE] --server ADDR:PORT [--timeout SECS] [--retries N] [--tcp]
 //! ```
 //!
@@ -25,7 +27,7 @@ use std::time::Duration;
 
 use resolver::cli::{Args, BAD_USAGE, one_line};
 use resolver::client;
-use resolver::dns::{Data, Message, Name, Rcode, Type};
+use resolver::dns::{self, Data, Message, Name, Rcode, Type};
 use resolver::hosts::{HostInfo, Hosts};
 use resolver::inet;
 
@@ -104,6 +106,8 @@ fn run(mut args: impl Iterator<Item = OsString>) -> Result<(), Stop> {
         "hosts" => hosts(args),
         "lookup" => lookup(&operands(args)?),
         "fqdn" => fqdn(&operands(args)?),
+        "encode" => encode(args),
+        "decode" => decode(&operands(args)?),
         "query" => query(args),
         other => Err(usage(format!("no command {other:?}"))),
     }
@@ -231,6 +235,84 @@ fn canonical_name(host: &str) -> Option<String> {
         libc::freeaddrinfo(list);
         name
     }
+}
+
+/// `encode NAME [TYPE] --id N`: the query `query` would send, as hex,
+/// without sending it. Step 1 of the chapter: `dns::encode_query`.
+fn encode(args: impl Iterator<Item = OsString>) -> Result<(), Stop> {
+    let args = Args::parse(args, &["--id"], &[]).map_err(usage)?;
+    let (name, qtype) = match args.rest.as_slice() {
+        [name] => (name, Type::A),
+        [name, kind] => (
+            name,
+            Type::parse(kind).ok_or_else(|| usage(format!("no record type {kind:?}")))?,
+        ),
+        _ => return Err(usage("encode takes NAME and, maybe, a TYPE")),
+    };
+    let id = args.whole("--id", 0).map_err(usage)?;
+    let id = u16::try_from(id).map_err(|_| usage(format!("--id takes 0 to 65535; got {id}")))?;
+    let name = Name::parse(name).map_err(|e| usage(format!("{name:?}: {e}")))?;
+    let hex: Vec<String> = dns::encode_query(id, &name, qtype)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    println!("{}", hex.join(" "));
+    Ok(())
+}
+
+/// `decode HEX...`: reads a message given as hex (spaces allowed) and
+/// prints it, section by section. Steps 2 to 5 of the chapter: the
+/// header, the questions, the records, compression.
+fn decode(rest: &[String]) -> Result<(), Stop> {
+    let digits: Vec<u8> = rest
+        .concat()
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if rest.is_empty() || !digits.len().is_multiple_of(2) {
+        return Err(usage("decode takes a message as pairs of hex digits"));
+    }
+    let bytes = digits
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| usage("decode takes hex digits only"))?;
+    let msg = dns::parse(&bytes).map_err(|e| Stop::new(Exit::Failed, e.to_string()))?;
+    let h = msg.header;
+    println!(
+        "header: id={} qr={} tc={} rcode={} qd={} an={} ns={} ar={}",
+        h.id,
+        u8::from(h.response),
+        u8::from(h.truncated),
+        h.rcode,
+        h.qdcount,
+        h.ancount,
+        h.nscount,
+        h.arcount
+    );
+    for q in &msg.questions {
+        let class = if q.qclass == dns::CLASS_IN {
+            "IN".to_string()
+        } else {
+            format!("CLASS{}", q.qclass)
+        };
+        println!("question: {} {class} {}", q.name, q.qtype);
+    }
+    let sections = [
+        ("answer", &msg.answers),
+        ("authority", &msg.authority),
+        ("additional", &msg.additional),
+    ];
+    for (section, records) in sections {
+        for record in records {
+            println!("{section}: {record}");
+        }
+    }
+    Ok(())
 }
 
 /// The most CNAME records followed for one question: a chain of aliases
