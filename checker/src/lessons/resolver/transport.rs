@@ -3,13 +3,15 @@
 //! and a server that never answers.
 
 use std::net::Ipv4Addr;
+use std::time::Instant;
 
 use hickory_proto::op::{Message, OpCode};
 use hickory_proto::rr::rdata::A;
 use hickory_proto::rr::{Name, RData};
 
 use crate::ctx::Ctx;
-use crate::time::{ms, secs};
+
+use crate::time::{ms, scaled, secs};
 use crate::verdict::{Failure, Outcome};
 use crate::wire::{self, Udp};
 
@@ -156,7 +158,60 @@ pub(super) fn tcp(ctx: &mut Ctx) -> Outcome {
             "example.test. 60 IN MX 10 mail.example.test.",
             "example.test. 60 IN MX 20 backup.example.test.",
         ],
-    )
+    )?;
+    trickled(ctx)
+}
+
+/// A TCP server that reads the query, then sends the reply one byte every
+/// half second: `--timeout 1` must bound the whole attempt, not each read.
+fn trickled(ctx: &Ctx) -> Outcome {
+    let slow = ctx.tcp_peer_at(
+        "127.0.0.1:0",
+        "the checker's slow DNS server (TCP)",
+        None,
+        |conn, _| {
+            let length = conn
+                .recv_exact(2, "the 2-byte length before the query")?
+                .ok_or_else(|| {
+                    Failure::failed("the resolver connected over TCP and sent nothing")
+                })?;
+            let length = u16::from_be_bytes([length[0], length[1]]) as usize;
+            conn.recv_exact(length, "the query")?;
+            conn.note("the checker's slow DNS server sends its reply one byte every 0.5 s");
+            // A length of 256, then a byte at a time, until the resolver
+            // gives up (a send fails) or 20 s pass.
+            for _ in 0..40 {
+                if conn.send(&[1]).is_err() {
+                    break;
+                }
+                std::thread::sleep(scaled(ms(500)));
+            }
+            Ok(())
+        },
+    )?;
+    let timeout = secs(1);
+    let started = Instant::now();
+    let finished = query(ctx, slow.addr(), &["www.example.test", "--tcp"], timeout);
+    let took = started.elapsed();
+    let _ = slow.finish();
+    let finished = finished.map_err(|f| {
+        f.hint("bound the whole TCP attempt by --timeout: a deadline for the attempt, and before each read a read timeout of what is left of it")
+    })?;
+    expect_error(
+        &finished,
+        "query --tcp --timeout 1 to a server sending a byte every 0.5 s",
+        1,
+    )?;
+    let most = scaled(timeout) * 3;
+    if took > most {
+        return Err(Failure::failed(format!(
+            "query --tcp --timeout 1 to a server sending a byte every 0.5 s took {:.1} s",
+            took.as_secs_f64()
+        ))
+        .expected(format!("an error within {:.1} s", most.as_secs_f64()))
+        .hint("bound the whole TCP attempt by --timeout, not each read"));
+    }
+    Ok(())
 }
 
 pub(super) fn silent_server(ctx: &mut Ctx) -> Outcome {
