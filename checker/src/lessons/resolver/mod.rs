@@ -410,4 +410,14 @@ const MISTAKES: &[Mistake] = &[
         says: "was still running after",
         golden: false,
     },
+    Mistake {
+        what: "Reading a name inside a record's data from the record's bytes alone",
+        fixture: "resolver-rdata-slice",
+        role: "cli",
+        passes: Some("decode-records"),
+        fails: "decode-compression",
+        verdict: Verdict::Failed,
+        says: "read from the whole message",
+        golden: true,
+    },
 ];
