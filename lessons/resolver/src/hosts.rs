@@ -74,6 +74,33 @@ impl Hosts {
     }
 }
 
+/// What `getservbyname` and `getservbyport` answer: one line of the
+/// services file (`/etc/services`): `http 80/tcp www`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    /// The official name.
+    pub name: String,
+    /// The port.
+    pub port: u16,
+    /// The protocol: `tcp` or `udp`.
+    pub proto: String,
+    /// Its other names.
+    pub aliases: Vec<String>,
+}
+
+/// Looks a service up in the text of a services file, as
+/// `getservbyname` (by name or alias) or `getservbyport` (when `key` is a
+/// number) do: the first line that matches, for `proto` if one is given.
+/// glibc compares service names and protocols exactly (`strcmp`), case
+/// included. Lines that do not read as `NAME PORT/PROTO [ALIAS...]` are
+/// skipped.
+pub fn service(text: &str, key: &str, proto: Option<&str>) -> Option<Service> {
+    todo!(
+        "look {key:?} up in a services file of {} bytes, for {proto:?}",
+        text.len()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +157,18 @@ mod tests {
             hosts.by_name("localhost").unwrap().addrs,
             ["127.0.0.1".parse::<IpAddr>().unwrap()]
         );
+    }
+
+    /// Ports by name and by number, as getservbyname and getservbyport.
+    #[test]
+    fn services_are_found_by_name_alias_and_port() {
+        let text = "# name port/proto aliases\nhttp 80/tcp www # web\ndomain 53/tcp\ndomain 53/udp\nbad x/tcp\n";
+        let http = service(text, "www", Some("tcp")).unwrap();
+        assert_eq!((http.name.as_str(), http.port), ("http", 80));
+        assert_eq!(http.aliases, ["www"]);
+        assert_eq!(service(text, "53", Some("udp")).unwrap().proto, "udp");
+        assert_eq!(service(text, "domain", None).unwrap().proto, "tcp");
+        assert_eq!(service(text, "http", Some("udp")), None);
+        assert_eq!(service(text, "HTTP", None), None);
     }
 }

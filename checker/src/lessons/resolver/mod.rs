@@ -51,7 +51,7 @@ pub const LESSON: Lesson = Lesson {
         ),
         (
             "Names: the hosts file and the system's resolver",
-            &["hosts", "hosts-reverse", "lookup"],
+            &["hosts", "hosts-reverse", "service", "lookup"],
         ),
         (
             "A DNS message, byte by byte",
@@ -122,7 +122,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "aton-trailing",
         title: "aton stops at white space, as glibc does",
-        points: 4,
+        points: 3,
         hint: "glibc ignores everything after the number once it meets white space (C's isspace: space, \\t, \\n, \\v, \\f, \\r): \"1.2.3.4 junk\" is 1.2.3.4.",
         deadline: secs(20),
         roles: CLI,
@@ -149,11 +149,20 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "hosts-reverse",
         title: "A hosts file, by address (IPv4 and IPv6)",
-        points: 4,
+        points: 3,
         hint: "--reverse: the first line whose address equals the one given (compare parsed addresses, not strings).",
         deadline: secs(20),
         roles: CLI,
         run: local::hosts_reverse,
+    },
+    Stage {
+        id: "service",
+        title: "Ports by name and names by port: a services file",
+        points: 3,
+        hint: "Each line: NAME PORT/PROTO ALIASES..., # starts a comment. By name: the first line whose name or an alias is NAME, exactly; by port: the first with that number; with --proto, only lines of that protocol. Skip a line whose port does not parse.",
+        deadline: secs(20),
+        roles: CLI,
+        run: local::service,
     },
     Stage {
         id: "lookup",
@@ -320,7 +329,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "silent-server",
         title: "A server that never answers: exit 1, soon",
-        points: 4,
+        points: 3,
         hint: "After the last attempt times out, print one line and exit with code 1.",
         deadline: secs(20),
         roles: CLI,

@@ -5,6 +5,7 @@
 //! resolver-cli aton ADDR | pton ADDR | ntoa HEX8
 //! resolver-cli hosts NAME [--file PATH]
 //! resolver-cli hosts --reverse ADDR [--file PATH]
+//! resolver-cli service NAME|PORT [--proto tcp|udp] [--file PATH]
 //! resolver-cli lookup NAME | fqdn [HOST]
 //! resolver-cli encode NAME [TYPE] --id N
 //! resolver-cli decode HEX...
@@ -27,7 +28,7 @@ use std::time::Duration;
 use resolver::cli::{Args, BAD_USAGE, one_line};
 use resolver::client;
 use resolver::dns::{self, Data, Message, Name, Rcode, Type};
-use resolver::hosts::{HostInfo, Hosts};
+use resolver::hosts::{self, HostInfo, Hosts};
 use resolver::inet;
 
 /// How the program ends when it does not succeed. Each way has a code of
@@ -103,6 +104,7 @@ fn run(mut args: impl Iterator<Item = OsString>) -> Result<(), Stop> {
         "pton" => address(&operands(args)?, inet::pton),
         "ntoa" => address(&operands(args)?, |hex| inet::ntoa(hex).map(IpAddr::V4)),
         "hosts" => hosts(args),
+        "service" => service(args),
         "lookup" => lookup(&operands(args)?),
         "fqdn" => fqdn(&operands(args)?),
         "encode" => encode(args),
@@ -196,6 +198,29 @@ fn hosts(args: impl Iterator<Item = OsString>) -> Result<(), Stop> {
     println!("name: {}", info.canonical);
     println!("aliases: {}", info.aliases.join(" "));
     println!("addresses: {}", addrs.join(" "));
+    Ok(())
+}
+
+/// `service NAME|PORT [--proto tcp|udp] [--file PATH]`: a port by name, or
+/// a name by port, from `--file` (default `/etc/services`), printed as
+/// `getservbyname` / `getservbyport` return it.
+fn service(args: impl Iterator<Item = OsString>) -> Result<(), Stop> {
+    let args = Args::parse(args, &["--file", "--proto"], &[]).map_err(usage)?;
+    let file = args.value("--file").unwrap_or("/etc/services");
+    let proto = args.value("--proto");
+    if proto.is_some_and(|p| p != "tcp" && p != "udp") {
+        return Err(usage("--proto takes tcp or udp"));
+    }
+    let [key] = args.rest.as_slice() else {
+        return Err(usage("service takes one NAME or PORT"));
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Stop::new(Exit::Failed, format!("cannot read {file}: {e}")))?;
+    let found = hosts::service(&text, key, proto)
+        .ok_or_else(|| Stop::new(Exit::NoSuchName, format!("{key} is not in {file}")))?;
+    println!("name: {}", found.name);
+    println!("port: {}/{}", found.port, found.proto);
+    println!("aliases: {}", found.aliases.join(" "));
     Ok(())
 }
 
