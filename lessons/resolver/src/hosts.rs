@@ -73,3 +73,102 @@ impl Hosts {
         )
     }
 }
+
+/// What `getservbyname` and `getservbyport` answer: one line of the
+/// services file (`/etc/services`): `http 80/tcp www`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    /// The official name.
+    pub name: String,
+    /// The port.
+    pub port: u16,
+    /// The protocol: `tcp` or `udp`.
+    pub proto: String,
+    /// Its other names.
+    pub aliases: Vec<String>,
+}
+
+/// Looks a service up in the text of a services file, as
+/// `getservbyname` (by name or alias) or `getservbyport` (when `key` is a
+/// number) do: the first line that matches, for `proto` if one is given.
+/// glibc compares service names and protocols exactly (`strcmp`), case
+/// included. Lines that do not read as `NAME PORT/PROTO [ALIAS...]` are
+/// skipped.
+pub fn service(text: &str, key: &str, proto: Option<&str>) -> Option<Service> {
+    todo!(
+        "look {key:?} up in a services file of {} bytes, for {proto:?}",
+        text.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "\
+# a comment line
+127.0.0.1\tlocalhost
+192.0.2.10   www.example.test   www    # and a comment after
+300.1.1.1    broken
+192.0.2.11
+192.0.2.12   WWW.Example.Test   web
+::1          localhost ip6-localhost
+";
+
+    #[test]
+    fn a_name_on_several_lines_gathers_its_aliases_and_addresses() {
+        let hosts = Hosts::parse(FILE);
+        let info = hosts.by_name("www.EXAMPLE.test").unwrap();
+        assert_eq!(info.canonical, "www.example.test");
+        assert_eq!(info.aliases, ["www", "web"]);
+        assert_eq!(
+            info.addrs,
+            [
+                "192.0.2.10".parse::<IpAddr>().unwrap(),
+                "192.0.2.12".parse().unwrap()
+            ]
+        );
+        assert_eq!(hosts.by_name("nowhere"), None);
+    }
+
+    #[test]
+    fn bad_lines_are_skipped_with_a_warning() {
+        let hosts = Hosts::parse(FILE);
+        assert_eq!(
+            hosts.warnings,
+            [
+                "line 4: \"300.1.1.1\" is not an address",
+                "line 5: 192.0.2.11 has no name"
+            ]
+        );
+    }
+
+    #[test]
+    fn reverse_lookups_find_ipv4_and_ipv6_lines() {
+        let hosts = Hosts::parse(FILE);
+        let v6 = hosts.by_addr("::1".parse().unwrap()).unwrap();
+        assert_eq!(
+            (v6.canonical.as_str(), v6.aliases.as_slice()),
+            ("localhost", &["ip6-localhost".to_string()][..])
+        );
+        assert_eq!(hosts.by_addr("192.0.2.99".parse().unwrap()), None);
+        // gethostbyname_ex is IPv4 only: localhost is 127.0.0.1 there.
+        assert_eq!(
+            hosts.by_name("localhost").unwrap().addrs,
+            ["127.0.0.1".parse::<IpAddr>().unwrap()]
+        );
+    }
+
+    /// Ports by name and by number, as getservbyname and getservbyport.
+    #[test]
+    fn services_are_found_by_name_alias_and_port() {
+        let text = "# name port/proto aliases\nhttp 80/tcp www # web\ndomain 53/tcp\ndomain 53/udp\nbad x/tcp\n";
+        let http = service(text, "www", Some("tcp")).unwrap();
+        assert_eq!((http.name.as_str(), http.port), ("http", 80));
+        assert_eq!(http.aliases, ["www"]);
+        assert_eq!(service(text, "53", Some("udp")).unwrap().proto, "udp");
+        assert_eq!(service(text, "domain", None).unwrap().proto, "tcp");
+        assert_eq!(service(text, "http", Some("udp")), None);
+        assert_eq!(service(text, "HTTP", None), None);
+    }
+}

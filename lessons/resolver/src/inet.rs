@@ -30,3 +30,72 @@ pub fn pton(text: &str) -> Option<IpAddr> {
 pub fn ntoa(hex: &str) -> Option<Ipv4Addr> {
     todo!("read {hex:?}: exactly 8 hex digits, as the bytes appear on the wire")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each case checked against glibc's own inet_aton (through Python's
+    /// socket.inet_aton, which calls it).
+    const GLIBC: &[(&str, Option<&str>)] = &[
+        ("127.0.0.1", Some("127.0.0.1")),
+        ("127.1", Some("127.0.0.1")),
+        ("0x7f.1", Some("127.0.0.1")),
+        ("0X7F.0.0.1", Some("127.0.0.1")),
+        ("010.0.0.1", Some("8.0.0.1")),
+        ("1", Some("0.0.0.1")),
+        ("0", Some("0.0.0.0")),
+        ("4294967295", Some("255.255.255.255")),
+        ("0xffffffff", Some("255.255.255.255")),
+        ("1.16777215", Some("1.255.255.255")),
+        ("1.0xfffffe", Some("1.255.255.254")),
+        ("1.2.65535", Some("1.2.255.255")),
+        ("0377.0377.0377.0377", Some("255.255.255.255")),
+        ("00000000001.2.3.4", Some("1.2.3.4")),
+        ("1.2.3.04", Some("1.2.3.4")),
+        ("1.2.3.4 junk", Some("1.2.3.4")),
+        ("1.2.3.4\tx", Some("1.2.3.4")),
+        ("1.2.3.4 ", Some("1.2.3.4")),
+        ("4294967296", None),
+        ("0x100000000", None),
+        ("1.16777216", None),
+        ("1.2.65536", None),
+        ("1.2.0x10000", None),
+        ("256.1.1.1", None),
+        ("0400.0.0.1", None),
+        ("1.2.3.256", None),
+        ("1.2.3.4.5", None),
+        ("1.2.3.4x", None),
+        ("08.1.1.1", None),
+        ("0x", None),
+        ("0x.1", None),
+        ("1..2", None),
+        ("1.2.3.", None),
+        (".1.2.3", None),
+        (" 1.2.3.4", None),
+        ("", None),
+    ];
+
+    #[test]
+    fn aton_agrees_with_glibc() {
+        for (text, want) in GLIBC {
+            let got = aton(text).map(|a| a.to_string());
+            assert_eq!(got.as_deref(), *want, "aton({text:?})");
+        }
+    }
+
+    #[test]
+    fn pton_is_strict_and_knows_ipv6() {
+        assert_eq!(pton("127.0.0.1"), Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(pton("127.1"), None);
+        assert_eq!(pton("010.0.0.1"), None);
+        assert_eq!(pton("::1"), Some("::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn ntoa_reads_eight_hex_digits() {
+        assert_eq!(ntoa("80772b0c"), Some(Ipv4Addr::new(128, 119, 43, 12)));
+        assert_eq!(ntoa("7f00001"), None);
+        assert_eq!(ntoa("7f00000g"), None);
+    }
+}

@@ -80,15 +80,21 @@ impl From<io::Error> for QueryError {
 }
 
 /// What a query is about, to recognise its reply.
-struct Asked {
-    id: u16,
-    name: Name,
-    qtype: Type,
-    bytes: Vec<u8>,
+pub struct Asked {
+    /// The query's ID: random, new for each query.
+    pub id: u16,
+    /// The name asked about.
+    pub name: Name,
+    /// The type asked for.
+    pub qtype: Type,
+    /// The query on the wire, as every attempt sends it.
+    pub bytes: Vec<u8>,
 }
 
 impl Asked {
-    fn new(name: &Name, qtype: Type) -> Asked {
+    /// Step 6: a query for `name` and `qtype` with a new random ID,
+    /// encoded once (every attempt sends the same bytes).
+    pub fn new(name: &Name, qtype: Type) -> Asked {
         // A random ID: a stranger who cannot guess it cannot forge a reply
         // we would accept (RFC 5452). std's RandomState is seeded by the OS.
         let id = RandomState::new().hash_one(Instant::now()) as u16;
@@ -100,8 +106,10 @@ impl Asked {
         }
     }
 
-    /// Whether `reply` answers this query (it is read whole only then).
-    fn answered_by(&self, reply: &[u8]) -> Result<Option<Message>, Malformed> {
+    /// Step 6: whether `reply` answers this query: our ID, a response,
+    /// and our question (same name in any case, same type). It is read
+    /// whole only if the ID is ours.
+    pub fn answered_by(&self, reply: &[u8]) -> Result<Option<Message>, Malformed> {
         // The ID first, from the raw bytes: someone else's datagram is
         // ignored even if it is garbage.
         if reply.len() < 2 || u16::from_be_bytes([reply[0], reply[1]]) != self.id {
@@ -116,8 +124,9 @@ impl Asked {
     }
 }
 
-/// Asks `server` for `name` and `qtype`: over UDP, then over TCP if the
-/// reply says it was truncated (TC), or over TCP at once with `tcp`.
+/// Step 6 (then 8): asks `server` for `name` and `qtype`: over UDP, then
+/// over TCP if the reply says it was truncated (TC), or over TCP at once
+/// with `tcp`.
 pub fn ask(name: &Name, qtype: Type, options: &Options) -> Result<Message, QueryError> {
     let asked = Asked::new(name, qtype);
     if options.tcp {
@@ -131,7 +140,11 @@ pub fn ask(name: &Name, qtype: Type, options: &Options) -> Result<Message, Query
     Ok(reply)
 }
 
-fn over_udp(asked: &Asked, options: &Options) -> Result<Message, QueryError> {
+/// Steps 6 and 7: over UDP, `options.retries + 1` attempts, each waiting
+/// `options.timeout` for a datagram from the server that answers `asked`;
+/// anything else is ignored. A read timeout is `WouldBlock` on Linux and
+/// `TimedOut` elsewhere: both end the attempt.
+pub fn over_udp(asked: &Asked, options: &Options) -> Result<Message, QueryError> {
     let server = options.server;
     // Port 0 on the server's side of loopback, or anywhere of its family.
     let local: IpAddr = match server.ip() {
@@ -184,28 +197,34 @@ fn over_udp(asked: &Asked, options: &Options) -> Result<Message, QueryError> {
     })
 }
 
-/// Over TCP a message is preceded by its length in two bytes (RFC 1035,
-/// 4.2.2): the stream keeps no boundaries of its own.
-fn over_tcp(asked: &Asked, options: &Options) -> Result<Message, QueryError> {
+/// Step 8: over TCP a message is preceded by its length in two bytes
+/// (RFC 1035, 4.2.2): the stream keeps no boundaries of its own. The whole
+/// attempt (connect, write, read) fits in one `options.timeout`: a server
+/// that trickles a byte at a time cannot hold us longer.
+pub fn over_tcp(asked: &Asked, options: &Options) -> Result<Message, QueryError> {
+    let deadline = Instant::now() + options.timeout;
+    let timeout = || QueryError::Timeout {
+        attempts: 1,
+        each: options.timeout,
+    };
     let mut stream = TcpStream::connect_timeout(&options.server, options.timeout)?;
-    stream.set_read_timeout(Some(options.timeout))?;
-    stream.set_write_timeout(Some(options.timeout))?;
     let mut framed = (asked.bytes.len() as u16).to_be_bytes().to_vec();
     framed.extend_from_slice(&asked.bytes);
     // One write: the length and the query in the same segment.
+    let left = deadline.checked_duration_since(Instant::now());
+    stream.set_write_timeout(Some(left.filter(|l| !l.is_zero()).ok_or_else(timeout)?))?;
     stream.write_all(&framed)?;
     let mut length = [0u8; 2];
-    let timed_out = |e: io::Error| match e.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => QueryError::Timeout {
-            attempts: 1,
-            each: options.timeout,
-        },
-        _ => QueryError::Io(e),
-    };
-    stream.read_exact(&mut length).map_err(timed_out)?;
+    read_before(&mut stream, &mut length, deadline, "its 2-byte length").map_err(|e| match e {
+        QueryError::Timeout { .. } => timeout(),
+        other => other,
+    })?;
     // At most 65,535 bytes, so this allocation is bounded whatever it says.
     let mut reply = vec![0u8; u16::from_be_bytes(length) as usize];
-    stream.read_exact(&mut reply).map_err(timed_out)?;
+    read_before(&mut stream, &mut reply, deadline, "the reply").map_err(|e| match e {
+        QueryError::Timeout { .. } => timeout(),
+        other => other,
+    })?;
     match asked.answered_by(&reply) {
         Ok(Some(message)) => Ok(message),
         Ok(None) => Err(QueryError::Malformed(Malformed {
@@ -216,10 +235,59 @@ fn over_tcp(asked: &Asked, options: &Options) -> Result<Message, QueryError> {
     }
 }
 
+/// Fills `buf` from `stream` before `deadline`: each read waits only for
+/// what is left of the time. A stream that ends first is a cut reply.
+fn read_before(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+    deadline: Instant,
+    what: &str,
+) -> Result<(), QueryError> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .filter(|l| !l.is_zero());
+        let Some(left) = left else {
+            return Err(QueryError::Timeout {
+                attempts: 1,
+                each: Duration::ZERO,
+            });
+        };
+        stream.set_read_timeout(Some(left))?;
+        match stream.read(&mut buf[filled..]) {
+            Ok(0) => {
+                return Err(QueryError::Malformed(Malformed {
+                    at: filled,
+                    what: format!(
+                        "the TCP reply was cut: the server closed after {filled} of the {} bytes of {what}",
+                        buf.len()
+                    ),
+                }));
+            }
+            Ok(n) => filled += n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
+    use std::net::UdpSocket;
     use std::thread;
+    use std::time::Instant;
 
     /// A reply to `query` with one A record, its ID changed by `id_xor`.
     fn reply_to(query: &[u8], id_xor: u16, truncated: bool) -> Vec<u8> {
@@ -311,5 +379,48 @@ mod tests {
             "{err}"
         );
         assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    /// Step 8: a server that trickles a byte at a time cannot hold a TCP
+    /// attempt past its timeout; one that closes early is a cut reply.
+    #[test]
+    fn a_tcp_attempt_is_bounded_whole_and_a_cut_reply_is_named() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut opts = options(listener.local_addr().unwrap());
+        opts.tcp = true;
+        let peer = thread::spawn(move || {
+            // The first client: the length 0x0100, then a byte every 50 ms.
+            let (mut conn, _) = listener.accept().unwrap();
+            for _ in 0..40 {
+                if conn.write_all(&[1]).is_err() {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(50));
+            }
+            // The second: 100 bytes promised, 3 sent, then the end.
+            // (It reads the query first: closing with unread bytes would
+            // reset the connection instead.)
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut len = [0u8; 2];
+            conn.read_exact(&mut len).unwrap();
+            let mut query = vec![0u8; u16::from_be_bytes(len) as usize];
+            conn.read_exact(&mut query).unwrap();
+            conn.write_all(&[0, 100, 1, 2, 3]).unwrap();
+        });
+        let name = Name::parse("example.test").unwrap();
+        let started = Instant::now();
+        let err = ask(&name, Type::A, &opts).unwrap_err();
+        assert!(matches!(err, QueryError::Timeout { .. }), "{err}");
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "{:?}",
+            started.elapsed()
+        );
+        let err = ask(&name, Type::A, &opts).unwrap_err();
+        let QueryError::Malformed(cut) = err else {
+            panic!("{err}");
+        };
+        assert!(cut.what.contains("cut"), "{cut}");
+        peer.join().unwrap();
     }
 }

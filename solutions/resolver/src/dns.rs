@@ -471,45 +471,33 @@ impl fmt::Display for Malformed {
 
 impl std::error::Error for Malformed {}
 
-/// Reads a message. Every section must be whole, and nothing may follow
-/// the last one.
+/// Reads a message: the header, then as many questions and records as its
+/// counts claim. Every section must be whole, and nothing may follow the
+/// last one. (Given: the work is in [`Reader`] and [`read_name`].)
 pub fn parse(bytes: &[u8]) -> Result<Message, Malformed> {
-    let mut r = Reader { bytes, at: 0 };
-    let id = r.u16("the header")?;
-    let flags = r.u16("the header")?;
-    let header = Header {
-        id,
-        response: flags & 0x8000 != 0,
-        truncated: flags & 0x0200 != 0,
-        rcode: Rcode::from_bits((flags & 0x000f) as u8),
-        qdcount: r.u16("the header")?,
-        ancount: r.u16("the header")?,
-        nscount: r.u16("the header")?,
-        arcount: r.u16("the header")?,
-    };
+    let mut r = Reader::new(bytes);
+    let header = r.header()?;
     // The counts are claims: no allocation trusts them. Each item read
     // takes bytes that really are there, so the message's own size bounds
     // what we hold.
     let mut questions = Vec::new();
     for _ in 0..header.qdcount {
-        let name = r.name()?;
-        let qtype = Type::from_code(r.u16("a question")?);
-        let qclass = r.u16("a question")?;
-        questions.push(Question {
-            name,
-            qtype,
-            qclass,
-        });
+        questions.push(r.question()?);
     }
-    let answers = r.records(header.ancount)?;
-    let authority = r.records(header.nscount)?;
-    let additional = r.records(header.arcount)?;
-    if r.at != bytes.len() {
+    let mut sections = [Vec::new(), Vec::new(), Vec::new()];
+    let counts = [header.ancount, header.nscount, header.arcount];
+    for (records, count) in sections.iter_mut().zip(counts) {
+        for _ in 0..count {
+            records.push(r.record()?);
+        }
+    }
+    if r.at() != bytes.len() {
         return Err(r.malformed(format!(
             "{} bytes left after the last record",
-            bytes.len() - r.at
+            bytes.len() - r.at()
         )));
     }
+    let [answers, authority, additional] = sections;
     Ok(Message {
         header,
         questions,
@@ -519,22 +507,36 @@ pub fn parse(bytes: &[u8]) -> Result<Message, Malformed> {
     })
 }
 
-/// A cursor over the message, which is also where compression pointers
-/// point into.
-struct Reader<'a> {
+/// A cursor over the whole message: it reads from where it stands and
+/// moves past what it read. It keeps the whole message, not only what is
+/// left, because compression pointers count from the message's first byte.
+pub struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
-impl Reader<'_> {
-    fn malformed(&self, what: impl Into<String>) -> Malformed {
+impl<'a> Reader<'a> {
+    /// A cursor at the first byte of `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, at: 0 }
+    }
+
+    /// Where the cursor stands: the offset of the next byte to read.
+    pub fn at(&self) -> usize {
+        self.at
+    }
+
+    /// An error at the cursor.
+    pub fn malformed(&self, what: impl Into<String>) -> Malformed {
         Malformed {
             at: self.at,
             what: what.into(),
         }
     }
 
-    fn take(&mut self, n: usize, what: &str) -> Result<&[u8], Malformed> {
+    /// Step 2: the next `n` bytes, if the message holds that many more;
+    /// an error naming `what` was being read, if not.
+    pub fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], Malformed> {
         let end = self
             .at
             .checked_add(n)
@@ -550,33 +552,64 @@ impl Reader<'_> {
         Ok(slice)
     }
 
-    fn u16(&mut self, what: &str) -> Result<u16, Malformed> {
+    /// Step 2: one byte.
+    pub fn u8(&mut self, what: &str) -> Result<u8, Malformed> {
+        Ok(self.take(1, what)?[0])
+    }
+
+    /// Step 2: two bytes, big-endian (network order).
+    pub fn u16(&mut self, what: &str) -> Result<u16, Malformed> {
         let b = self.take(2, what)?;
         Ok(u16::from_be_bytes([b[0], b[1]]))
     }
 
-    fn u32(&mut self, what: &str) -> Result<u32, Malformed> {
+    /// Step 2: four bytes, big-endian.
+    pub fn u32(&mut self, what: &str) -> Result<u32, Malformed> {
         let b = self.take(4, what)?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
-    /// A name at the cursor, following compression pointers. The cursor
-    /// moves past the name as it stands here (a pointer is 2 bytes).
-    fn name(&mut self) -> Result<Name, Malformed> {
+    /// A name at the cursor, following compression pointers (through
+    /// [`read_name`]). The cursor moves past the name as it stands here: a
+    /// pointer takes 2 bytes, wherever it leads.
+    pub fn name(&mut self) -> Result<Name, Malformed> {
         let (name, end) = read_name(self.bytes, self.at)?;
         self.at = end;
         Ok(name)
     }
 
-    fn records(&mut self, count: u16) -> Result<Vec<Record>, Malformed> {
-        let mut records = Vec::new();
-        for _ in 0..count {
-            records.push(self.record()?);
-        }
-        Ok(records)
+    /// Step 2: the 12 bytes of header. The flags: QR is the top bit, TC
+    /// the seventh from the top (`0x0200`), RCODE the low four bits.
+    pub fn header(&mut self) -> Result<Header, Malformed> {
+        let id = self.u16("the header")?;
+        let flags = self.u16("the header")?;
+        Ok(Header {
+            id,
+            response: flags & 0x8000 != 0,
+            truncated: flags & 0x0200 != 0,
+            rcode: Rcode::from_bits((flags & 0x000f) as u8),
+            qdcount: self.u16("the header")?,
+            ancount: self.u16("the header")?,
+            nscount: self.u16("the header")?,
+            arcount: self.u16("the header")?,
+        })
     }
 
-    fn record(&mut self) -> Result<Record, Malformed> {
+    /// Step 3: a question: a name, QTYPE, QCLASS.
+    pub fn question(&mut self) -> Result<Question, Malformed> {
+        let name = self.name()?;
+        let qtype = Type::from_code(self.u16("a question")?);
+        let qclass = self.u16("a question")?;
+        Ok(Question {
+            name,
+            qtype,
+            qclass,
+        })
+    }
+
+    /// Step 4: a record: NAME, TYPE, CLASS, TTL, RDLENGTH, then RDLENGTH
+    /// bytes of data, read by [`Reader::data`].
+    pub fn record(&mut self) -> Result<Record, Malformed> {
         let name = self.name()?;
         let rtype = Type::from_code(self.u16("a record")?);
         let class = self.u16("a record")?;
@@ -595,16 +628,17 @@ impl Reader<'_> {
         })
     }
 
-    /// Reads RDATA of `len` bytes at `start` (already known to be there).
-    fn data(&self, rtype: Type, start: usize, len: usize) -> Result<Data, Malformed> {
+    /// Step 4: the data of a record of type `rtype`: `len` bytes at
+    /// `start`, already known to be there. A name inside it is read from
+    /// the whole message, as its pointers count from the message's start.
+    pub fn data(&self, rtype: Type, start: usize, len: usize) -> Result<Data, Malformed> {
         let end = start + len;
         let rdata = &self.bytes[start..end];
         let wrong_length = |want: usize| Malformed {
             at: start,
             what: format!("{rtype} data is {want} bytes, but RDLENGTH says {len}"),
         };
-        // A name inside RDATA must end exactly where RDATA ends (or, for MX,
-        // where the name should).
+        // A name inside RDATA must end exactly where RDATA ends.
         let name_at = |at: usize| -> Result<Name, Malformed> {
             let (name, name_end) = read_name(self.bytes, at)?;
             if name_end != end {
@@ -665,18 +699,25 @@ fn txt_strings(rdata: &[u8], end: usize) -> Result<Vec<Vec<u8>>, Malformed> {
     Ok(strings)
 }
 
-/// Reads a name at `start` in `msg`. Returns it, and the offset just past
-/// it where it stands (past its first pointer, if it has one).
+/// Steps 3 and 5: reads a name at `start` in `msg`. Returns it, and the
+/// offset just past it where it stands (past its first pointer, if it has
+/// one).
 ///
-/// Compression (RFC 1035, 4.1.4): a length byte with its top two bits set
-/// is a pointer: the other 14 bits are an offset in the message where the
-/// name goes on. Every pointer must point *before* the place it was read
-/// from, so a chain of them always ends; a pointer loop, or one that
-/// points forward, is refused. The name may not grow past 255 bytes.
+/// Step 3, labels: a length byte, that many bytes, until a zero byte.
+///
+/// Step 5, compression (RFC 1035, 4.1.4): a length byte with its top two
+/// bits set is a pointer: the other 14 bits are an offset in the message
+/// where the name goes on. "Points before itself" is not enough: `01 61
+/// c0 0c` at offset 12 (a label, then a pointer back to it) loops. Each
+/// pointer must point before where the name's previous part began (before
+/// `start` for the first), so every jump goes lower and the chain ends.
+/// The name may not grow past 255 bytes either.
 pub fn read_name(msg: &[u8], start: usize) -> Result<(Name, usize), Malformed> {
     let mut labels = Vec::new();
     let mut wire_len = 1; // the root's zero byte
     let mut at = start;
+    // Every pointer must point below this: where this part began.
+    let mut floor = start;
     // Where the caller's cursor goes: past the first pointer, or the end.
     let mut end = None;
     loop {
@@ -708,9 +749,10 @@ pub fn read_name(msg: &[u8], start: usize) -> Result<(Name, usize), Malformed> {
                 at += 1 + len;
             }
             0xc0 => {
-                let target = pointer_target(msg, at)?;
+                let target = pointer_target(msg, at, floor)?;
                 end.get_or_insert(at + 2);
                 at = target;
+                floor = target;
             }
             _ => {
                 return Err(Malformed {
@@ -723,9 +765,10 @@ pub fn read_name(msg: &[u8], start: usize) -> Result<(Name, usize), Malformed> {
 }
 
 /// Where the compression pointer at `at` points: the low 6 bits of its
-/// first byte, then its second byte. Only backwards: a chain of pointers
-/// that each point before themselves always ends.
-fn pointer_target(msg: &[u8], at: usize) -> Result<usize, Malformed> {
+/// first byte, then its second byte. Only below `floor`, where the part of
+/// the name that holds this pointer began: so each jump goes lower, and a
+/// chain of them always ends.
+fn pointer_target(msg: &[u8], at: usize, floor: usize) -> Result<usize, Malformed> {
     let (Some(&high), Some(&low)) = (msg.get(at), msg.get(at + 1)) else {
         return Err(Malformed {
             at,
@@ -733,11 +776,11 @@ fn pointer_target(msg: &[u8], at: usize) -> Result<usize, Malformed> {
         });
     };
     let target = (usize::from(high & 0x3f) << 8) | usize::from(low);
-    if target >= at {
+    if target >= floor {
         return Err(Malformed {
             at,
             what: format!(
-                "a compression pointer to byte {target}, not before itself: a loop, or a pointer forward"
+                "a compression pointer to byte {target}, not before byte {floor} where this name began: a loop, or a pointer forward"
             ),
         });
     }
@@ -757,6 +800,7 @@ mod tests {
         m
     }
 
+    /// Step 1: a query, byte for byte.
     #[test]
     fn a_query_is_built_by_the_book() {
         let q = encode_query(0x1a2b, &Name::parse("example.com").unwrap(), Type::A);
@@ -766,6 +810,113 @@ mod tests {
         );
     }
 
+    /// Step 2: the reader takes bytes in network order, and only what
+    /// is there.
+    #[test]
+    fn the_reader_reads_numbers_big_endian_and_stops_at_the_end() {
+        let bytes = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde];
+        let mut r = Reader::new(&bytes);
+        assert_eq!(r.u8("a byte"), Ok(0x12));
+        assert_eq!(r.u16("a u16"), Ok(0x3456));
+        assert_eq!(r.at(), 3);
+        assert_eq!(r.u32("a u32"), Ok(0x789a_bcde));
+        let err = r.u8("one more").unwrap_err();
+        assert_eq!(err.at, 7);
+        assert!(err.what.contains("one more"), "{err}");
+    }
+
+    /// Step 2: the header's flags, bit by bit.
+    #[test]
+    fn the_header_gives_its_id_flags_and_counts() {
+        let bytes = [0x1a, 0x2b, 0x83, 0x83, 0, 1, 0, 2, 0, 3, 0, 4];
+        let h = Reader::new(&bytes).header().unwrap();
+        assert_eq!(h.id, 0x1a2b);
+        assert!(h.response && h.truncated);
+        assert_eq!(h.rcode, Rcode::NxDomain);
+        assert_eq!((h.qdcount, h.ancount, h.nscount, h.arcount), (1, 2, 3, 4));
+        let h = Reader::new(&[0, 1, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0])
+            .header()
+            .unwrap();
+        assert!(!h.response && !h.truncated && h.rcode == Rcode::NoError);
+        assert!(Reader::new(&bytes[..11]).header().is_err());
+    }
+
+    /// Step 3: a question (a name of labels, QTYPE, QCLASS).
+    #[test]
+    fn a_question_is_read_and_the_cursor_moves_past_it() {
+        let bytes = b"\x03www\x07example\x03com\x00\x00\x0f\x00\x01!";
+        let mut r = Reader::new(bytes);
+        let q = r.question().unwrap();
+        assert_eq!(q.name.to_string(), "www.example.com.");
+        assert_eq!((q.qtype, q.qclass), (Type::Mx, CLASS_IN));
+        assert_eq!(r.at(), bytes.len() - 1);
+        assert!(Reader::new(&bytes[..8]).question().is_err());
+    }
+
+    /// Step 4: each kind of record data, without compression.
+    #[test]
+    fn records_of_each_type_are_read() {
+        let record = |rtype: u16, rdata: &[u8]| {
+            let mut m = b"\x01x\x00".to_vec();
+            m.extend_from_slice(&rtype.to_be_bytes());
+            m.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
+            m.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+            m.extend_from_slice(rdata);
+            let mut r = Reader::new(&m);
+            let record = r.record().map(|r| r.to_string());
+            assert!(record.is_err() || r.at() == m.len());
+            record
+        };
+        let ok = |rtype, rdata: &[u8]| record(rtype, rdata).unwrap();
+        assert_eq!(ok(1, &[192, 0, 2, 1]), "x. 60 IN A 192.0.2.1");
+        let v6 = [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        assert_eq!(ok(28, &v6), "x. 60 IN AAAA 2001:db8::1");
+        assert_eq!(ok(2, b"\x02ns\x01x\x00"), "x. 60 IN NS ns.x.");
+        assert_eq!(ok(15, b"\x00\x0a\x02mx\x00"), "x. 60 IN MX 10 mx.");
+        assert_eq!(
+            ok(16, b"\x02hi\x00\x03a b"),
+            r#"x. 60 IN TXT "hi" "" "a b""#
+        );
+        assert_eq!(ok(99, &[1, 2]), "x. 60 IN TYPE99 \\# 2 0102");
+        assert!(record(1, &[1, 2, 3]).is_err(), "an A record of 3 bytes");
+        assert!(record(16, b"\x05hi").is_err(), "a TXT string past the data");
+        assert!(
+            record(2, b"\x02ns\x00\x00").is_err(),
+            "a name short of RDLENGTH"
+        );
+    }
+
+    /// Step 5: a name inside record data may point anywhere before it in
+    /// the whole message, not only inside the record.
+    #[test]
+    fn names_in_record_data_follow_pointers_into_the_message() {
+        let mut m = reply_a();
+        m[32] = 15; // the answer is now an MX record
+        m.truncate(39);
+        // RDLENGTH 9: preference 10, then "mail" and a pointer to byte 12.
+        m.extend_from_slice(&[0, 9, 0, 10, 4, b'm', b'a', b'i', b'l', 0xc0, 12]);
+        let msg = parse(&m).unwrap();
+        assert_eq!(
+            msg.answers[0].to_string(),
+            "example.com. 300 IN MX 10 mail.example.com."
+        );
+    }
+
+    /// Step 5: a label then a pointer back to it (`01 61 c0 0c` at byte
+    /// 12) points before itself, yet loops: refused at once.
+    #[test]
+    fn a_label_then_a_pointer_back_to_it_is_refused() {
+        let mut m = vec![0, 0, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0];
+        m.extend_from_slice(&[0x01, b'a', 0xc0, 12, 0, 1, 0, 1]);
+        let err = parse(&m).unwrap_err();
+        assert!(err.what.contains("compression pointer"), "{err}");
+        // Two names that point at each other, each pointing backwards
+        // from where it stands.
+        let m2 = [&m[..12], &[0x01, b'a', 0xc0, 16, 0x01, b'b', 0xc0, 12]].concat();
+        assert!(read_name(&m2, 16).is_err());
+    }
+
+    /// Steps 2 to 5 together: a whole reply.
     #[test]
     fn a_reply_is_read_with_its_compressed_name() {
         let m = parse(&reply_a()).unwrap();

@@ -117,6 +117,60 @@ impl Hosts {
     }
 }
 
+/// What `getservbyname` and `getservbyport` answer: one line of the
+/// services file (`/etc/services`): `http 80/tcp www`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    /// The official name.
+    pub name: String,
+    /// The port.
+    pub port: u16,
+    /// The protocol: `tcp` or `udp`.
+    pub proto: String,
+    /// Its other names.
+    pub aliases: Vec<String>,
+}
+
+/// Looks a service up in the text of a services file, as
+/// `getservbyname` (by name or alias) or `getservbyport` (when `key` is a
+/// number) do: the first line that matches, for `proto` if one is given.
+/// glibc compares service names and protocols exactly (`strcmp`), case
+/// included. Lines that do not read as `NAME PORT/PROTO [ALIAS...]` are
+/// skipped.
+pub fn service(text: &str, key: &str, proto: Option<&str>) -> Option<Service> {
+    let by_port: Option<u16> = key.parse().ok();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut fields = line.split_whitespace();
+        let (Some(name), Some(port_proto)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let Some((port, p)) = port_proto.split_once('/') else {
+            continue;
+        };
+        let Ok(port) = port.parse::<u16>() else {
+            continue;
+        };
+        if proto.is_some_and(|want| want != p) {
+            continue;
+        }
+        let aliases: Vec<String> = fields.map(str::to_string).collect();
+        let found = match by_port {
+            Some(n) => n == port,
+            None => name == key || aliases.iter().any(|a| a == key),
+        };
+        if found {
+            return Some(Service {
+                name: name.to_string(),
+                port,
+                proto: p.to_string(),
+                aliases,
+            });
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +227,18 @@ mod tests {
             hosts.by_name("localhost").unwrap().addrs,
             ["127.0.0.1".parse::<IpAddr>().unwrap()]
         );
+    }
+
+    /// Ports by name and by number, as getservbyname and getservbyport.
+    #[test]
+    fn services_are_found_by_name_alias_and_port() {
+        let text = "# name port/proto aliases\nhttp 80/tcp www # web\ndomain 53/tcp\ndomain 53/udp\nbad x/tcp\n";
+        let http = service(text, "www", Some("tcp")).unwrap();
+        assert_eq!((http.name.as_str(), http.port), ("http", 80));
+        assert_eq!(http.aliases, ["www"]);
+        assert_eq!(service(text, "53", Some("udp")).unwrap().proto, "udp");
+        assert_eq!(service(text, "domain", None).unwrap().proto, "tcp");
+        assert_eq!(service(text, "http", Some("udp")), None);
+        assert_eq!(service(text, "HTTP", None), None);
     }
 }

@@ -24,9 +24,10 @@ pub fn aton(text: &str) -> Option<Ipv4Addr> {
         at = next;
         match bytes.get(at) {
             Some(b'.') if parts.len() < 4 => at += 1,
-            // The end, or white space and then anything: glibc stops there.
+            // The end, or white space (C's isspace: space, \t, \n, \v,
+            // \f, \r) and then anything: glibc stops there.
             None => break,
-            Some(c) if c.is_ascii_whitespace() => break,
+            Some(c) if c.is_ascii_whitespace() || *c == 0x0b => break,
             _ => return None,
         }
     }

@@ -140,8 +140,41 @@ pub(super) fn zone_reply(query: &Message) -> Vec<u8> {
     reply(query, zone(q.name(), q.query_type()))
 }
 
+/// A record as dig (and the resolver) prints it: hickory's own form, but
+/// for TXT, whose strings are quoted one by one, and MX, spelled out.
+fn shown(r: &Record) -> String {
+    let head = format!("{} {} IN {}", r.name, r.ttl, r.record_type());
+    match &r.data {
+        RData::TXT(txt) => {
+            let strings: Vec<String> = txt
+                .txt_data
+                .iter()
+                .map(|s| {
+                    let mut out = String::from("\"");
+                    for &b in s.iter() {
+                        match b {
+                            b'"' | b'\\' => {
+                                out.push('\\');
+                                out.push(b as char);
+                            }
+                            b' '..=b'~' => out.push(b as char),
+                            _ => out.push_str(&format!("\\{b:03}")),
+                        }
+                    }
+                    out.push('"');
+                    out
+                })
+                .collect();
+            format!("{head} {}", strings.join(" "))
+        }
+        RData::MX(mx) => format!("{head} {} {}", mx.preference, mx.exchange),
+        _ => r.to_string(),
+    }
+}
+
 /// One line for the transcript: `query id=0x1a2b A www.example.test.` or
-/// `reply id=0x1a2b NOERROR, 1 answer: www.example.test. 300 IN A 192.0.2.1`.
+/// `reply id=0x1a2b NOERROR, 1 answer: www.example.test. 300 IN A 192.0.2.1`,
+/// every answer shown whole, separated by `; `.
 pub(super) fn decode(bytes: &[u8]) -> Option<String> {
     let m = Message::from_vec(bytes).ok()?;
     let q = m
@@ -152,11 +185,13 @@ pub(super) fn decode(bytes: &[u8]) -> Option<String> {
     if m.metadata.message_type == MessageType::Query {
         return Some(format!("query id={:#06x} {q}", m.metadata.id));
     }
-    let first = m
-        .answers
-        .first()
-        .map(|r| format!(": {r}"))
-        .unwrap_or_default();
+    // Every record whole, as the resolver must print it.
+    let records: Vec<String> = m.answers.iter().map(shown).collect();
+    let first = if records.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", records.join("; "))
+    };
     // dig's names for the codes.
     let rcode = match u16::from(m.metadata.response_code) {
         0 => "NOERROR".to_string(),

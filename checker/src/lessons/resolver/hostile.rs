@@ -57,7 +57,28 @@ pub(super) fn pointer_loop(ctx: &mut Ctx) -> Outcome {
             &[&pointer[..], &[0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]].concat(),
             &[],
         )
-    })
+    })?;
+    // The beginner's loop: a label, then a pointer back to it. The pointer
+    // points before itself, and the name still never ends.
+    expect_rejected(
+        ctx,
+        "a label then a pointer back to it (01 61 c0 ..)",
+        |q| {
+            let at = q.len() as u16;
+            let pointer = (0xc000 | at).to_be_bytes();
+            hand_built(
+                q,
+                1,
+                &[
+                    &[1, b'a'],
+                    &pointer[..],
+                    &[0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1],
+                ]
+                .concat(),
+                &[],
+            )
+        },
+    )
 }
 
 pub(super) fn malformed(ctx: &mut Ctx) -> Outcome {

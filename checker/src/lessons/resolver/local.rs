@@ -222,3 +222,63 @@ pub(super) fn lookup(ctx: &mut Ctx) -> Outcome {
     let finished = run(ctx, &["fqdn", "localhost"])?;
     expect(&finished, "fqdn localhost", 0, &["localhost"])
 }
+
+/// The services file the `service` stage writes: names, ports, aliases,
+/// a comment, one protocol only for some, and a line that is not a service.
+const SERVICES: &str = "\
+# name       port/proto   aliases
+http         80/tcp       www www-http   # the web
+domain       53/tcp
+domain       53/udp
+syslog       514/udp
+bad          x/tcp
+kerberos     88/tcp       kerberos5 krb5
+";
+
+pub(super) fn service(ctx: &mut Ctx) -> Outcome {
+    let dir = std::env::temp_dir().join(format!(
+        "checker-services-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| Failure::checker_error(e.to_string()))?;
+    let path = dir.join("services");
+    std::fs::write(&path, SERVICES).map_err(|e| Failure::checker_error(e.to_string()))?;
+    ctx.note(format!(
+        "the checker's services file, {}:\n{}",
+        path.display(),
+        SERVICES.trim_end()
+    ));
+    let file = path.display().to_string();
+    let cases: [(&[&str], [&str; 3]); 5] = [
+        (
+            &["http"],
+            ["name: http", "port: 80/tcp", "aliases: www www-http"],
+        ),
+        (
+            &["krb5"],
+            ["name: kerberos", "port: 88/tcp", "aliases: kerberos5 krb5"],
+        ),
+        (
+            &["53", "--proto", "udp"],
+            ["name: domain", "port: 53/udp", "aliases: "],
+        ),
+        (&["domain"], ["name: domain", "port: 53/tcp", "aliases: "]),
+        (&["514"], ["name: syslog", "port: 514/udp", "aliases: "]),
+    ];
+    for (args, lines) in cases {
+        let mut all = vec!["service"];
+        all.extend(args);
+        all.extend(["--file", &file]);
+        let finished = run(ctx, &all)?;
+        expect(&finished, &format!("service {}", args.join(" ")), 0, &lines)?;
+    }
+    for args in [&["http", "--proto", "udp"][..], &["ssh"], &["8080"]] {
+        let mut all = vec!["service"];
+        all.extend(args);
+        all.extend(["--file", &file]);
+        let finished = run(ctx, &all)?;
+        expect_error(&finished, &format!("service {}", args.join(" ")), 3)?;
+    }
+    Ok(())
+}

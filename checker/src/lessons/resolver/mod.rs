@@ -8,6 +8,7 @@
 //! - `program.rs`: running `resolver-cli`, and what it must print.
 //! - `dns.rs`: the checker's DNS server: its zone, its replies, its peers.
 //! - `local.rs`: the stages of the local commands.
+//! - `steps.rs`: the first DNS steps through `encode` and `decode`, offline.
 //! - `answers.rs`: queries the zone answers: record types, codes, CNAMEs.
 //! - `transport.rs`: lost, forged and truncated replies, TCP, silence.
 //! - `hostile.rs`: malformed replies built byte by byte.
@@ -19,6 +20,7 @@ mod hostile;
 mod local;
 mod peer;
 mod program;
+mod steps;
 mod transport;
 
 use crate::course::{HandPeer, Lesson, Mistake, Role, Stage};
@@ -49,12 +51,23 @@ pub const LESSON: Lesson = Lesson {
         ),
         (
             "Names: the hosts file and the system's resolver",
-            &["hosts", "hosts-reverse", "lookup"],
+            &["hosts", "hosts-reverse", "service", "lookup"],
+        ),
+        (
+            "A DNS message, byte by byte",
+            &[
+                "encode",
+                "decode-header",
+                "decode-question",
+                "decode-records",
+                "decode-compression",
+            ],
         ),
         (
             "DNS on the wire",
             &[
                 "query-a",
+                "random-id",
                 "query-types",
                 "ptr",
                 "rcodes",
@@ -82,7 +95,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "byte-order",
         title: "htonl, ntohl, htons, ntohs, and the machine's order",
-        points: 5,
+        points: 4,
         hint: "u32::to_be and u16::to_be are htonl and htons: a swap on a little-endian machine, nothing on a big-endian one. Print the result in decimal, then 0x and 8 (or 4) hex digits, then the machine's order.",
         deadline: secs(20),
         roles: CLI,
@@ -91,8 +104,8 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "aton-forms",
         title: "aton reads 127.1, 0x7f.1 and 010.0.0.1 as glibc does",
-        points: 5,
-        hint: "inet_aton takes 1 to 4 parts, each decimal, octal (leading 0) or hex (0x); the last part fills the bytes that remain. Str::parse::<Ipv4Addr> is the strict parser: not this one.",
+        points: 4,
+        hint: "inet_aton takes 1 to 4 parts, each decimal, octal (leading 0) or hex (0x); the last part fills the bytes that remain. str::parse::<Ipv4Addr> is the strict parser: not this one.",
         deadline: secs(20),
         roles: CLI,
         run: local::aton_forms,
@@ -100,7 +113,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "aton-rejects",
         title: "aton refuses what glibc refuses",
-        points: 5,
+        points: 4,
         hint: "Check each part's range for its form (a.b: b < 2^24), refuse 8 and 9 in octal, empty parts, a fifth part, and trailing text that does not start with white space.",
         deadline: secs(20),
         roles: CLI,
@@ -109,8 +122,8 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "aton-trailing",
         title: "aton stops at white space, as glibc does",
-        points: 5,
-        hint: "glibc ignores everything after the number once it meets a space or a tab: \"1.2.3.4 junk\" is 1.2.3.4.",
+        points: 3,
+        hint: "glibc ignores everything after the number once it meets white space (C's isspace: space, \\t, \\n, \\v, \\f, \\r): \"1.2.3.4 junk\" is 1.2.3.4.",
         deadline: secs(20),
         roles: CLI,
         run: local::aton_trailing,
@@ -118,8 +131,8 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "pton-ntoa",
         title: "pton is strict and knows IPv6; ntoa reads hex",
-        points: 5,
-        hint: "pton is str::parse::<IpAddr>: one spelling per address. ntoa takes exactly 8 hex digits.",
+        points: 4,
+        hint: "pton is str::parse::<IpAddr>: strict (no 127.1), but IPv6 has several spellings of one address (2001:db8:0::10 is 2001:db8::10); print the address as Rust prints it. ntoa takes exactly 8 hex digits.",
         deadline: secs(20),
         roles: CLI,
         run: local::pton_ntoa,
@@ -127,8 +140,8 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "hosts",
         title: "A hosts file: canonical name, aliases, addresses",
-        points: 5,
-        hint: "Skip comments (#) and blank lines; split on spaces and tabs; match names without regard to case; gather every line that names the host; skip a bad line with a warning on stderr.",
+        points: 4,
+        hint: "Skip comments (#) and blank lines; split on spaces and tabs; match names without regard to case; gather every line that names the host (glibc does so with `multi on`); skip a bad line with a warning on stderr.",
         deadline: secs(20),
         roles: CLI,
         run: local::hosts,
@@ -136,34 +149,97 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "hosts-reverse",
         title: "A hosts file, by address (IPv4 and IPv6)",
-        points: 5,
+        points: 3,
         hint: "--reverse: the first line whose address equals the one given (compare parsed addresses, not strings).",
         deadline: secs(20),
         roles: CLI,
         run: local::hosts_reverse,
     },
     Stage {
+        id: "service",
+        title: "Ports by name and names by port: a services file",
+        points: 3,
+        hint: "Each line: NAME PORT/PROTO ALIASES..., # starts a comment. By name: the first line whose name or an alias is NAME, exactly; by port: the first with that number; with --proto, only lines of that protocol. Skip a line whose port does not parse.",
+        deadline: secs(20),
+        roles: CLI,
+        run: local::service,
+    },
+    Stage {
         id: "lookup",
         title: "The system's resolver: lookup and fqdn localhost",
-        points: 5,
+        points: 3,
         hint: "(\"localhost\", 0).to_socket_addrs() calls getaddrinfo; print each address once, one per line.",
         deadline: secs(20),
         roles: CLI,
         run: local::lookup,
     },
     Stage {
+        id: "encode",
+        title: "Step 1: a query's bytes, printed as hex by `encode`",
+        points: 4,
+        hint: "encode_query: the ID in 2 bytes big-endian, flags 01 00 (RD), the counts 00 01 00 00 00 00 00 00, the name as labels (Name::write), QTYPE and QCLASS 1 in 2 bytes each.",
+        deadline: secs(20),
+        roles: CLI,
+        run: steps::encode,
+    },
+    Stage {
+        id: "decode-header",
+        title: "Step 2: `decode` reads the 12-byte header",
+        points: 3,
+        hint: "Reader::take checks that n bytes are left before it hands them out; u16 is u16::from_be_bytes; the flags: QR is 0x8000, TC 0x0200, RCODE the low 4 bits.",
+        deadline: secs(20),
+        roles: CLI,
+        run: steps::decode_header,
+    },
+    Stage {
+        id: "decode-question",
+        title: "Step 3: `decode` reads a question (a name of labels)",
+        points: 3,
+        hint: "read_name: a length byte, that many bytes, until a 0 byte; return the name and the offset just past the 0. Then QTYPE and QCLASS, 2 bytes each.",
+        deadline: secs(20),
+        roles: CLI,
+        run: steps::decode_question,
+    },
+    Stage {
+        id: "decode-records",
+        title: "Step 4: `decode` reads each type of record",
+        points: 4,
+        hint: "A record is NAME TYPE CLASS TTL RDLENGTH RDATA; check that RDLENGTH bytes are there, then read RDATA by its type (the chapter's table); an A record is exactly 4 bytes.",
+        deadline: secs(20),
+        roles: CLI,
+        run: steps::decode_records,
+    },
+    Stage {
+        id: "decode-compression",
+        title: "Step 5: `decode` follows pointers, refuses loops",
+        points: 4,
+        hint: "A length byte with its top two bits set (0xc0) is a pointer into the whole message. Each pointer must point before where the part of the name holding it began: 01 61 c0 0c at byte 12 is a loop.",
+        deadline: secs(20),
+        roles: CLI,
+        run: steps::decode_compression,
+    },
+    Stage {
         id: "query-a",
         title: "A query by hand, and its answer as dig prints it",
-        points: 5,
+        points: 4,
         hint: "12 bytes of header (a random ID, RD set, QDCOUNT 1), the name as labels, QTYPE, QCLASS 1; print each answer as `NAME TTL IN TYPE DATA`.",
         deadline: secs(20),
         roles: CLI,
         run: answers::query_a,
     },
     Stage {
+        id: "random-id",
+        title: "Each query has a random ID: three runs, not one ID",
+        points: 3,
+        hint: "A fixed ID lets anyone forge your replies. std alone makes one: RandomState::new().hash_one(Instant::now()) as u16.",
+        deadline: secs(30),
+        roles: CLI,
+        run: transport::random_id,
+    },
+    Stage {
         id: "query-types",
         title: "AAAA, MX, TXT and NS records",
-        points: 5,
+        points: 4,
         hint: "AAAA prints as Rust prints an Ipv6Addr; MX as `PREFERENCE EXCHANGE.`; TXT as quoted strings separated by spaces; NS as a name.",
         deadline: secs(20),
         roles: CLI,
@@ -172,7 +248,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "ptr",
         title: "PTR for an address asks for its in-addr.arpa name",
-        points: 5,
+        points: 4,
         hint: "For PTR, an address turns into its reverse name: 192.0.2.1 is 1.2.0.192.in-addr.arpa.",
         deadline: secs(20),
         roles: CLI,
@@ -181,7 +257,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "rcodes",
         title: "NXDOMAIN, no data, REFUSED, SERVFAIL: exit codes",
-        points: 5,
+        points: 4,
         hint: "Exit 3 for NXDOMAIN; 4 when the answer holds no record of the type asked; 5 for REFUSED, SERVFAIL, NOTIMP, FORMERR, with the code named.",
         deadline: secs(20),
         roles: CLI,
@@ -190,7 +266,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "retry",
         title: "The first query is lost: asked again after --timeout",
-        points: 5,
+        points: 4,
         hint: "Wait --timeout for each attempt; when it passes, send the query again, --retries more times at most.",
         deadline: secs(20),
         roles: CLI,
@@ -199,7 +275,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "forged-replies",
         title: "Replies with a wrong ID or from elsewhere: ignored",
-        points: 5,
+        points: 4,
         hint: "A reply counts only if it comes from the server's address and port and carries your query's ID (and question). Ignore the rest and keep waiting.",
         deadline: secs(20),
         roles: CLI,
@@ -208,7 +284,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "truncated",
         title: "A truncated reply (TC) is asked again over TCP",
-        points: 5,
+        points: 4,
         hint: "If the reply has TC set, ask again over TCP on the same address: a 2-byte length, then the query, in one write; read the 2-byte length, then the reply.",
         deadline: secs(20),
         roles: CLI,
@@ -217,8 +293,8 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "tcp",
         title: "--tcp asks over TCP from the start",
-        points: 5,
-        hint: "Over TCP every message is preceded by its length in 2 bytes, big-endian (RFC 1035, 4.2.2).",
+        points: 4,
+        hint: "Over TCP every message is preceded by its length in 2 bytes, big-endian (RFC 1035, 4.2.2). The whole attempt, not each read, must fit in --timeout.",
         deadline: secs(20),
         roles: CLI,
         run: transport::tcp,
@@ -226,7 +302,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "cname-chain",
         title: "A CNAME chain is followed with new queries",
-        points: 5,
+        points: 4,
         hint: "When the answer ends in a CNAME and holds nothing of the type asked, ask again for the CNAME's target; at most 8 times.",
         deadline: secs(20),
         roles: CLI,
@@ -235,8 +311,8 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "pointer-loop",
         title: "A compression pointer loop: an error, at once",
-        points: 5,
-        hint: "A compression pointer must point before itself, or at least be followed a bounded number of times: a loop must end in an error, not hang.",
+        points: 4,
+        hint: "Pointing before itself is not enough (01 61 c0 0c loops): each pointer must point before where the part of the name holding it began, and a name stops at 255 bytes. A loop must end in an error, not hang.",
         deadline: secs(20),
         roles: CLI,
         run: hostile::pointer_loop,
@@ -244,7 +320,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "malformed",
         title: "Malformed replies: errors, never panics or hangs",
-        points: 5,
+        points: 4,
         hint: "Check every length against the bytes really there: RDLENGTH, counts, an A record of 4 bytes exactly, nothing after the last record.",
         deadline: secs(20),
         roles: CLI,
@@ -253,7 +329,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "silent-server",
         title: "A server that never answers: exit 1, soon",
-        points: 5,
+        points: 3,
         hint: "After the last attempt times out, print one line and exit with code 1.",
         deadline: secs(20),
         roles: CLI,
@@ -301,6 +377,56 @@ const MISTAKES: &[Mistake] = &[
         fails: "pointer-loop",
         verdict: Verdict::TimedOut,
         says: "was still running after",
+        golden: true,
+    },
+    Mistake {
+        what: "Following pointers that point before themselves, without a length limit",
+        fixture: "resolver-label-loop",
+        role: "cli",
+        passes: Some("query-a"),
+        fails: "pointer-loop",
+        verdict: Verdict::TimedOut,
+        says: "was still running after",
+        golden: false,
+    },
+    Mistake {
+        what: "The same query ID every time (the chapter's example, 0x1a2b)",
+        fixture: "resolver-fixed-id",
+        role: "cli",
+        passes: Some("query-a"),
+        fails: "random-id",
+        verdict: Verdict::Failed,
+        says: "every one with the ID 6699",
+        golden: false,
+    },
+    Mistake {
+        what: "Trusting a reply with our ID without checking its question",
+        fixture: "resolver-question-blind",
+        role: "cli",
+        passes: Some("query-a"),
+        fails: "forged-replies",
+        verdict: Verdict::Failed,
+        says: "question is not ours",
+        golden: false,
+    },
+    Mistake {
+        what: "A TCP read timeout per read, not a deadline for the attempt",
+        fixture: "resolver-tcp-per-read",
+        role: "cli",
+        passes: Some("query-a"),
+        fails: "tcp",
+        verdict: Verdict::TimedOut,
+        says: "was still running after",
+        golden: false,
+    },
+    Mistake {
+        what: "Reading a name inside a record's data from the record's bytes alone",
+        fixture: "resolver-rdata-slice",
+        role: "cli",
+        passes: Some("decode-records"),
+        fails: "decode-compression",
+        verdict: Verdict::Failed,
+        says: "read from the whole message",
         golden: true,
     },
 ];

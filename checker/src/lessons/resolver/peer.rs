@@ -1,6 +1,14 @@
 //! `cargo grade peer dns`: the stages' DNS server, the same zone on UDP and
-//! TCP, for a person to try their resolver (or dig) against.
+//! TCP, for a person to try their resolver (or dig) against. Its limits:
+//! one thread per TCP client, at most 32 at once; a TCP client idle 10 s,
+//! or not reading a reply for 5 s, is closed (both scaled by the time
+//! scale); a message is at most 65,535 bytes, by its length prefix.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::time::{scaled, secs};
 use crate::wire;
 
 use super::dns::{decode, read_query, zone_reply};
@@ -16,10 +24,56 @@ const ZONE_NAMES: &[&str] = &[
     "servfail.example.test  SERVFAIL",
 ];
 
+/// The most TCP clients served at once, each on a thread of its own.
+const MAX_TCP_CLIENTS: usize = 32;
+/// How many TCP clients are being served.
+static CLIENTS: AtomicUsize = AtomicUsize::new(0);
+
+/// Prints a message read or sent, decoded.
+fn show(arrow: &str, bytes: &[u8]) {
+    println!(
+        "{arrow} {}",
+        decode(bytes).unwrap_or_else(|| wire::preview(bytes))
+    );
+}
+
+/// One TCP client: queries, each after its 2-byte length, answered in
+/// turn until it closes, stays idle 10 s (scaled), or does not read a
+/// reply within 5 s (scaled). A query is at most 65,535 bytes, so a client
+/// holds at most 64 KiB here.
+fn serve_tcp(mut stream: TcpStream, show: fn(&str, &[u8])) {
+    let timeouts = stream
+        .set_read_timeout(Some(scaled(secs(10))))
+        .and_then(|()| stream.set_write_timeout(Some(scaled(secs(5)))));
+    if timeouts.is_err() {
+        return;
+    }
+    let mut query = Vec::new();
+    loop {
+        let mut length = [0u8; 2];
+        let read = stream.read_exact(&mut length).and_then(|()| {
+            query.resize(u16::from_be_bytes(length) as usize, 0);
+            stream.read_exact(&mut query)
+        });
+        if read.is_err() {
+            return; // closed, idle too long, or cut
+        }
+        show("TCP ←", &query);
+        let Ok(q) = read_query(&query) else {
+            return;
+        };
+        let reply = zone_reply(&q);
+        show("TCP →", &reply);
+        let framed = [&(reply.len() as u16).to_be_bytes()[..], &reply].concat();
+        if stream.write_all(&framed).is_err() {
+            return; // a client that does not read
+        }
+    }
+}
+
 /// `cargo grade peer dns`: the stages' DNS server, on UDP and TCP, for a
 /// person to try their resolver (or dig) against. Prints each message.
 pub(super) fn serve_by_hand() -> std::io::Result<()> {
-    use std::io::{Read, Write};
     let (udp, tcp) = loop {
         let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
         if let Ok(tcp) = std::net::TcpListener::bind(udp.local_addr()?) {
@@ -40,30 +94,19 @@ pub(super) fn serve_by_hand() -> std::io::Result<()> {
         addr.ip(),
         addr.port()
     );
-    let show = |arrow: &str, bytes: &[u8]| {
-        println!(
-            "{arrow} {}",
-            decode(bytes).unwrap_or_else(|| wire::preview(bytes))
-        );
-    };
     std::thread::spawn(move || {
-        for mut stream in tcp.incoming().flatten() {
-            let mut length = [0u8; 2];
-            let mut query = Vec::new();
-            let read = stream.read_exact(&mut length).and_then(|()| {
-                query.resize(u16::from_be_bytes(length) as usize, 0);
-                stream.read_exact(&mut query)
-            });
-            if read.is_err() {
+        for stream in tcp.incoming().flatten() {
+            // One thread per client, at most MAX_TCP_CLIENTS at once: a
+            // client over the limit is closed at once.
+            if CLIENTS.fetch_add(1, Ordering::SeqCst) >= MAX_TCP_CLIENTS {
+                CLIENTS.fetch_sub(1, Ordering::SeqCst);
+                println!("TCP: {MAX_TCP_CLIENTS} clients already; one more closed");
                 continue;
             }
-            show("TCP ←", &query);
-            if let Ok(q) = read_query(&query) {
-                let reply = zone_reply(&q);
-                show("TCP →", &reply);
-                let _ =
-                    stream.write_all(&[&(reply.len() as u16).to_be_bytes()[..], &reply].concat());
-            }
+            std::thread::spawn(move || {
+                serve_tcp(stream, show);
+                CLIENTS.fetch_sub(1, Ordering::SeqCst);
+            });
         }
     });
     let mut buf = vec![0u8; 65_535];

@@ -3,13 +3,15 @@
 //! and a server that never answers.
 
 use std::net::Ipv4Addr;
+use std::time::Instant;
 
 use hickory_proto::op::{Message, OpCode};
-use hickory_proto::rr::RData;
 use hickory_proto::rr::rdata::A;
+use hickory_proto::rr::{Name, RData};
 
 use crate::ctx::Ctx;
-use crate::time::{ms, secs};
+
+use crate::time::{ms, scaled, secs};
 use crate::verdict::{Failure, Outcome};
 use crate::wire::{self, Udp};
 
@@ -63,6 +65,18 @@ pub(super) fn forged_replies(ctx: &mut Ctx) -> Outcome {
         sock.send_to(&lie.to_vec().expect("encodes"), d.from)?;
         lie.metadata.id = q.metadata.id;
         stranger.send_to(&lie.to_vec().expect("encodes"), d.from)?;
+        // From the server, with the right ID, but for another question.
+        let mut other = Message::response(q.metadata.id, OpCode::Query);
+        let mut asked = q.queries[0].clone();
+        asked.set_name(Name::from_ascii("evil.example.test.").expect("a name"));
+        other.add_query(asked);
+        other.add_answer(record(
+            "evil.example.test.",
+            300,
+            RData::A(A(Ipv4Addr::new(6, 6, 6, 7))),
+        ));
+        sock.note("a reply with the right ID for another question: evil.example.test");
+        sock.send_to(&other.to_vec().expect("encodes"), d.from)?;
         std::thread::sleep(ms(50));
         sock.send_to(&zone_reply(q), d.from)
     })?;
@@ -75,6 +89,14 @@ pub(super) fn forged_replies(ctx: &mut Ctx) -> Outcome {
                 .expected("only the reply from the server's address, with the query's ID")
                 .got(wire::show(&finished.stdout)),
         );
+    }
+    if String::from_utf8_lossy(&finished.stdout).contains("6.6.6.7") {
+        return Err(Failure::failed(
+            "the resolver took a reply whose question is not ours (evil.example.test, 6.6.6.7)",
+        )
+        .expected("only a reply that repeats our question: same name (any case), same type")
+        .got(wire::show(&finished.stdout))
+        .hint("compare the reply's question with yours (Name::same_as, and the type) before you trust its answers"));
     }
     expect(
         &finished,
@@ -136,7 +158,60 @@ pub(super) fn tcp(ctx: &mut Ctx) -> Outcome {
             "example.test. 60 IN MX 10 mail.example.test.",
             "example.test. 60 IN MX 20 backup.example.test.",
         ],
-    )
+    )?;
+    trickled(ctx)
+}
+
+/// A TCP server that reads the query, then sends the reply one byte every
+/// half second: `--timeout 1` must bound the whole attempt, not each read.
+fn trickled(ctx: &Ctx) -> Outcome {
+    let slow = ctx.tcp_peer_at(
+        "127.0.0.1:0",
+        "the checker's slow DNS server (TCP)",
+        None,
+        |conn, _| {
+            let length = conn
+                .recv_exact(2, "the 2-byte length before the query")?
+                .ok_or_else(|| {
+                    Failure::failed("the resolver connected over TCP and sent nothing")
+                })?;
+            let length = u16::from_be_bytes([length[0], length[1]]) as usize;
+            conn.recv_exact(length, "the query")?;
+            conn.note("the checker's slow DNS server sends its reply one byte every 0.5 s");
+            // A length of 256, then a byte at a time, until the resolver
+            // gives up (a send fails) or 20 s pass.
+            for _ in 0..40 {
+                if conn.send(&[1]).is_err() {
+                    break;
+                }
+                std::thread::sleep(scaled(ms(500)));
+            }
+            Ok(())
+        },
+    )?;
+    let timeout = secs(1);
+    let started = Instant::now();
+    let finished = query(ctx, slow.addr(), &["www.example.test", "--tcp"], timeout);
+    let took = started.elapsed();
+    let _ = slow.finish();
+    let finished = finished.map_err(|f| {
+        f.hint("bound the whole TCP attempt by --timeout: a deadline for the attempt, and before each read a read timeout of what is left of it")
+    })?;
+    expect_error(
+        &finished,
+        "query --tcp --timeout 1 to a server sending a byte every 0.5 s",
+        1,
+    )?;
+    let most = scaled(timeout) * 3;
+    if took > most {
+        return Err(Failure::failed(format!(
+            "query --tcp --timeout 1 to a server sending a byte every 0.5 s took {:.1} s",
+            took.as_secs_f64()
+        ))
+        .expected(format!("an error within {:.1} s", most.as_secs_f64()))
+        .hint("bound the whole TCP attempt by --timeout, not each read"));
+    }
+    Ok(())
 }
 
 pub(super) fn silent_server(ctx: &mut Ctx) -> Outcome {
@@ -153,6 +228,36 @@ pub(super) fn silent_server(ctx: &mut Ctx) -> Outcome {
             "the resolver sent {} quer(ies); with --retries 2 it should send 3",
             seen.len()
         )));
+    }
+    Ok(())
+}
+
+/// Three runs of the same query: a resolver whose queries all carry the
+/// same ID is easy to forge replies for. A random ID repeats three times
+/// in a row once in 2^32 runs, so this cannot flake.
+pub(super) fn random_id(ctx: &mut Ctx) -> Outcome {
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let peer = dns_udp(ctx, |sock, d, q| sock.send_to(&zone_reply(q), d.from))?;
+        let finished = query(ctx, peer.addr(), &["www.example.test"], secs(2));
+        let seen = peer.finish()?;
+        expect(
+            &finished?,
+            "query www.example.test",
+            0,
+            &["www.example.test. 300 IN A 192.0.2.1"],
+        )?;
+        ids.extend(seen.iter().map(|q| q.metadata.id));
+    }
+    if ids.len() >= 3 && ids.iter().all(|&id| id == ids[0]) {
+        return Err(Failure::failed(format!(
+            "three runs sent {} queries, every one with the ID {} ({:#06x})",
+            ids.len(),
+            ids[0],
+            ids[0]
+        ))
+        .expected("a new, unpredictable ID for each query")
+        .hint("anyone who guesses the ID can forge a reply: take one from std's RandomState (RandomState::new().hash_one(...)), not a constant"));
     }
     Ok(())
 }

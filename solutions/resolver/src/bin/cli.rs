@@ -5,7 +5,10 @@
 //! resolver-cli aton ADDR | pton ADDR | ntoa HEX8
 //! resolver-cli hosts NAME [--file PATH]
 //! resolver-cli hosts --reverse ADDR [--file PATH]
+//! resolver-cli service NAME|PORT [--proto tcp|udp] [--file PATH]
 //! resolver-cli lookup NAME | fqdn [HOST]
+//! resolver-cli encode NAME [TYPE] --id N
+//! resolver-cli decode HEX...
 //! resolver-cli query NAME [TYPE] --server ADDR:PORT [--timeout SECS] [--retries N] [--tcp]
 //! ```
 //!
@@ -24,8 +27,8 @@ use std::time::Duration;
 
 use resolver::cli::{Args, BAD_USAGE, one_line};
 use resolver::client;
-use resolver::dns::{Data, Message, Name, Rcode, Type};
-use resolver::hosts::{HostInfo, Hosts};
+use resolver::dns::{self, Data, Message, Name, Rcode, Type};
+use resolver::hosts::{self, HostInfo, Hosts};
 use resolver::inet;
 
 /// How the program ends when it does not succeed. Each way has a code of
@@ -101,8 +104,11 @@ fn run(mut args: impl Iterator<Item = OsString>) -> Result<(), Stop> {
         "pton" => address(&operands(args)?, inet::pton),
         "ntoa" => address(&operands(args)?, |hex| inet::ntoa(hex).map(IpAddr::V4)),
         "hosts" => hosts(args),
+        "service" => service(args),
         "lookup" => lookup(&operands(args)?),
         "fqdn" => fqdn(&operands(args)?),
+        "encode" => encode(args),
+        "decode" => decode(&operands(args)?),
         "query" => query(args),
         other => Err(usage(format!("no command {other:?}"))),
     }
@@ -195,6 +201,29 @@ fn hosts(args: impl Iterator<Item = OsString>) -> Result<(), Stop> {
     Ok(())
 }
 
+/// `service NAME|PORT [--proto tcp|udp] [--file PATH]`: a port by name, or
+/// a name by port, from `--file` (default `/etc/services`), printed as
+/// `getservbyname` / `getservbyport` return it.
+fn service(args: impl Iterator<Item = OsString>) -> Result<(), Stop> {
+    let args = Args::parse(args, &["--file", "--proto"], &[]).map_err(usage)?;
+    let file = args.value("--file").unwrap_or("/etc/services");
+    let proto = args.value("--proto");
+    if proto.is_some_and(|p| p != "tcp" && p != "udp") {
+        return Err(usage("--proto takes tcp or udp"));
+    }
+    let [key] = args.rest.as_slice() else {
+        return Err(usage("service takes one NAME or PORT"));
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Stop::new(Exit::Failed, format!("cannot read {file}: {e}")))?;
+    let found = hosts::service(&text, key, proto)
+        .ok_or_else(|| Stop::new(Exit::NoSuchName, format!("{key} is not in {file}")))?;
+    println!("name: {}", found.name);
+    println!("port: {}/{}", found.port, found.proto);
+    println!("aliases: {}", found.aliases.join(" "));
+    Ok(())
+}
+
 /// The system's resolver: `ToSocketAddrs` calls getaddrinfo, which reads
 /// the hosts file, asks DNS, and whatever else the system is set up for.
 fn lookup(rest: &[String]) -> Result<(), Stop> {
@@ -267,6 +296,84 @@ fn canonical_name(host: &str) -> Option<String> {
         libc::freeaddrinfo(list);
         name
     }
+}
+
+/// `encode NAME [TYPE] --id N`: the query `query` would send, as hex,
+/// without sending it. Step 1 of the chapter: `dns::encode_query`.
+fn encode(args: impl Iterator<Item = OsString>) -> Result<(), Stop> {
+    let args = Args::parse(args, &["--id"], &[]).map_err(usage)?;
+    let (name, qtype) = match args.rest.as_slice() {
+        [name] => (name, Type::A),
+        [name, kind] => (
+            name,
+            Type::parse(kind).ok_or_else(|| usage(format!("no record type {kind:?}")))?,
+        ),
+        _ => return Err(usage("encode takes NAME and, maybe, a TYPE")),
+    };
+    let id = args.whole("--id", 0).map_err(usage)?;
+    let id = u16::try_from(id).map_err(|_| usage(format!("--id takes 0 to 65535; got {id}")))?;
+    let name = Name::parse(name).map_err(|e| usage(format!("{name:?}: {e}")))?;
+    let hex: Vec<String> = dns::encode_query(id, &name, qtype)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    println!("{}", hex.join(" "));
+    Ok(())
+}
+
+/// `decode HEX...`: reads a message given as hex (spaces allowed) and
+/// prints it, section by section. Steps 2 to 5 of the chapter: the
+/// header, the questions, the records, compression.
+fn decode(rest: &[String]) -> Result<(), Stop> {
+    let digits: Vec<u8> = rest
+        .concat()
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if rest.is_empty() || !digits.len().is_multiple_of(2) {
+        return Err(usage("decode takes a message as pairs of hex digits"));
+    }
+    let bytes = digits
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| usage("decode takes hex digits only"))?;
+    let msg = dns::parse(&bytes).map_err(|e| Stop::new(Exit::Failed, e.to_string()))?;
+    let h = msg.header;
+    println!(
+        "header: id={} qr={} tc={} rcode={} qd={} an={} ns={} ar={}",
+        h.id,
+        u8::from(h.response),
+        u8::from(h.truncated),
+        h.rcode,
+        h.qdcount,
+        h.ancount,
+        h.nscount,
+        h.arcount
+    );
+    for q in &msg.questions {
+        let class = if q.qclass == dns::CLASS_IN {
+            "IN".to_string()
+        } else {
+            format!("CLASS{}", q.qclass)
+        };
+        println!("question: {} {class} {}", q.name, q.qtype);
+    }
+    let sections = [
+        ("answer", &msg.answers),
+        ("authority", &msg.authority),
+        ("additional", &msg.additional),
+    ];
+    for (section, records) in sections {
+        for record in records {
+            println!("{section}: {record}");
+        }
+    }
+    Ok(())
 }
 
 /// The most CNAME records followed for one question: a chain of aliases
