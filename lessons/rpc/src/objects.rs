@@ -11,16 +11,19 @@ use serde_json::Value;
 
 use crate::jsonrpc::{Object, Params, RpcError};
 
-/// The application's error codes (JSON-RPC leaves -32000 to -32099 to us).
+/// The application's error codes: small positive numbers, outside the
+/// range -32768 to -32000 that JSON-RPC keeps for itself.
 pub mod code {
     /// `ns.register` of a name already taken, without `replace`.
-    pub const NAME_TAKEN: i64 = -32001;
+    pub const NAME_TAKEN: i64 = 1;
     /// `ns.lookup` or `ns.unregister` of a name nobody registered.
-    pub const UNKNOWN_NAME: i64 = -32002;
+    pub const UNKNOWN_NAME: i64 = 2;
     /// `calculator.divide` by zero.
-    pub const DIVISION_BY_ZERO: i64 = -32010;
+    pub const DIVISION_BY_ZERO: i64 = 10;
     /// A result too large for a JSON number.
-    pub const OUT_OF_RANGE: i64 = -32011;
+    pub const OUT_OF_RANGE: i64 = 11;
+    /// `ns.register` when the name server holds its most names.
+    pub const NAME_SERVER_FULL: i64 = 20;
 }
 
 /// The longest object name the name server keeps: names end up in URIs

@@ -100,8 +100,8 @@ pub fn serve(listener: TcpListener, objects: Objects, limits: Limits) -> ! {
             }
         };
         let Some(permit) = Permit::take(&clients, limits.max_clients) else {
-            let busy = RpcError::application(
-                99,
+            let busy = RpcError::new(
+                jsonrpc::code::SERVER_BUSY,
                 format!("the server is busy: {} clients at once", limits.max_clients),
             );
             let mut stream = stream;

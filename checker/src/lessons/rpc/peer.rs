@@ -28,9 +28,9 @@ fn hand_answer(request: &Value, state: &Mutex<HandState>) -> Option<Value> {
     };
     let num = |i: usize, name: &str| arg(i, name).as_f64();
     let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-    let outcome: Result<Value, (i64, String)> = match method {
+    let outcome: Result<Value, (i64, String, Option<Value>)> = match method {
         _ if request.get("jsonrpc") != Some(&json!("2.0")) => {
-            Err((-32600, "not a JSON-RPC 2.0 request".into()))
+            Err((-32600, "not a JSON-RPC 2.0 request".into(), None))
         }
         "ns.register" => {
             let name = arg(0, "name").as_str().unwrap_or_default().to_string();
@@ -41,10 +41,11 @@ fn hand_answer(request: &Value, state: &Mutex<HandState>) -> Option<Value> {
         "ns.lookup" => {
             let name = arg(0, "name");
             let name = name.as_str().unwrap_or_default();
-            st.names
-                .get(name)
-                .map(|u| json!(u))
-                .ok_or((-32002, format!("no object is registered as {name:?}")))
+            st.names.get(name).map(|u| json!(u)).ok_or((
+                2,
+                format!("no object is registered as {name:?}"),
+                None,
+            ))
         }
         "ns.list" => Ok(json!(st.names)),
         "ns.unregister" => {
@@ -53,9 +54,11 @@ fn hand_answer(request: &Value, state: &Mutex<HandState>) -> Option<Value> {
         }
         "calculator.add" | "calculator.subtract" | "calculator.multiply" | "calculator.divide" => {
             match (num(0, "a"), num(1, "b")) {
-                (Some(_), Some(b)) if method.ends_with("divide") && b == 0.0 => {
-                    Err((-32010, "division by zero".into()))
-                }
+                (Some(_), Some(b)) if method.ends_with("divide") && b == 0.0 => Err((
+                    10,
+                    "division by zero".into(),
+                    Some(json!({"a": arg(0, "a"), "b": arg(1, "b")})),
+                )),
                 (Some(a), Some(b)) => {
                     let x = match method {
                         "calculator.add" => a + b,
@@ -70,7 +73,7 @@ fn hand_answer(request: &Value, state: &Mutex<HandState>) -> Option<Value> {
                         json!(x)
                     })
                 }
-                _ => Err((-32602, "a and b must be numbers".into())),
+                _ => Err((-32602, "a and b must be numbers".into(), None)),
             }
         }
         "counter.increment" => {
@@ -82,13 +85,18 @@ fn hand_answer(request: &Value, state: &Mutex<HandState>) -> Option<Value> {
         _ => Err((
             -32601,
             format!("the checker's servers have no method {method:?}"),
+            None,
         )),
     };
     let id = id?;
     Some(match outcome {
         Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
-        Err((code, message)) => {
-            json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+        Err((code, message, data)) => {
+            let mut error = json!({"code": code, "message": message});
+            if let Some(data) = data {
+                error["data"] = data;
+            }
+            json!({"jsonrpc": "2.0", "id": id, "error": error})
         }
     })
 }

@@ -8,7 +8,7 @@ use crate::time::{self, ms};
 use crate::verdict::{Failure, Outcome};
 use crate::wire;
 
-use super::jsonrpc::{call, check_reply, error, expect_value, receive, send};
+use super::jsonrpc::{Codes, call, check_reply, error, expect_value, receive, send};
 use super::ns::{start_ns, uri};
 
 pub(super) fn ids(ctx: &mut Ctx) -> Outcome {
@@ -116,28 +116,28 @@ pub(super) fn error_codes(ctx: &mut Ctx) -> Outcome {
         &mut c,
         "ns.fly",
         Value::Null,
-        -32601..=-32601,
+        Codes::Is(-32601),
         "an unknown method",
     )?;
     error(
         &mut c,
         "nobody.lookup",
         Value::Null,
-        -32601..=-32601,
+        Codes::Is(-32601),
         "an unknown object",
     )?;
     error(
         &mut c,
         "ns.lookup",
         json!([5]),
-        -32602..=-32602,
+        Codes::Is(-32602),
         "a name that is not a string",
     )?;
     error(
         &mut c,
         "ns.lookup",
         Value::Null,
-        -32602..=-32602,
+        Codes::Is(-32602),
         "a missing name",
     )?;
     // Still serving, on the same connection.

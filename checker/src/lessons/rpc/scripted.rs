@@ -92,7 +92,7 @@ pub(super) fn checker_ns_dropping(
                     "ns.lookup" => map
                         .get(&arg(0, "name"))
                         .map(|u| json!(u))
-                        .ok_or_else(|| json!({"code": -32002, "message": format!("no object is registered as {:?}", arg(0, "name"))})),
+                        .ok_or_else(|| json!({"code": 2, "message": format!("no object is registered as {:?}", arg(0, "name"))})),
                     "ns.list" => Ok(json!(map.clone())),
                     _ => Err(json!({"code": -32601, "message": format!("no method {method:?}")})),
                 };

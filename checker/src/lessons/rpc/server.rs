@@ -10,7 +10,7 @@ use crate::time::{self, ms, secs};
 use crate::verdict::{Failure, Outcome};
 use crate::wire::{self, Conn};
 
-use super::jsonrpc::{APPLICATION, call, decode, error, expect_value, result};
+use super::jsonrpc::{APPLICATION, Codes, call, decode, error, expect_value, result};
 use super::scripted::{
     Asked, asked_now, checker_ns, checker_ns_dropping, registered, shown, wait_for,
 };
@@ -67,17 +67,27 @@ pub(super) fn calculator(ctx: &mut Ctx) -> Outcome {
     let (server, _ns, _) = start_object_server(ctx)?;
     let mut c = connect_objects(ctx, &server)?;
     for (method, params, want) in [
-        ("calculator.add", json!([2, 3]), 5.0),
-        ("calculator.subtract", json!({"a": 2, "b": 3.5}), -1.5),
-        ("calculator.multiply", json!([4, 2.5]), 10.0),
-        ("calculator.divide", json!([1, 4]), 0.25),
+        ("calculator.add", json!([2, 3]), json!(5)),
+        (
+            "calculator.subtract",
+            json!({"a": 2, "b": 3.5}),
+            json!(-1.5),
+        ),
+        ("calculator.multiply", json!([4, 2.5]), json!(10)),
+        ("calculator.divide", json!([1, 4]), json!(0.25)),
     ] {
         let got = result(&mut c, method, params.clone())?;
-        if got.as_f64() != Some(want) {
+        if got != want {
+            let whole = got.as_f64() == want.as_f64();
             return Err(
                 Failure::failed(format!("{method} {params}: a wrong result"))
                     .expected(want.to_string())
-                    .got(got.to_string()),
+                    .got(got.to_string())
+                    .hint(if whole {
+                        "a whole number goes back as an integer (10, not 10.0): the contract says so, and a client prints what it gets"
+                    } else {
+                        "add, subtract, multiply or divide a and b, in that order"
+                    }),
             );
         }
     }
@@ -97,14 +107,14 @@ pub(super) fn calculator(ctx: &mut Ctx) -> Outcome {
         &mut c,
         "calculator.add",
         json!([1, "two"]),
-        -32602..=-32602,
+        Codes::Is(-32602),
         "a parameter that is not a number",
     )?;
     error(
         &mut c,
         "calculator.power",
         json!([1, 2]),
-        -32601..=-32601,
+        Codes::Is(-32601),
         "an unknown method",
     )?;
     Ok(())
