@@ -14,12 +14,15 @@
 //!   notifications, batches, error codes.
 //! - `hostile.rs`: hostile input, to the name server and the object server.
 //! - `server.rs`: the object server's stages.
+//! - `limits.rs`: a client that never reads, and clients refused as too
+//!   many, against the object server.
 //! - `client.rs`: the client's stages, and the three programs together.
 //! - `peer.rs`: the servers to start by hand (`cargo grade peer rpc`).
 
 mod client;
 mod hostile;
 mod jsonrpc;
+mod limits;
 mod ns;
 mod peer;
 mod protocol;
@@ -84,6 +87,10 @@ pub const LESSON: Lesson = Lesson {
             ],
         ),
         ("One connection, and Nagle", &["many-calls"]),
+        (
+            "Clients that do not play along",
+            &["idle-timeout", "slow-reader", "busy-reply"],
+        ),
     ],
 };
 
@@ -195,16 +202,34 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "idle-timeout",
         title: "A client silent for --idle-timeout is dropped",
-        points: 5,
+        points: 3,
         hint: "set_read_timeout(Some(idle_timeout)) on each connection; when a read times out, close that connection.",
         deadline: secs(30),
         roles: SERVER,
         run: server::idle_timeout,
     },
     Stage {
+        id: "slow-reader",
+        title: "A client that sends and never reads is dropped",
+        points: 2,
+        hint: "set_write_timeout(Some(idle_timeout)) on each connection as well: a reply that cannot be written within it ends that connection, and gives its place back.",
+        deadline: secs(30),
+        roles: SERVER,
+        run: limits::slow_reader,
+    },
+    Stage {
+        id: "busy-reply",
+        title: "20 clients past --max-clients each read -32099",
+        points: 2,
+        hint: "Write the -32099 reply, shutdown(Write), then read and drop what the client sent for a moment: closing with unread data sends a reset that can overtake the reply.",
+        deadline: secs(30),
+        roles: SERVER,
+        run: limits::busy_reply,
+    },
+    Stage {
         id: "server-hostile",
         title: "Hostile input to the object server: others served",
-        points: 5,
+        points: 3,
         hint: "The same limits as the name server's: a line longer than 1 MiB closes its connection only; too deep a message is an error reply.",
         deadline: secs(30),
         roles: SERVER,
@@ -335,6 +360,26 @@ const MISTAKES: &[Mistake] = &[
         verdict: Verdict::Failed,
         says: "did not unregister",
         golden: true,
+    },
+    Mistake {
+        what: "A read timeout but no write deadline",
+        fixture: "rpc-server-no-write-deadline",
+        role: "server",
+        passes: Some("idle-timeout"),
+        fails: "slow-reader",
+        verdict: Verdict::Failed,
+        says: "never dropped it",
+        golden: false,
+    },
+    Mistake {
+        what: "Closing a refused client's connection at once, its request unread",
+        fixture: "rpc-server-busy-reset",
+        role: "server",
+        passes: Some("slow-reader"),
+        fails: "busy-reply",
+        verdict: Verdict::Failed,
+        says: "a reset instead of the end of the stream",
+        golden: false,
     },
     Mistake {
         what: "Writing a request in two pieces, Nagle's algorithm on",
