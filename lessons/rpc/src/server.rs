@@ -176,3 +176,100 @@ fn serve_connection(stream: TcpStream, objects: &Objects, idle: Duration) -> io:
         objects.names().count()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jsonrpc::{MAX_LINE, code};
+    use crate::objects::Counter;
+    use std::io::{BufRead, BufReader};
+    use std::net::SocketAddr;
+
+    fn start(limits: Limits) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let objects = Objects::default().with("counter", Counter::default());
+        thread::spawn(move || serve(listener, objects, limits));
+        addr
+    }
+
+    fn exchange(stream: &mut BufReader<TcpStream>, line: &str) -> Value {
+        stream
+            .get_mut()
+            .write_all(format!("{line}\n").as_bytes())
+            .unwrap();
+        let mut reply = String::new();
+        stream.read_line(&mut reply).unwrap();
+        serde_json::from_str(&reply).unwrap()
+    }
+
+    #[test]
+    fn bad_lines_get_errors_and_the_connection_goes_on() {
+        let addr = start(Limits::default());
+        let mut conn = BufReader::new(TcpStream::connect(addr).unwrap());
+        assert_eq!(
+            exchange(&mut conn, "{oops")["error"]["code"],
+            code::PARSE_ERROR
+        );
+        let ok = exchange(
+            &mut conn,
+            r#"{"jsonrpc":"2.0","id":1,"method":"counter.increment"}"#,
+        );
+        assert_eq!(ok["result"], 1);
+        // Bytes that are not UTF-8.
+        conn.get_mut().write_all(b"\xff\xfe\n").unwrap();
+        let mut reply = String::new();
+        conn.read_line(&mut reply).unwrap();
+        assert!(reply.contains("-32700"), "{reply}");
+    }
+
+    #[test]
+    fn an_over_long_line_closes_only_that_connection() {
+        let addr = start(Limits::default());
+        let mut long = BufReader::new(TcpStream::connect(addr).unwrap());
+        let mut other = BufReader::new(TcpStream::connect(addr).unwrap());
+        let junk = vec![b'x'; MAX_LINE + 10];
+        let _ = long.get_mut().write_all(&junk);
+        let mut reply = String::new();
+        long.read_line(&mut reply).unwrap();
+        assert!(reply.contains("longer than"), "{reply}");
+        let ok = exchange(
+            &mut other,
+            r#"{"jsonrpc":"2.0","id":"x","method":"counter.get"}"#,
+        );
+        assert_eq!(ok["id"], "x");
+    }
+
+    #[test]
+    fn past_the_client_limit_a_busy_error() {
+        let addr = start(Limits {
+            max_clients: 1,
+            ..Limits::default()
+        });
+        let mut first = BufReader::new(TcpStream::connect(addr).unwrap());
+        exchange(
+            &mut first,
+            r#"{"jsonrpc":"2.0","id":1,"method":"counter.get"}"#,
+        );
+        let mut second = BufReader::new(TcpStream::connect(addr).unwrap());
+        let mut reply = String::new();
+        second.read_line(&mut reply).unwrap();
+        assert!(reply.contains("busy"), "{reply}");
+        drop(first);
+        // The permit comes back when the first connection's thread ends.
+        let mut ok = None;
+        for _ in 0..100 {
+            thread::sleep(Duration::from_millis(10));
+            let mut third = BufReader::new(TcpStream::connect(addr).unwrap());
+            let reply = exchange(
+                &mut third,
+                r#"{"jsonrpc":"2.0","id":3,"method":"counter.get"}"#,
+            );
+            if reply.get("result").is_some() {
+                ok = Some(reply);
+                break;
+            }
+        }
+        assert!(ok.is_some(), "the place was never given back");
+    }
+}

@@ -224,6 +224,7 @@ impl Object for Names {
 mod tests {
     use super::*;
     use crate::jsonrpc::code::{INVALID_PARAMS, METHOD_NOT_FOUND};
+    use serde_json::json;
 
     fn call(object: &dyn Object, method: &str, params: Value) -> Result<Value, RpcError> {
         let params = match params {

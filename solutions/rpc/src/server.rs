@@ -217,7 +217,9 @@ fn serve_connection(stream: TcpStream, objects: &Objects, idle: Duration) -> io:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jsonrpc::{MAX_LINE, code};
     use crate::objects::Counter;
+    use std::io::{BufRead, BufReader};
     use std::net::SocketAddr;
 
     fn start(limits: Limits) -> SocketAddr {
