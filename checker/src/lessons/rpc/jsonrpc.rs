@@ -28,16 +28,13 @@ pub(super) fn describe(value: &Value) -> String {
         }
     };
     match value {
-        Value::Array(items) => format!(
-            "batch of {}: {}",
-            items.len(),
-            items
-                .iter()
-                .take(3)
-                .map(describe)
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
+        Value::Array(items) => {
+            let mut shown: Vec<String> = items.iter().take(3).map(describe).collect();
+            if items.len() > 3 {
+                shown.push(format!("… and {} more", items.len() - 3));
+            }
+            format!("batch of {}: {}", items.len(), shown.join("; "))
+        }
         Value::Object(m) if m.contains_key("method") => {
             let method = m["method"]
                 .as_str()
