@@ -281,3 +281,189 @@ fn local(
     let result = calc.call(method, &Params::Positional(vec![json!(a), json!(b)]))?;
     Ok(result.as_f64().unwrap_or(f64::NAN))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::objects::{Calculator as RealCalculator, Counter, Names};
+    use crate::server::{Limits, Objects, serve};
+    use std::net::TcpListener;
+
+    fn start(objects: Objects) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        std::thread::spawn(move || serve(listener, objects, Limits::default()));
+        addr
+    }
+
+    const T: Duration = Duration::from_secs(5);
+
+    /// Written once, against the trait: it cannot tell where the
+    /// calculator is.
+    fn mean(calc: &impl Calculator, xs: &[f64]) -> Result<f64, CallError> {
+        let mut sum = 0.0;
+        for x in xs {
+            sum = calc.add(sum, *x)?;
+        }
+        calc.divide(sum, xs.len() as f64)
+    }
+
+    #[test]
+    fn the_same_code_runs_locally_and_remotely() {
+        let ns = start(Objects::default().with("ns", Names::default()));
+        let server = start(Objects::default().with("calculator", RealCalculator));
+        name_server(&ns, T)
+            .call(
+                "register",
+                json!(["calculator", format!("rpc://{server}/calculator")]),
+            )
+            .unwrap();
+        let remote = CalculatorProxy(Proxy::lookup(&ns, "calculator", T).unwrap());
+        let xs = [1.0, 2.0, 4.5];
+        assert_eq!(
+            mean(&RealCalculator, &xs).unwrap(),
+            mean(&remote, &xs).unwrap()
+        );
+        // A remote error comes back whole.
+        match remote.divide(1.0, 0.0) {
+            Err(CallError::Remote(e)) => {
+                assert_eq!(e.code, crate::objects::code::DIVISION_BY_ZERO);
+                assert!(e.data.is_some());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_connection_for_many_calls_notifications_and_batches() {
+        let server = start(Objects::default().with("counter", Counter::default()));
+        let counter = Proxy::at(&format!("rpc://{server}/counter"), T).unwrap();
+        for i in 1..=100 {
+            assert_eq!(counter.call("increment", Value::Null).unwrap(), json!(i));
+        }
+        counter.notify("increment", json!([10])).unwrap();
+        let results = counter
+            .batch(&[
+                ("get", Value::Null),
+                ("increment", json!({"by": 2})),
+                ("nope", Value::Null),
+            ])
+            .unwrap();
+        assert_eq!(results[0].as_ref().unwrap(), &json!(110));
+        assert_eq!(results[1].as_ref().unwrap(), &json!(112));
+        assert!(matches!(results[2], Err(CallError::Remote(_))));
+    }
+
+    #[test]
+    fn an_unknown_name_and_a_dead_server_are_told_apart() {
+        let ns = start(Objects::default().with("ns", Names::default()));
+        match Proxy::lookup(&ns, "nobody", T) {
+            Err(CallError::Remote(e)) => assert!(e.message.contains("nobody")),
+            other => panic!("{:?}", other.err()),
+        }
+        let closed = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let gone = Proxy::at(&format!("rpc://{closed}/x"), T).unwrap();
+        assert!(matches!(
+            gone.call("y", Value::Null),
+            Err(CallError::Connection(_))
+        ));
+        assert!(parse_uri("http://x/y").is_err());
+    }
+
+    /// The round trip of each of `n` sends of `line` to a bare server that
+    /// echoes lines back: what a call costs with no RPC at all.
+    fn raw_ping_pong(line: &str, n: usize) -> Vec<Duration> {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            stream.set_nodelay(true).unwrap();
+            let mut out = stream.try_clone().unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut buf = String::new();
+            while reader.read_line(&mut buf).unwrap_or(0) > 0 {
+                out.write_all(buf.as_bytes()).unwrap();
+                buf.clear();
+            }
+        });
+        let mut raw = TcpStream::connect(addr).unwrap();
+        raw.set_nodelay(true).unwrap();
+        let mut reader = BufReader::new(raw.try_clone().unwrap());
+        let mut rtts = Vec::with_capacity(n);
+        let mut echo = String::new();
+        for _ in 0..n {
+            let t = std::time::Instant::now();
+            raw.write_all(line.as_bytes()).unwrap();
+            echo.clear();
+            reader.read_line(&mut echo).unwrap();
+            rtts.push(t.elapsed());
+        }
+        rtts
+    }
+
+    /// The figures `just bench-rpc` prints: calls on one connection, one
+    /// at a time and in batches of 100, beside a raw ping-pong of lines of
+    /// the same size. Run with
+    /// `cargo test --release -p rpc-solution bench -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn bench_calls_batches_and_raw_ping_pong() {
+        const N: usize = 20_000;
+        let server = start(Objects::default().with("calculator", RealCalculator));
+        let calc = Proxy::at(&format!("rpc://{server}/calculator"), T).unwrap();
+        calc.call("add", json!([1, 2])).unwrap(); // connect, warm up
+        let mut rtts = Vec::with_capacity(N);
+        let start = std::time::Instant::now();
+        for i in 0..N {
+            let t = std::time::Instant::now();
+            calc.call("add", json!([i, 2])).unwrap();
+            rtts.push(t.elapsed());
+        }
+        let calls = N as f64 / start.elapsed().as_secs_f64();
+        let batch: Vec<(&str, Value)> = (0..100).map(|i| ("add", json!([i, 2]))).collect();
+        let start = std::time::Instant::now();
+        for _ in 0..N / 100 {
+            calc.batch(&batch).unwrap();
+        }
+        let batched = N as f64 / start.elapsed().as_secs_f64();
+
+        // A raw ping-pong: the same request line, echoed by a bare server.
+        let line = format!(
+            "{}\n",
+            json!({"jsonrpc": "2.0", "id": 12345, "method": "calculator.add", "params": [12345, 2]})
+        );
+        let mut raw_rtts = raw_ping_pong(&line, N);
+        let raw_rate = N as f64 / raw_rtts.iter().sum::<Duration>().as_secs_f64();
+        let pct = |v: &mut Vec<Duration>, p: usize| {
+            v.sort();
+            v[(v.len() * p / 100).min(v.len() - 1)].as_secs_f64() * 1e6
+        };
+        let (p50, p99) = (pct(&mut rtts, 50), pct(&mut rtts, 99));
+        let (raw50, raw99) = (pct(&mut raw_rtts, 50), pct(&mut raw_rtts, 99));
+        println!("message: {} bytes; {N} calls on one connection", line.len());
+        println!(
+            "{:<28} {:>12} {:>10} {:>10}",
+            "", "calls/s", "p50 (us)", "p99 (us)"
+        );
+        println!(
+            "{:<28} {calls:>12.0} {p50:>10.1} {p99:>10.1}",
+            "rpc calls, one at a time"
+        );
+        println!(
+            "{:<28} {batched:>12.0} {:>10} {:>10}",
+            "rpc calls, batches of 100", "-", "-"
+        );
+        println!(
+            "{:<28} {raw_rate:>12.0} {raw50:>10.1} {raw99:>10.1}",
+            "raw TCP line ping-pong"
+        );
+        println!(
+            "p50 rpc / p50 raw: {:.2}x (goal: at most 1.5x)",
+            p50 / raw50
+        );
+        println!("RPC_CALLS_PER_SEC={calls:.0} RPC_BATCHED_PER_SEC={batched:.0}");
+    }
+}

@@ -23,8 +23,10 @@ pub const MAX_DEPTH: usize = 32;
 /// The most requests in one batch.
 pub const MAX_BATCH: usize = 100;
 
-/// The error codes JSON-RPC 2.0 defines. Application errors use
-/// -32000 to -32099.
+/// The error codes JSON-RPC 2.0 defines. It reserves -32768 to -32000
+/// for itself: the five below, and -32000 to -32099 for errors of the
+/// server program (not of its objects). An application's own errors use
+/// any other integer: see `objects::code`.
 pub mod code {
     /// The line is not JSON.
     pub const PARSE_ERROR: i64 = -32700;
@@ -36,8 +38,11 @@ pub mod code {
     pub const INVALID_PARAMS: i64 = -32602;
     /// The server failed (a method panicked): not the caller's fault.
     pub const INTERNAL_ERROR: i64 = -32603;
-    /// The first of the application's own codes.
-    pub const APPLICATION: i64 = -32000;
+    /// A server error (from the range JSON-RPC leaves to implementations):
+    /// too many clients at once.
+    pub const SERVER_BUSY: i64 = -32099;
+    /// Every code JSON-RPC keeps for itself: never an application's.
+    pub const RESERVED: std::ops::RangeInclusive<i64> = -32768..=-32000;
 }
 
 /// An error as JSON-RPC carries it: a code, a message, maybe data.
@@ -74,9 +79,11 @@ impl RpcError {
         RpcError::new(code::INVALID_PARAMS, message)
     }
 
-    /// An error of the application's own (-32000 and below).
-    pub fn application(offset: i64, message: impl Into<String>) -> RpcError {
-        RpcError::new(code::APPLICATION - offset, message)
+    /// An error of the application's own: its code lies outside
+    /// [`code::RESERVED`].
+    pub fn application(code: i64, message: impl Into<String>) -> RpcError {
+        debug_assert!(!code::RESERVED.contains(&code), "{code} is reserved");
+        RpcError::new(code, message)
     }
 
     fn to_json(&self) -> Value {
@@ -257,4 +264,119 @@ pub fn no_method(object: &str, method: &str) -> RpcError {
         code::METHOD_NOT_FOUND,
         format!("{object} has no method {method:?}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A test object: `echo.back(x)` returns x; `echo.boom()` panics.
+    struct Echo;
+
+    impl Object for Echo {
+        fn call(&self, method: &str, params: &Params) -> Result<Value, RpcError> {
+            match method {
+                "back" => params
+                    .get(0, "x")
+                    .cloned()
+                    .ok_or_else(|| RpcError::invalid_params("x is missing")),
+                "boom" => panic!("a bug in a method"),
+                _ => Err(no_method("echo", method)),
+            }
+        }
+    }
+
+    fn reply(line: &str) -> Option<Value> {
+        reply_to(line, |name| {
+            (name == "echo").then_some(&Echo as &dyn Object)
+        })
+        .map(|text| serde_json::from_str(&text).unwrap())
+    }
+
+    #[test]
+    fn ids_come_back_with_their_exact_type() {
+        for id in [json!(1), json!("one"), json!(null), json!(1.5)] {
+            let line = json!({"jsonrpc":"2.0","id":id,"method":"echo.back","params":[7]});
+            assert_eq!(
+                reply(&line.to_string()).unwrap(),
+                json!({"jsonrpc":"2.0","id":id,"result":7})
+            );
+        }
+    }
+
+    #[test]
+    fn params_by_position_or_by_name() {
+        let named = reply(r#"{"jsonrpc":"2.0","id":1,"method":"echo.back","params":{"x":"hi"}}"#);
+        assert_eq!(named.unwrap()["result"], "hi");
+        let missing = reply(r#"{"jsonrpc":"2.0","id":1,"method":"echo.back"}"#).unwrap();
+        assert_eq!(missing["error"]["code"], code::INVALID_PARAMS);
+    }
+
+    #[test]
+    fn notifications_get_no_reply_even_in_a_batch() {
+        assert_eq!(
+            reply(r#"{"jsonrpc":"2.0","method":"echo.back","params":[1]}"#),
+            None
+        );
+        let batch = r#"[{"jsonrpc":"2.0","method":"echo.back","params":[1]},{"jsonrpc":"2.0","method":"nope.x"}]"#;
+        assert_eq!(reply(batch), None);
+        let mixed = r#"[{"jsonrpc":"2.0","method":"echo.back","params":[1]},{"jsonrpc":"2.0","id":2,"method":"echo.back","params":[2]}]"#;
+        assert_eq!(
+            reply(mixed).unwrap(),
+            json!([{"jsonrpc":"2.0","id":2,"result":2}])
+        );
+    }
+
+    #[test]
+    fn each_error_code_for_its_cause() {
+        let code_of = |line: &str| reply(line).unwrap()["error"]["code"].as_i64().unwrap();
+        assert_eq!(code_of("{not json"), code::PARSE_ERROR);
+        assert_eq!(reply("{not json").unwrap()["id"], Value::Null);
+        assert_eq!(code_of("[]"), code::INVALID_REQUEST);
+        assert_eq!(
+            code_of(r#"{"jsonrpc":"1.0","id":1,"method":"echo.back"}"#),
+            code::INVALID_REQUEST
+        );
+        assert_eq!(
+            code_of(r#"{"jsonrpc":"2.0","id":[1],"method":"echo.back"}"#),
+            code::INVALID_REQUEST
+        );
+        assert_eq!(
+            code_of(r#"{"jsonrpc":"2.0","id":1,"method":5}"#),
+            code::INVALID_REQUEST
+        );
+        assert_eq!(
+            code_of(r#"{"jsonrpc":"2.0","id":1,"method":"echo.back","params":3}"#),
+            code::INVALID_REQUEST
+        );
+        assert_eq!(
+            code_of(r#"{"jsonrpc":"2.0","id":1,"method":"nope.x"}"#),
+            code::METHOD_NOT_FOUND
+        );
+        assert_eq!(
+            code_of(r#"{"jsonrpc":"2.0","id":1,"method":"echo.other"}"#),
+            code::METHOD_NOT_FOUND
+        );
+        assert_eq!(
+            code_of(r#"{"jsonrpc":"2.0","id":1,"method":"echo.boom"}"#),
+            code::INTERNAL_ERROR
+        );
+        // A batch of invalid items gets one error each.
+        let replies = reply("[1,2]").unwrap();
+        assert_eq!(replies.as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn limits_on_nesting_and_batches() {
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert_eq!(
+            reply(&deep).unwrap()["error"]["code"],
+            code::INVALID_REQUEST
+        );
+        let call = r#"{"jsonrpc":"2.0","id":1,"method":"echo.back","params":[1]}"#;
+        let big = format!("[{}]", vec![call; MAX_BATCH + 1].join(","));
+        assert_eq!(reply(&big).unwrap()["error"]["code"], code::INVALID_REQUEST);
+        let ok = format!("[{}]", vec![call; MAX_BATCH].join(","));
+        assert_eq!(reply(&ok).unwrap().as_array().unwrap().len(), MAX_BATCH);
+    }
 }

@@ -7,12 +7,12 @@
 //! the next message would start).
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -88,6 +88,7 @@ impl Drop for Permit {
 /// never returns, and says so: its type is `!`, "never".
 pub fn serve(listener: TcpListener, objects: Objects, limits: Limits) -> ! {
     let (objects, clients) = (Arc::new(objects), Arc::new(AtomicUsize::new(0)));
+    let refusing = Arc::new(AtomicUsize::new(0));
     loop {
         let stream = match listener.accept() {
             Ok((stream, _)) => stream,
@@ -100,17 +101,20 @@ pub fn serve(listener: TcpListener, objects: Objects, limits: Limits) -> ! {
             }
         };
         let Some(permit) = Permit::take(&clients, limits.max_clients) else {
-            let busy = RpcError::application(
-                99,
-                format!("the server is busy: {} clients at once", limits.max_clients),
-            );
-            let mut stream = stream;
-            let _ = writeln!(stream, "{}", jsonrpc::failure(&Value::Null, &busy));
+            refuse(stream, limits.max_clients, &refusing);
             continue;
         };
         let (objects, idle) = (Arc::clone(&objects), limits.idle_timeout);
         thread::spawn(move || {
             let _permit = permit;
+            // A client that does not read its replies is dropped too: a
+            // reply that cannot go out within the idle timeout fails the
+            // write, instead of holding this thread (and its place) for
+            // ever.
+            if let Err(e) = stream.set_write_timeout(Some(idle)) {
+                eprintln!("connection: {e}");
+                return;
+            }
             // An idle client timing out is the limit at work, not news.
             if let Err(e) = serve_connection(stream, &objects, idle)
                 && !matches!(
@@ -124,6 +128,45 @@ pub fn serve(listener: TcpListener, objects: Objects, limits: Limits) -> ! {
     }
 }
 
+/// The most refused clients being told "busy" at once.
+const MAX_REFUSING: usize = 64;
+
+/// Tells a client past the limit that the server is busy (-32099), so
+/// that it reads the reply rather than a reset: the reply is written, the
+/// sending side shut down, and what the client sent read and dropped for
+/// a moment (closing with unread data would send a reset, which can
+/// overtake the reply). On a thread of its own, so accepting goes on.
+fn refuse(mut stream: TcpStream, max_clients: usize, refusing: &Arc<AtomicUsize>) {
+    let busy = RpcError::new(
+        jsonrpc::code::SERVER_BUSY,
+        format!("the server is busy: {max_clients} clients at once"),
+    );
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let _ = writeln!(stream, "{}", jsonrpc::failure(&Value::Null, &busy));
+    let _ = stream.shutdown(Shutdown::Write);
+    // A flood of connections gets the reply, and no thread past so many.
+    let Some(permit) = Permit::take(refusing, MAX_REFUSING) else {
+        return;
+    };
+    thread::spawn(move || {
+        let _permit = permit;
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let mut sink = [0u8; 4096];
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            if stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .is_err()
+            {
+                break;
+            }
+            match stream.read(&mut sink) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    });
+}
+
 /// Answers one connection's lines until it closes, goes idle, or sends a
 /// line over the limit.
 fn serve_connection(stream: TcpStream, objects: &Objects, idle: Duration) -> io::Result<()> {
@@ -132,4 +175,101 @@ fn serve_connection(stream: TcpStream, objects: &Objects, idle: Duration) -> io:
         stream.peer_addr(),
         objects.names().count()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jsonrpc::{MAX_LINE, code};
+    use crate::objects::Counter;
+    use std::io::{BufRead, BufReader};
+    use std::net::SocketAddr;
+
+    fn start(limits: Limits) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let objects = Objects::default().with("counter", Counter::default());
+        thread::spawn(move || serve(listener, objects, limits));
+        addr
+    }
+
+    fn exchange(stream: &mut BufReader<TcpStream>, line: &str) -> Value {
+        stream
+            .get_mut()
+            .write_all(format!("{line}\n").as_bytes())
+            .unwrap();
+        let mut reply = String::new();
+        stream.read_line(&mut reply).unwrap();
+        serde_json::from_str(&reply).unwrap()
+    }
+
+    #[test]
+    fn bad_lines_get_errors_and_the_connection_goes_on() {
+        let addr = start(Limits::default());
+        let mut conn = BufReader::new(TcpStream::connect(addr).unwrap());
+        assert_eq!(
+            exchange(&mut conn, "{oops")["error"]["code"],
+            code::PARSE_ERROR
+        );
+        let ok = exchange(
+            &mut conn,
+            r#"{"jsonrpc":"2.0","id":1,"method":"counter.increment"}"#,
+        );
+        assert_eq!(ok["result"], 1);
+        // Bytes that are not UTF-8.
+        conn.get_mut().write_all(b"\xff\xfe\n").unwrap();
+        let mut reply = String::new();
+        conn.read_line(&mut reply).unwrap();
+        assert!(reply.contains("-32700"), "{reply}");
+    }
+
+    #[test]
+    fn an_over_long_line_closes_only_that_connection() {
+        let addr = start(Limits::default());
+        let mut long = BufReader::new(TcpStream::connect(addr).unwrap());
+        let mut other = BufReader::new(TcpStream::connect(addr).unwrap());
+        let junk = vec![b'x'; MAX_LINE + 10];
+        let _ = long.get_mut().write_all(&junk);
+        let mut reply = String::new();
+        long.read_line(&mut reply).unwrap();
+        assert!(reply.contains("longer than"), "{reply}");
+        let ok = exchange(
+            &mut other,
+            r#"{"jsonrpc":"2.0","id":"x","method":"counter.get"}"#,
+        );
+        assert_eq!(ok["id"], "x");
+    }
+
+    #[test]
+    fn past_the_client_limit_a_busy_error() {
+        let addr = start(Limits {
+            max_clients: 1,
+            ..Limits::default()
+        });
+        let mut first = BufReader::new(TcpStream::connect(addr).unwrap());
+        exchange(
+            &mut first,
+            r#"{"jsonrpc":"2.0","id":1,"method":"counter.get"}"#,
+        );
+        let mut second = BufReader::new(TcpStream::connect(addr).unwrap());
+        let mut reply = String::new();
+        second.read_line(&mut reply).unwrap();
+        assert!(reply.contains("busy"), "{reply}");
+        drop(first);
+        // The permit comes back when the first connection's thread ends.
+        let mut ok = None;
+        for _ in 0..100 {
+            thread::sleep(Duration::from_millis(10));
+            let mut third = BufReader::new(TcpStream::connect(addr).unwrap());
+            let reply = exchange(
+                &mut third,
+                r#"{"jsonrpc":"2.0","id":3,"method":"counter.get"}"#,
+            );
+            if reply.get("result").is_some() {
+                ok = Some(reply);
+                break;
+            }
+        }
+        assert!(ok.is_some(), "the place was never given back");
+    }
 }

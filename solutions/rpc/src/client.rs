@@ -544,7 +544,7 @@ mod tests {
         // A raw ping-pong: the same request line, echoed by a bare server.
         let line = format!(
             "{}\n",
-            request(Some(12345), "calculator.add", json!([12345, 2]))
+            json!({"jsonrpc": "2.0", "id": 12345, "method": "calculator.add", "params": [12345, 2]})
         );
         let mut raw_rtts = raw_ping_pong(&line, N);
         let raw_rate = N as f64 / raw_rtts.iter().sum::<Duration>().as_secs_f64();

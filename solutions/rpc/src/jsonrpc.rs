@@ -23,8 +23,10 @@ pub const MAX_DEPTH: usize = 32;
 /// The most requests in one batch.
 pub const MAX_BATCH: usize = 100;
 
-/// The error codes JSON-RPC 2.0 defines. Application errors use
-/// -32000 to -32099.
+/// The error codes JSON-RPC 2.0 defines. It reserves -32768 to -32000
+/// for itself: the five below, and -32000 to -32099 for errors of the
+/// server program (not of its objects). An application's own errors use
+/// any other integer: see `objects::code`.
 pub mod code {
     /// The line is not JSON.
     pub const PARSE_ERROR: i64 = -32700;
@@ -36,8 +38,11 @@ pub mod code {
     pub const INVALID_PARAMS: i64 = -32602;
     /// The server failed (a method panicked): not the caller's fault.
     pub const INTERNAL_ERROR: i64 = -32603;
-    /// The first of the application's own codes.
-    pub const APPLICATION: i64 = -32000;
+    /// A server error (from the range JSON-RPC leaves to implementations):
+    /// too many clients at once.
+    pub const SERVER_BUSY: i64 = -32099;
+    /// Every code JSON-RPC keeps for itself: never an application's.
+    pub const RESERVED: std::ops::RangeInclusive<i64> = -32768..=-32000;
 }
 
 /// An error as JSON-RPC carries it: a code, a message, maybe data.
@@ -74,9 +79,11 @@ impl RpcError {
         RpcError::new(code::INVALID_PARAMS, message)
     }
 
-    /// An error of the application's own (-32000 and below).
-    pub fn application(offset: i64, message: impl Into<String>) -> RpcError {
-        RpcError::new(code::APPLICATION - offset, message)
+    /// An error of the application's own: its code lies outside
+    /// [`code::RESERVED`].
+    pub fn application(code: i64, message: impl Into<String>) -> RpcError {
+        debug_assert!(!code::RESERVED.contains(&code), "{code} is reserved");
+        RpcError::new(code, message)
     }
 
     fn to_json(&self) -> Value {

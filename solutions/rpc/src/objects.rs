@@ -11,16 +11,19 @@ use serde_json::{Value, json};
 
 use crate::jsonrpc::{Object, Params, RpcError, no_method};
 
-/// The application's error codes (JSON-RPC leaves -32000 to -32099 to us).
+/// The application's error codes: small positive numbers, outside the
+/// range -32768 to -32000 that JSON-RPC keeps for itself.
 pub mod code {
     /// `ns.register` of a name already taken, without `replace`.
-    pub const NAME_TAKEN: i64 = -32001;
+    pub const NAME_TAKEN: i64 = 1;
     /// `ns.lookup` or `ns.unregister` of a name nobody registered.
-    pub const UNKNOWN_NAME: i64 = -32002;
+    pub const UNKNOWN_NAME: i64 = 2;
     /// `calculator.divide` by zero.
-    pub const DIVISION_BY_ZERO: i64 = -32010;
+    pub const DIVISION_BY_ZERO: i64 = 10;
     /// A result too large for a JSON number.
-    pub const OUT_OF_RANGE: i64 = -32011;
+    pub const OUT_OF_RANGE: i64 = 11;
+    /// `ns.register` when the name server holds its most names.
+    pub const NAME_SERVER_FULL: i64 = 20;
 }
 
 /// The longest object name the name server keeps: names end up in URIs
@@ -34,7 +37,7 @@ pub const MAX_NAMES: usize = 1000;
 /// A number as JSON: a whole number without `.0` when it is one.
 fn number(x: f64) -> Result<Value, RpcError> {
     if !x.is_finite() {
-        return Err(RpcError::new(
+        return Err(RpcError::application(
             code::OUT_OF_RANGE,
             "the result is out of range",
         ));
@@ -62,8 +65,10 @@ impl Object for Calculator {
         params.at_most(&["a", "b"])?;
         let (a, b) = (params.number(0, "a")?, params.number(1, "b")?);
         if method == "divide" && b == 0.0 {
-            return Err(RpcError::new(code::DIVISION_BY_ZERO, "division by zero")
-                .with_data(json!({"a": params.get(0, "a"), "b": params.get(1, "b")})));
+            return Err(
+                RpcError::application(code::DIVISION_BY_ZERO, "division by zero")
+                    .with_data(json!({"a": params.get(0, "a"), "b": params.get(1, "b")})),
+            );
         }
         number(op(a, b))
     }
@@ -132,7 +137,7 @@ fn check_uri(uri: &str) -> Result<(), RpcError> {
 
 /// The error for a name nobody registered, the name as data.
 fn unknown(name: &str) -> RpcError {
-    RpcError::new(
+    RpcError::application(
         code::UNKNOWN_NAME,
         format!("no object is registered as {name:?}"),
     )
@@ -157,13 +162,13 @@ fn register(names: &mut BTreeMap<String, String>, params: &Params) -> Result<Val
     check_uri(uri)?;
     if let Some(taken) = names.get(name).filter(|_| !replace) {
         return Err(
-            RpcError::new(code::NAME_TAKEN, format!("the name {name:?} is taken"))
+            RpcError::application(code::NAME_TAKEN, format!("the name {name:?} is taken"))
                 .with_data(json!({"name": name, "uri": taken})),
         );
     }
     if !names.contains_key(name) && names.len() >= MAX_NAMES {
         return Err(RpcError::application(
-            20,
+            code::NAME_SERVER_FULL,
             format!("the name server is full ({MAX_NAMES} names)"),
         ));
     }
@@ -219,6 +224,7 @@ impl Object for Names {
 mod tests {
     use super::*;
     use crate::jsonrpc::code::{INVALID_PARAMS, METHOD_NOT_FOUND};
+    use serde_json::json;
 
     fn call(object: &dyn Object, method: &str, params: Value) -> Result<Value, RpcError> {
         let params = match params {

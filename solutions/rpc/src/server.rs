@@ -8,11 +8,11 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -88,6 +88,7 @@ impl Drop for Permit {
 /// never returns, and says so: its type is `!`, "never".
 pub fn serve(listener: TcpListener, objects: Objects, limits: Limits) -> ! {
     let (objects, clients) = (Arc::new(objects), Arc::new(AtomicUsize::new(0)));
+    let refusing = Arc::new(AtomicUsize::new(0));
     loop {
         let stream = match listener.accept() {
             Ok((stream, _)) => stream,
@@ -100,17 +101,20 @@ pub fn serve(listener: TcpListener, objects: Objects, limits: Limits) -> ! {
             }
         };
         let Some(permit) = Permit::take(&clients, limits.max_clients) else {
-            let busy = RpcError::application(
-                99,
-                format!("the server is busy: {} clients at once", limits.max_clients),
-            );
-            let mut stream = stream;
-            let _ = writeln!(stream, "{}", jsonrpc::failure(&Value::Null, &busy));
+            refuse(stream, limits.max_clients, &refusing);
             continue;
         };
         let (objects, idle) = (Arc::clone(&objects), limits.idle_timeout);
         thread::spawn(move || {
             let _permit = permit;
+            // A client that does not read its replies is dropped too: a
+            // reply that cannot go out within the idle timeout fails the
+            // write, instead of holding this thread (and its place) for
+            // ever.
+            if let Err(e) = stream.set_write_timeout(Some(idle)) {
+                eprintln!("connection: {e}");
+                return;
+            }
             // An idle client timing out is the limit at work, not news.
             if let Err(e) = serve_connection(stream, &objects, idle)
                 && !matches!(
@@ -122,6 +126,45 @@ pub fn serve(listener: TcpListener, objects: Objects, limits: Limits) -> ! {
             }
         });
     }
+}
+
+/// The most refused clients being told "busy" at once.
+const MAX_REFUSING: usize = 64;
+
+/// Tells a client past the limit that the server is busy (-32099), so
+/// that it reads the reply rather than a reset: the reply is written, the
+/// sending side shut down, and what the client sent read and dropped for
+/// a moment (closing with unread data would send a reset, which can
+/// overtake the reply). On a thread of its own, so accepting goes on.
+fn refuse(mut stream: TcpStream, max_clients: usize, refusing: &Arc<AtomicUsize>) {
+    let busy = RpcError::new(
+        jsonrpc::code::SERVER_BUSY,
+        format!("the server is busy: {max_clients} clients at once"),
+    );
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let _ = writeln!(stream, "{}", jsonrpc::failure(&Value::Null, &busy));
+    let _ = stream.shutdown(Shutdown::Write);
+    // A flood of connections gets the reply, and no thread past so many.
+    let Some(permit) = Permit::take(refusing, MAX_REFUSING) else {
+        return;
+    };
+    thread::spawn(move || {
+        let _permit = permit;
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let mut sink = [0u8; 4096];
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            if stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .is_err()
+            {
+                break;
+            }
+            match stream.read(&mut sink) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    });
 }
 
 /// Answers one connection's lines until it closes, goes idle, or sends a
@@ -174,7 +217,9 @@ fn serve_connection(stream: TcpStream, objects: &Objects, idle: Duration) -> io:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jsonrpc::{MAX_LINE, code};
     use crate::objects::Counter;
+    use std::io::{BufRead, BufReader};
     use std::net::SocketAddr;
 
     fn start(limits: Limits) -> SocketAddr {

@@ -36,11 +36,28 @@ fn survives_hostile(ctx: &Ctx, server: &Server, mut c: Conn, method: &str) -> Ou
                 .got(reply.to_string()),
         );
     }
+    // Deeper than the contract's 32 levels, but not than serde_json's 128:
+    // only a server that counts the levels itself refuses it.
+    let params = format!("{}{}", "[".repeat(40), "]".repeat(40));
+    let nested = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{params}}}"#);
+    c.note("the checker sends a request nesting 41 levels deep");
+    c.send(format!("{nested}\n").as_bytes())?;
+    let reply = receive(&mut c, "the reply to a request 41 levels deep")?;
+    if reply.pointer("/error/code") != Some(&json!(-32600)) {
+        return Err(Failure::failed(
+            "a message nesting deeper than 32 levels must get -32600",
+        )
+        .expected("an error reply with code -32600 (the contract's nesting limit is 32 levels)")
+        .got(reply.to_string())
+        .hint("count the depth of the parsed value (arrays and objects) and refuse more than MAX_DEPTH with -32600: serde_json alone stops only at 128"));
+    }
     c.send(b"\xff\xfe{\n")?;
     let reply = receive(&mut c, "the reply to bytes that are not UTF-8")?;
     if reply.pointer("/error/code") != Some(&json!(-32700)) {
         return Err(
-            Failure::failed("bytes that are not UTF-8 must get -32700").got(reply.to_string())
+            Failure::failed("bytes that are not UTF-8 must get -32700")
+                .got(reply.to_string())
+                .hint("read the line as bytes (read_until into a Vec<u8>), then std::str::from_utf8: read_line into a String fails on such bytes instead"),
         );
     }
     call(&mut c, json!(1), method, Value::Null)?;

@@ -28,16 +28,13 @@ pub(super) fn describe(value: &Value) -> String {
         }
     };
     match value {
-        Value::Array(items) => format!(
-            "batch of {}: {}",
-            items.len(),
-            items
-                .iter()
-                .take(3)
-                .map(describe)
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
+        Value::Array(items) => {
+            let mut shown: Vec<String> = items.iter().take(3).map(describe).collect();
+            if items.len() > 3 {
+                shown.push(format!("… and {} more", items.len() - 3));
+            }
+            format!("batch of {}: {}", items.len(), shown.join("; "))
+        }
         Value::Object(m) if m.contains_key("method") => {
             let method = m["method"]
                 .as_str()
@@ -144,34 +141,60 @@ pub(super) fn result(conn: &mut Conn, method: &str, params: Value) -> Result<Val
     }
 }
 
-/// The error of a call, which must fail with a code in `codes`.
+/// The error of a call, which must fail with a code `codes` admits.
 pub(super) fn error(
     conn: &mut Conn,
     method: &str,
     params: Value,
-    codes: std::ops::RangeInclusive<i64>,
+    codes: Codes,
     why: &str,
 ) -> Result<Value, Failure> {
     let reply = call(conn, json!(1), method, params.clone())?;
-    let code = reply
-        .pointer("/error/code")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    if !codes.contains(&code) {
-        let want = if codes.start() == codes.end() {
-            format!("error code {}", codes.start())
-        } else {
-            format!("an error code from {} to {}", codes.start(), codes.end())
-        };
-        return Err(Failure::failed(format!("{method} {params}: {why}"))
-            .expected(want)
-            .got(reply.to_string()));
+    let code = reply.pointer("/error/code").and_then(Value::as_i64);
+    if !code.is_some_and(|c| codes.admits(c)) {
+        let mut failure = Failure::failed(format!("{method} {params}: {why}"))
+            .expected(codes.say())
+            .got(reply.to_string());
+        if codes == APPLICATION && code.is_some_and(|c| RESERVED.contains(&c)) {
+            failure = failure.hint("JSON-RPC keeps -32768 to -32000 for itself (-32000 to -32099 are the server program's own errors, not its objects'): an application error takes another code, 1 or 10 say");
+        }
+        return Err(failure);
     }
     Ok(reply["error"].clone())
 }
 
+/// The error codes a call may fail with.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Codes {
+    /// This one.
+    Is(i64),
+    /// An application's own: any integer outside [`RESERVED`].
+    Application,
+}
+
+impl Codes {
+    fn admits(self, code: i64) -> bool {
+        match self {
+            Codes::Is(want) => code == want,
+            Codes::Application => !RESERVED.contains(&code),
+        }
+    }
+
+    fn say(self) -> String {
+        match self {
+            Codes::Is(want) => format!("error code {want}"),
+            Codes::Application => {
+                "an application error: a code outside -32768..-32000, which JSON-RPC keeps for itself".into()
+            }
+        }
+    }
+}
+
+/// The codes JSON-RPC keeps for itself.
+const RESERVED: std::ops::RangeInclusive<i64> = -32768..=-32000;
+
 /// Application errors.
-pub(super) const APPLICATION: std::ops::RangeInclusive<i64> = -32099..=-32000;
+pub(super) const APPLICATION: Codes = Codes::Application;
 
 /// A result must be `want`, exactly.
 pub(super) fn expect_value(what: &str, got: &Value, want: &Value) -> Outcome {

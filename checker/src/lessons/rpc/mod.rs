@@ -14,12 +14,15 @@
 //!   notifications, batches, error codes.
 //! - `hostile.rs`: hostile input, to the name server and the object server.
 //! - `server.rs`: the object server's stages.
+//! - `limits.rs`: a client that never reads, and clients refused as too
+//!   many, against the object server.
 //! - `client.rs`: the client's stages, and the three programs together.
 //! - `peer.rs`: the servers to start by hand (`cargo grade peer rpc`).
 
 mod client;
 mod hostile;
 mod jsonrpc;
+mod limits;
 mod ns;
 mod peer;
 mod protocol;
@@ -79,10 +82,15 @@ pub const LESSON: Lesson = Lesson {
                 "ns-errors",
                 "registers",
                 "unregisters",
+                "unregisters-late",
                 "client-call",
             ],
         ),
         ("One connection, and Nagle", &["many-calls"]),
+        (
+            "Clients that do not play along",
+            &["idle-timeout", "slow-reader", "busy-reply"],
+        ),
     ],
 };
 
@@ -92,24 +100,6 @@ const NS: &[&str] = &["ns"];
 const ALL: &[&str] = &["ns", "server", "client"];
 
 const STAGES: &[Stage] = &[
-    Stage {
-        id: "ns-operations",
-        title: "Name server: register, lookup, list, unregister",
-        points: 5,
-        hint: "ns.register(name, uri) keeps the pair; ns.lookup(name) gives the uri; ns.list(prefix) a JSON object of the names starting with prefix; ns.unregister(name) forgets it.",
-        deadline: secs(30),
-        roles: NS,
-        run: ns::ns_operations,
-    },
-    Stage {
-        id: "ns-errors",
-        title: "Name server: a taken name, an unknown name",
-        points: 5,
-        hint: "A taken name is an application error (a code from -32000 to -32099) unless replace is true; an unknown name is one too, and its message names the name.",
-        deadline: secs(30),
-        roles: NS,
-        run: ns::ns_errors,
-    },
     Stage {
         id: "ids",
         title: "Ids come back with their exact type",
@@ -123,7 +113,7 @@ const STAGES: &[Stage] = &[
         id: "notifications",
         title: "A notification is done, and never answered",
         points: 5,
-        hint: "A request without an id is a notification: run it, and write nothing back.",
+        hint: "A valid request without an id is a notification: run it (an unknown method included), and write nothing back, not even an error.",
         deadline: secs(30),
         roles: NS,
         run: protocol::notifications,
@@ -138,6 +128,24 @@ const STAGES: &[Stage] = &[
         run: protocol::batches,
     },
     Stage {
+        id: "ns-operations",
+        title: "Name server: register, lookup, list, unregister",
+        points: 5,
+        hint: "ns.register(name, uri) keeps the pair; ns.lookup(name) gives the uri; ns.list(prefix) a JSON object of the names starting with prefix; ns.unregister(name) forgets it.",
+        deadline: secs(30),
+        roles: NS,
+        run: ns::ns_operations,
+    },
+    Stage {
+        id: "ns-errors",
+        title: "Name server: a taken name, an unknown name",
+        points: 5,
+        hint: "A taken name is an application error (code 1: any code outside -32768..-32000, which JSON-RPC keeps for itself) unless replace is true; an unknown name is one too (code 2), and its message names the name.",
+        deadline: secs(30),
+        roles: NS,
+        run: ns::ns_errors,
+    },
+    Stage {
         id: "error-codes",
         title: "-32700, -32600, -32601, -32602, and on serving",
         points: 5,
@@ -149,8 +157,8 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "hostile-input",
         title: "Deep nesting, 2 MiB lines, bad UTF-8: others served",
-        points: 5,
-        hint: "Read a line with a limit (take(MAX + 1)); a line over it closes that connection only. Deep nesting and bad bytes get an error reply.",
+        points: 4,
+        hint: "Read a line as bytes with a limit (read_until into a Vec<u8> through take(MAX + 1)), not read_line into a String: bytes that are not UTF-8 get -32700. A line over the limit closes that connection only; nesting deeper than 32 levels gets -32600.",
         deadline: secs(30),
         roles: NS,
         run: hostile::hostile_input,
@@ -177,7 +185,7 @@ const STAGES: &[Stage] = &[
         id: "calculator",
         title: "calculator: the four operations and their errors",
         points: 5,
-        hint: "divide by zero is an application error with data; a parameter that is not a number is -32602; an unknown method -32601.",
+        hint: "Whole results go back as integers (5, not 5.0); divide by zero is application error 10 with data (the operands); a parameter that is not a number is -32602; an unknown method -32601.",
         deadline: secs(30),
         roles: SERVER,
         run: server::calculator,
@@ -194,16 +202,34 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "idle-timeout",
         title: "A client silent for --idle-timeout is dropped",
-        points: 5,
+        points: 3,
         hint: "set_read_timeout(Some(idle_timeout)) on each connection; when a read times out, close that connection.",
         deadline: secs(30),
         roles: SERVER,
         run: server::idle_timeout,
     },
     Stage {
+        id: "slow-reader",
+        title: "A client that sends and never reads is dropped",
+        points: 2,
+        hint: "set_write_timeout(Some(idle_timeout)) on each connection as well: a reply that cannot be written within it ends that connection, and gives its place back.",
+        deadline: secs(30),
+        roles: SERVER,
+        run: limits::slow_reader,
+    },
+    Stage {
+        id: "busy-reply",
+        title: "20 clients past --max-clients each read -32099",
+        points: 2,
+        hint: "Write the -32099 reply, shutdown(Write), then read and drop what the client sent for a moment: closing with unread data sends a reset that can overtake the reply.",
+        deadline: secs(30),
+        roles: SERVER,
+        run: limits::busy_reply,
+    },
+    Stage {
         id: "server-hostile",
         title: "Hostile input to the object server: others served",
-        points: 5,
+        points: 3,
         hint: "The same limits as the name server's: a line longer than 1 MiB closes its connection only; too deep a message is an error reply.",
         deadline: secs(30),
         roles: SERVER,
@@ -212,11 +238,20 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "unregisters",
         title: "On SIGTERM the objects are unregistered",
-        points: 5,
+        points: 3,
         hint: "Catch SIGTERM (ctrlc with its termination feature), call ns.unregister for each name, then exit.",
         deadline: secs(30),
         roles: SERVER,
         run: server::unregisters,
+    },
+    Stage {
+        id: "unregisters-late",
+        title: "Unregisters though the name server dropped it idle",
+        points: 3,
+        hint: "The name server drops a connection idle for its --idle-timeout, so the one you registered on may be closed by SIGTERM time: unregister over a fresh connection.",
+        deadline: secs(30),
+        roles: SERVER,
+        run: server::unregisters_late,
     },
     Stage {
         id: "client-call",
@@ -315,6 +350,36 @@ const MISTAKES: &[Mistake] = &[
         verdict: Verdict::Failed,
         says: "did not unregister",
         golden: true,
+    },
+    Mistake {
+        what: "Unregistering over the connection the name server dropped as idle",
+        fixture: "rpc-server-stale-ns-connection",
+        role: "server",
+        passes: Some("unregisters"),
+        fails: "unregisters-late",
+        verdict: Verdict::Failed,
+        says: "did not unregister",
+        golden: true,
+    },
+    Mistake {
+        what: "A read timeout but no write deadline",
+        fixture: "rpc-server-no-write-deadline",
+        role: "server",
+        passes: Some("idle-timeout"),
+        fails: "slow-reader",
+        verdict: Verdict::Failed,
+        says: "never dropped it",
+        golden: false,
+    },
+    Mistake {
+        what: "Closing a refused client's connection at once, its request unread",
+        fixture: "rpc-server-busy-reset",
+        role: "server",
+        passes: Some("slow-reader"),
+        fails: "busy-reply",
+        verdict: Verdict::Failed,
+        says: "a reset instead of the end of the stream",
+        golden: false,
     },
     Mistake {
         what: "Writing a request in two pieces, Nagle's algorithm on",

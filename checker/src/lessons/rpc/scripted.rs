@@ -25,6 +25,17 @@ pub(super) fn checker_ns(
     ctx: &Ctx,
     names: Vec<(String, String)>,
 ) -> Result<(TcpPeer<()>, Asked), Failure> {
+    checker_ns_dropping(ctx, names, None)
+}
+
+/// The checker's name server, which closes a connection that sends
+/// nothing for `idle` (scaled), as `rpc-ns --idle-timeout` does, if `idle`
+/// is given.
+pub(super) fn checker_ns_dropping(
+    ctx: &Ctx,
+    names: Vec<(String, String)>,
+    idle: Option<Duration>,
+) -> Result<(TcpPeer<()>, Asked), Failure> {
     let asked: Asked = Arc::default();
     let map = Arc::new(Mutex::new(
         names
@@ -37,8 +48,23 @@ pub(super) fn checker_ns(
         "the checker's name server",
         Some(decode),
         move |conn, _| {
+            let mut pending = Vec::new();
             loop {
-                let Some(line) = conn.recv_line(MAX_LINE, "a request")? else {
+                let line = match idle {
+                    None => conn.recv_line(MAX_LINE, "a request")?,
+                    Some(idle) => {
+                        let line = next_line_within(conn, &mut pending, time::scaled(idle))?;
+                        match &line {
+                            Some(line) => conn.log_received(line),
+                            None => conn.note(format!(
+                                "the checker's name server drops this connection, idle for {}",
+                                time::say(time::scaled(idle))
+                            )),
+                        }
+                        line
+                    }
+                };
+                let Some(line) = line else {
                     return Ok(());
                 };
                 let request: Value = serde_json::from_slice(&line).map_err(|e| {
@@ -66,7 +92,7 @@ pub(super) fn checker_ns(
                     "ns.lookup" => map
                         .get(&arg(0, "name"))
                         .map(|u| json!(u))
-                        .ok_or_else(|| json!({"code": -32002, "message": format!("no object is registered as {:?}", arg(0, "name"))})),
+                        .ok_or_else(|| json!({"code": 2, "message": format!("no object is registered as {:?}", arg(0, "name"))})),
                     "ns.list" => Ok(json!(map.clone())),
                     _ => Err(json!({"code": -32601, "message": format!("no method {method:?}")})),
                 };
@@ -185,6 +211,17 @@ fn checker_objects(
 /// The next line from `conn` (without logging it), `None` at the end of
 /// the stream or when the stage stops the peer.
 fn next_line(conn: &mut Conn, pending: &mut Vec<u8>) -> Result<Option<Vec<u8>>, Failure> {
+    next_line_within(conn, pending, secs(3600))
+}
+
+/// The next line from `conn` within `timeout` (without logging it),
+/// `None` at the end of the stream, after `timeout`, or when the stage
+/// stops the peer.
+fn next_line_within(
+    conn: &mut Conn,
+    pending: &mut Vec<u8>,
+    timeout: Duration,
+) -> Result<Option<Vec<u8>>, Failure> {
     loop {
         if let Some(at) = pending.iter().position(|b| *b == b'\n') {
             let rest = pending.split_off(at + 1);
@@ -193,7 +230,7 @@ fn next_line(conn: &mut Conn, pending: &mut Vec<u8>) -> Result<Option<Vec<u8>>, 
         if pending.len() > MAX_LINE {
             return Err(Failure::failed("the client sent a line longer than 1 MiB"));
         }
-        match conn.recv_some(64 << 10, secs(3600)) {
+        match conn.recv_some(64 << 10, timeout) {
             Ok(chunk) if chunk.is_empty() => return Ok(None),
             Ok(chunk) => pending.extend_from_slice(&chunk),
             // Stopped (the stage is over), or the connection failed.

@@ -6,12 +6,14 @@ use serde_json::{Value, json};
 
 use crate::ctx::{Ctx, Server};
 use crate::peer::TcpPeer;
-use crate::time::{ms, secs};
+use crate::time::{self, ms, secs};
 use crate::verdict::{Failure, Outcome};
 use crate::wire::{self, Conn};
 
-use super::jsonrpc::{APPLICATION, call, decode, error, expect_value, result};
-use super::scripted::{Asked, asked_now, checker_ns, registered, shown, wait_for};
+use super::jsonrpc::{APPLICATION, Codes, call, decode, error, expect_value, result};
+use super::scripted::{
+    Asked, asked_now, checker_ns, checker_ns_dropping, registered, shown, wait_for,
+};
 
 /// Starts the student's object server against the checker's name server.
 pub(super) fn start_object_server(ctx: &Ctx) -> Result<(Server, TcpPeer<()>, Asked), Failure> {
@@ -65,17 +67,27 @@ pub(super) fn calculator(ctx: &mut Ctx) -> Outcome {
     let (server, _ns, _) = start_object_server(ctx)?;
     let mut c = connect_objects(ctx, &server)?;
     for (method, params, want) in [
-        ("calculator.add", json!([2, 3]), 5.0),
-        ("calculator.subtract", json!({"a": 2, "b": 3.5}), -1.5),
-        ("calculator.multiply", json!([4, 2.5]), 10.0),
-        ("calculator.divide", json!([1, 4]), 0.25),
+        ("calculator.add", json!([2, 3]), json!(5)),
+        (
+            "calculator.subtract",
+            json!({"a": 2, "b": 3.5}),
+            json!(-1.5),
+        ),
+        ("calculator.multiply", json!([4, 2.5]), json!(10)),
+        ("calculator.divide", json!([1, 4]), json!(0.25)),
     ] {
         let got = result(&mut c, method, params.clone())?;
-        if got.as_f64() != Some(want) {
+        if got != want {
+            let whole = got.as_f64() == want.as_f64();
             return Err(
                 Failure::failed(format!("{method} {params}: a wrong result"))
                     .expected(want.to_string())
-                    .got(got.to_string()),
+                    .got(got.to_string())
+                    .hint(if whole {
+                        "a whole number goes back as an integer (10, not 10.0): the contract says so, and a client prints what it gets"
+                    } else {
+                        "add, subtract, multiply or divide a and b, in that order"
+                    }),
             );
         }
     }
@@ -95,14 +107,14 @@ pub(super) fn calculator(ctx: &mut Ctx) -> Outcome {
         &mut c,
         "calculator.add",
         json!([1, "two"]),
-        -32602..=-32602,
+        Codes::Is(-32602),
         "a parameter that is not a number",
     )?;
     error(
         &mut c,
         "calculator.power",
         json!([1, 2]),
-        -32601..=-32601,
+        Codes::Is(-32601),
         "an unknown method",
     )?;
     Ok(())
@@ -145,6 +157,31 @@ pub(super) fn counter_race(ctx: &mut Ctx) -> Outcome {
 pub(super) fn unregisters(ctx: &mut Ctx) -> Outcome {
     let (server, _ns, asked) = start_object_server(ctx)?;
     wait_for(&asked, secs(2), |a| registered(a).len() >= 2);
+    sigterm_and_expect_unregistering(ctx, &server, &asked)
+}
+
+/// The name server drops the object server's connection as idle, as
+/// `rpc-ns --idle-timeout` does after a minute; the object server runs on,
+/// and must still unregister on SIGTERM.
+pub(super) fn unregisters_late(ctx: &mut Ctx) -> Outcome {
+    let idle = ms(300);
+    let (ns, asked) = checker_ns_dropping(ctx, Vec::new(), Some(idle))?;
+    let addr = ns.addr().to_string();
+    let server = ctx.start_server("server", &["--ns", &addr, "127.0.0.1:0"])?;
+    wait_for(&asked, secs(2), |a| registered(a).len() >= 2);
+    ctx.note(format!(
+        "the checker's name server drops a client idle for {}; the checker waits past it",
+        time::say(time::scaled(idle))
+    ));
+    std::thread::sleep(time::scaled(idle * 3));
+    sigterm_and_expect_unregistering(ctx, &server, &asked).map_err(|f| {
+        f.hint("the name server had dropped the connection you registered on (it was idle): unregister over a fresh connection (a new proxy), or connect again when the old one is closed")
+    })
+}
+
+/// Sends SIGTERM to the object server and waits for it to unregister
+/// calculator and counter at the checker's name server.
+fn sigterm_and_expect_unregistering(ctx: &Ctx, server: &Server, asked: &Asked) -> Outcome {
     ctx.note("the checker sends SIGTERM to the object server");
     // SAFETY: kill(2) on a process of the stage's own.
     unsafe {
@@ -163,9 +200,9 @@ pub(super) fn unregisters(ctx: &mut Ctx) -> Outcome {
             .collect();
         names.iter().any(|n| n == "calculator") && names.iter().any(|n| n == "counter")
     };
-    if !wait_for(&asked, secs(3), gone) {
+    if !wait_for(asked, secs(3), gone) {
         return Err(Failure::failed("after SIGTERM the object server did not unregister calculator and counter")
-            .got(shown(&asked_now(&asked)))
+            .got(shown(&asked_now(asked)))
             .hint("a name server must not send clients to a server that is gone: catch SIGTERM and call ns.unregister for each name before exiting"));
     }
     Ok(())

@@ -106,7 +106,10 @@ fn run(options: &Options) -> Result<(), String> {
     let limits = options.limits.clone();
     thread::spawn(move || serve(listener, objects, limits));
     let _ = stop_rx.recv();
-    unregister_all(&ns, &names);
+    // A fresh connection to the name server: the one that registered may
+    // be long gone, since the name server drops a client idle for its
+    // --idle-timeout, and a server runs for hours.
+    unregister_all(&name_server(&options.ns, NS_TIMEOUT), &names);
     Ok(())
 }
 
