@@ -2,17 +2,28 @@
 //! "protocol module". Your exercise: the `todo!()`s in these modules, and
 //! `run` in `src/bin/fetch.rs`. Read the chapter "Fetching a URL" first.
 //!
-//! Work in this order; `cargo grade fetch` says how far you got.
+//! Work in this order, the chapter's: each step earns points of its own,
+//! and `cargo grade fetch` says how far you got. `cargo test -p fetch`
+//! runs the tests beside each module (they fail as "not yet implemented"
+//! until you write what they call).
 //!
-//! 1. [`url`]: take a URL apart (`Url::parse`), write its `Host` header
-//!    (`Url::host_header`); later, resolve a redirect (`Url::join`).
-//! 2. [`response`]: read the status line and headers (`read_head`), decide
-//!    how the body ends (`framing`), and read the body as it arrives
-//!    (`Body`: `new`, `fill_buf`, `consume`).
-//! 3. [`client`]: `urlopen` connects, sends one GET, reads the head and
-//!    follows redirects; `copy_body` streams the body out.
-//! 4. `src/bin/fetch.rs`: `run` prints what `urlopen` gives, and chooses
-//!    the exit code.
+//! 1. [`url`]: `Url::parse` and `Url::host_header`. `fetch --parts URL`
+//!    (given) prints what they make of a URL: stage `parse`.
+//! 2. [`client`]: `urlopen`, as far as connecting and sending the request
+//!    (its steps 1 to 4), and `run` in `src/bin/fetch.rs` calling it: the
+//!    stages `request`, `ipv6`, `localhost`, `bad-urls` judge the request
+//!    alone, whatever your program does after sending it.
+//! 3. [`response`]: `read_head`, `framing` (Content-Length first),
+//!    `Body::new`, `fill_buf` and `consume` in `State::Left`; then
+//!    `copy_body` and the rest of `run`: `get`, `byte-at-a-time`,
+//!    `split-head`, `status`, `binary-body`.
+//! 4. The body until the close (`State::UntilClose`): `close-delimited`.
+//! 5. Chunks (`State::ChunkStart`): `chunked`, `te-over-cl`, then what
+//!    must be refused: `refusals`, `cut-body`, and the read timeout:
+//!    `silent-server`.
+//! 6. Redirects: `Url::join` and `urlopen`'s loop: `redirects`,
+//!    `redirect-limits`, `redirect-references`; and a real server,
+//!    `real-server`.
 //!
 //! [`cli`] (the command line, read as in every lesson) is given.
 #![warn(missing_docs)]
