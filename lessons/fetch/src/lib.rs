@@ -1,4 +1,4 @@
-//! Lesson 5, fetch: a urllib-style HTTP/1.1 client, the lecture's
+//! Lesson 5, fetch: an HTTP/1.1 client in the style of Python's urllib, a
 //! "protocol module". Your exercise: the `todo!()`s in these modules, and
 //! `run` in `src/bin/fetch.rs`. Read the chapter "Fetching a URL" first.
 //!

@@ -162,7 +162,7 @@ const STAGES: &[Stage] = &[
         id: "status",
         title: "404 exits 22 with its body; 204, 100 and -i",
         points: 5,
-        hint: "Print the body whatever the status; exit 22 for 400 and above, with the status on stderr. 204 and 304 have no body; skip 1xx heads; -i prints the status line and headers first.",
+        hint: "Print the body whatever the status; then exit 22 for 400 and above, with the status and the final URL on stderr (error_for_status gives that error). 204 and 304 have no body; skip 1xx heads; -i prints the status line and headers first.",
         deadline: secs(30),
         roles: CLIENT,
         run: status::status,

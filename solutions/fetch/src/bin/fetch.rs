@@ -53,6 +53,11 @@ fn main() -> ExitCode {
     }
     match run(&options) {
         Ok(code) => code,
+        // The response came whole, and said no: the status on stderr.
+        Err(err @ FetchError::Status { .. }) => {
+            eprintln!("fetch: {err}");
+            ExitCode::from(HTTP_ERROR)
+        }
         Err(err) => {
             eprintln!("fetch: {}", one_line(&err));
             ExitCode::FAILURE
@@ -104,10 +109,11 @@ fn print_parts(text: &str) -> ExitCode {
     }
 }
 
-/// Fetches the URL; prints the head first with `-i`; copies the body to
-/// stdout or to `-o FILE`. Returns how the program exits: success below
-/// 400, [`HTTP_ERROR`] from 400 on (after the body, with the status on
-/// stderr).
+/// Fetches the URL; prints the head first with `-i` (`response.info()`);
+/// copies the body to stdout or to `-o FILE`. After the body, a status of
+/// 400 or more is the error `response.error_for_status()` gives, which
+/// `main` turns into [`HTTP_ERROR`], the status and the final URL on
+/// stderr.
 fn run(options: &Options) -> Result<ExitCode, FetchError> {
     let mut response = client::urlopen(&options.url, &options.client)?;
     let file;
@@ -121,7 +127,7 @@ fn run(options: &Options) -> Result<ExitCode, FetchError> {
         None => Box::new(BufWriter::new(io::stdout().lock())),
     };
     if options.include_head {
-        let head = &response.head;
+        let head = response.info();
         let mut text = format!("{} {} {}\r\n", head.version, head.status, head.reason);
         for (name, value) in &head.headers {
             text.push_str(&format!("{name}: {value}\r\n"));
@@ -131,13 +137,8 @@ fn run(options: &Options) -> Result<ExitCode, FetchError> {
     }
     client::copy_body(&mut response, &mut out)?;
     out.flush().map_err(FetchError::Io)?;
-    let status = response.status();
-    if status >= 400 {
-        eprintln!(
-            "fetch: {} {} from {}",
-            status, response.head.reason, response.url
-        );
-        return Ok(ExitCode::from(HTTP_ERROR));
-    }
+    // A status of 400 or more is an error value, as urllib's HTTPError:
+    // `main` makes it exit 22.
+    response.error_for_status()?;
     Ok(ExitCode::SUCCESS)
 }
