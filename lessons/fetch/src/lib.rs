@@ -13,15 +13,16 @@
 //!    (its steps 1 to 4), and `run` in `src/bin/fetch.rs` calling it: the
 //!    stages `request`, `ipv6`, `localhost`, `bad-urls` judge the request
 //!    alone, whatever your program does after sending it.
-//! 3. [`response`]: `read_head`, `framing` (Content-Length first),
-//!    `Body::new`, `fill_buf` and `consume` in `State::Left`; then
-//!    `copy_body` and the rest of `run`: `get`, `byte-at-a-time`,
-//!    `split-head`, `status`, `binary-body`.
-//! 4. The body until the close (`State::UntilClose`): `close-delimited`.
-//! 5. Chunks (`State::ChunkStart`): `chunked`, `te-over-cl`, then what
+//! 3. [`response`]: `read_head`, `framing` (a Content-Length first),
+//!    `Body::new`; `urlopen` handing back the `Response`, and `run`
+//!    printing the head with `-i`: `split-head` judges the head alone.
+//! 4. `Body`'s `fill_buf` and `consume` in `State::Left`, `copy_body`,
+//!    the rest of `run`: `get`, `byte-at-a-time`, `status`, `binary-body`.
+//! 5. The body until the close (`State::UntilClose`): `close-delimited`.
+//! 6. Chunks (`State::ChunkStart`): `chunked`, `te-over-cl`, then what
 //!    must be refused: `refusals`, `cut-body`, and the read timeout:
 //!    `silent-server`.
-//! 6. Redirects: `Url::join` and `urlopen`'s loop: `redirects`,
+//! 7. Redirects: `Url::join` and `urlopen`'s loop: `redirects`,
 //!    `redirect-limits`, `redirect-references`; and a real server,
 //!    `real-server`.
 //!

@@ -153,7 +153,7 @@ const STAGES: &[Stage] = &[
         id: "split-head",
         title: "A split head, header names in any case",
         points: 5,
-        hint: "A piece may end in the middle of a line, or between \\r and \\n: let BufReader put the pieces together (read_until(b'\\n')), then drop the \\r before the \\n. Header names are case-insensitive (eq_ignore_ascii_case), values are trimmed.",
+        hint: "A piece may end in the middle of a line, or between \\r and \\n: let BufReader put the pieces together (read_until(b'\\n')), then drop the \\r before the \\n. Keep header names as they came (compare them with eq_ignore_ascii_case), trim values; -i prints the head with \\r\\n line ends.",
         deadline: secs(30),
         roles: CLIENT,
         run: body::split_head,
