@@ -42,7 +42,7 @@ fn closing(head: &[u8]) -> Vec<u8> {
 fn hand_answer(target: &str, out: &mut impl std::io::Write) -> std::io::Result<()> {
     match target {
         "/hello.txt" => out.write_all(&closing(&ok(HELLO))),
-        "/chunked" => out.write_all(&closing(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n6;note=first\r\nchunks\r\n0d\r\n arrive here\n\r\n0\r\nExpires: 0\r\n\r\n")),
+        "/chunked" => out.write_all(&closing(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n6;note=first\r\nchunks\r\n0d\r\n arrive here\n\r\n0\r\nX-Trailer: read and dropped\r\n\r\n")),
         "/redirect" => out.write_all(&closing(&response("301 Moved Permanently", &[("Location", "/redirect/step"), ("Content-Length", "0")], b""))),
         "/redirect/step" => out.write_all(&closing(&response("302 Found", &[("Location", "last?x=1"), ("Content-Length", "0")], b""))),
         "/redirect/last?x=1" => out.write_all(&closing(&response("303 See Other", &[("Location", "/hello.txt"), ("Content-Length", "0")], b""))),
