@@ -72,6 +72,10 @@ pub struct Shared {
     pub(crate) over: Flag,
     /// Each peer's own stop flag, set when the stage ends too.
     pub(crate) peer_flags: Mutex<Vec<Flag>>,
+    /// Set by a stage that judges one step alone (a request, say): once
+    /// its checks passed, a `todo!()` the program reaches later is a step
+    /// not written yet, not this stage's failure.
+    pub(crate) judges_one_step: Flag,
 }
 
 impl Shared {
@@ -82,6 +86,7 @@ impl Shared {
             procs: Mutex::new(Some(Vec::new())),
             over: Flag::default(),
             peer_flags: Mutex::new(Vec::new()),
+            judges_one_step: Flag::default(),
         }
     }
 
@@ -129,6 +134,7 @@ impl Shared {
             procs,
             todo,
             teardown_todo,
+            judges_one_step: self.judges_one_step.is_set(),
         }
     }
 }
@@ -142,6 +148,8 @@ pub struct Closed {
     pub todo: Option<String>,
     /// Where a program reached one only once the checker stopped it.
     pub teardown_todo: Option<String>,
+    /// The stage judged one step alone (see [`Ctx::judge_one_step`]).
+    pub judges_one_step: bool,
 }
 
 impl Default for Shared {
@@ -189,6 +197,14 @@ impl Ctx {
     /// Writes a line of commentary into the transcript.
     pub fn note(&self, text: impl Into<String>) {
         self.shared.transcript.note(text);
+    }
+
+    /// This stage judges one step alone: if its checks pass, a `todo!()`
+    /// the program reaches after that step (the next steps, not written
+    /// yet) does not take its points away. A stub, which never gets that
+    /// far, still fails as not implemented.
+    pub fn judge_one_step(&self) {
+        self.shared.judges_one_step.set();
     }
 
     /// Set when the stage is over (finished, or cancelled by its watchdog):

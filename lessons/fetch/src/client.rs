@@ -57,12 +57,14 @@ pub enum FetchError {
     /// end.
     RedirectLoop(String),
     /// The response came whole, with a status of 400 or more: see
-    /// [`Response::error_for_status`].
+    /// [`Response::error_for_status`] (urllib raises `HTTPError`).
     Status {
         /// The status code, 400 or more.
         status: u16,
         /// The reason phrase, as the server wrote it (maybe empty).
         reason: String,
+        /// The URL that answered, after any redirects.
+        url: String,
     },
     /// Any other failure of the network, or of the file written to.
     Io(io::Error),
@@ -79,9 +81,11 @@ impl fmt::Display for FetchError {
             FetchError::Protocol(what) => write!(f, "the server broke the protocol: {what}"),
             FetchError::TooManyRedirects { limit } => write!(f, "more than {limit} redirects"),
             FetchError::RedirectLoop(url) => write!(f, "a redirect loop: {url} again"),
-            FetchError::Status { status, reason } => {
-                write!(f, "the server answered {status} {reason}")
-            }
+            FetchError::Status {
+                status,
+                reason,
+                url,
+            } => write!(f, "{url} answered {status} {reason}"),
             FetchError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -136,14 +140,27 @@ impl Response {
         self.head.status
     }
 
-    /// The response, or an error if its status is 400 or more: for
-    /// callers that want the body of a success only. (The fetch program
-    /// prints the body of an error too, so it does not use this.)
+    /// The URL the response came from, after any redirects: urllib's
+    /// `geturl()`.
+    pub fn geturl(&self) -> &Url {
+        &self.url
+    }
+
+    /// The status line and the headers: urllib's `info()`.
+    pub fn info(&self) -> &Head {
+        &self.head
+    }
+
+    /// The response, or an error if its status is 400 or more, as urllib
+    /// raises `HTTPError`. The fetch program calls it after printing the
+    /// body (curl prints an error's body too), and `main` turns the error
+    /// into exit code 22.
     pub fn error_for_status(self) -> Result<Response, FetchError> {
         if self.head.status >= 400 {
             return Err(FetchError::Status {
                 status: self.head.status,
                 reason: self.head.reason.clone(),
+                url: self.url.to_string(),
             });
         }
         Ok(self)
@@ -196,4 +213,108 @@ pub fn copy_body(response: &mut Response, out: &mut impl Write) -> Result<u64, F
         response.status(),
         std::any::type_name_of_val(out)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::thread;
+
+    /// A server that answers each connection with the next of `replies`,
+    /// and returns the requests it read.
+    fn serve(replies: Vec<Vec<u8>>) -> (String, thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let handle = thread::spawn(move || {
+            let mut requests = Vec::new();
+            for reply in replies {
+                let (mut conn, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut request = String::new();
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    request.push_str(&line);
+                    if line == "\r\n" || line.is_empty() {
+                        break;
+                    }
+                }
+                requests.push(request);
+                conn.write_all(&reply).unwrap();
+            }
+            requests
+        });
+        (addr, handle)
+    }
+
+    #[test]
+    fn a_get_follows_a_relative_redirect() {
+        let (addr, server) = serve(vec![
+            b"HTTP/1.1 302 Found\r\nLocation: ../b?x=1\r\nContent-Length: 0\r\n\r\n".to_vec(),
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+        ]);
+        let mut response = urlopen(&format!("http://{addr}/dir/a"), &Options::default()).unwrap();
+        let mut body = String::new();
+        response.read_to_string(&mut body).unwrap();
+        assert_eq!((response.status(), body.as_str()), (200, "ok"));
+        assert_eq!(response.url.target, "/b?x=1");
+        let requests = server.join().unwrap();
+        assert!(
+            requests[0].starts_with("GET /dir/a HTTP/1.1\r\n"),
+            "{}",
+            requests[0]
+        );
+        assert!(
+            requests[1].starts_with("GET /b?x=1 HTTP/1.1\r\n"),
+            "{}",
+            requests[1]
+        );
+        assert!(
+            requests[0].contains(&format!("\r\nHost: {addr}\r\n")),
+            "{}",
+            requests[0]
+        );
+        assert!(requests[0].contains("\r\nConnection: close\r\n"));
+    }
+
+    #[test]
+    fn a_redirect_loop_is_an_error() {
+        let (addr, _server) = serve(vec![
+            b"HTTP/1.1 301 Moved\r\nLocation: /b\r\n\r\n".to_vec(),
+            b"HTTP/1.1 301 Moved\r\nLocation: /a\r\n\r\n".to_vec(),
+        ]);
+        let err = urlopen(&format!("http://{addr}/a"), &Options::default())
+            .err()
+            .unwrap();
+        assert!(matches!(err, FetchError::RedirectLoop(_)), "{err}");
+    }
+
+    #[test]
+    fn a_silent_server_is_a_timeout() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let options = Options {
+            timeout: Duration::from_millis(100),
+            ..Options::default()
+        };
+        let err = urlopen(&format!("http://{addr}/"), &options).err().unwrap();
+        assert!(matches!(err, FetchError::Timeout(_)), "{err}");
+        assert_eq!(err.kind(), Some(io::ErrorKind::TimedOut));
+        drop(listener);
+    }
+
+    #[test]
+    fn an_error_status_is_an_error_only_when_asked() {
+        let (addr, _server) = serve(vec![
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\ngone".to_vec(),
+        ]);
+        let response = urlopen(&format!("http://{addr}/x"), &Options::default()).unwrap();
+        assert_eq!(response.status(), 404);
+        let err = response.error_for_status().err().unwrap();
+        assert!(
+            matches!(err, FetchError::Status { status: 404, .. }),
+            "{err}"
+        );
+    }
 }

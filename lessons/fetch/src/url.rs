@@ -68,7 +68,8 @@ impl fmt::Display for UrlError {
 impl std::error::Error for UrlError {}
 
 impl Url {
-    /// Reads an absolute `http://` URL. The authority (host and port) runs
+    /// Reads an absolute `http://` URL: a space or a control character
+    /// anywhere is refused first ([`UrlError::Space`]). The authority (host and port) runs
     /// from `://` to the first `/`, `?` or `#`; the port is 80 when none is
     /// given; `[...]` holds an IPv6 address; the fragment (`#...`) is
     /// dropped; an empty path is `/`. Refuse `https` (say that TLS is
@@ -88,6 +89,13 @@ impl Url {
     /// (section 5.2) says: absolute (`http://b/x`), scheme-relative
     /// (`//b/x`), absolute path (`/x`), relative path (`x`, `../x`), or
     /// query only (`?q`).
+    ///
+    /// A reference is absolute only when it starts with a scheme: a
+    /// letter, then letters, digits, `+`, `-` or `.`, then a `:`, before
+    /// any `/`, `?` or `#` (`/login?next=http://x/` is a path and a query;
+    /// `javascript:alert(1)` has a scheme, and is refused as not http). A
+    /// space or a control character anywhere is refused
+    /// ([`UrlError::Space`]): on the request line a CR would add a header.
     pub fn join(&self, reference: &str) -> Result<Url, UrlError> {
         todo!("resolve {reference:?} against {}", self.target)
     }
@@ -101,5 +109,105 @@ impl fmt::Display for Url {
             self.host.clone()
         };
         write!(f, "http://{host}:{}{}", self.port, self.target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parts_of_a_url() {
+        let url = Url::parse("http://[::1]:8080/a%20b?x=1#frag").unwrap();
+        assert_eq!(
+            (url.host.as_str(), url.port, url.target.as_str()),
+            ("::1", 8080, "/a%20b?x=1")
+        );
+        assert_eq!(url.host_header(), "[::1]:8080");
+        let url = Url::parse("HTTP://Example.COM").unwrap();
+        assert_eq!(
+            (url.host.as_str(), url.port, url.target.as_str()),
+            ("example.com", 80, "/")
+        );
+        assert_eq!(url.host_header(), "example.com");
+        assert_eq!(Url::parse("http://h?q").unwrap().target, "/?q");
+    }
+
+    #[test]
+    fn bad_urls_say_which_part_is_wrong() {
+        assert_eq!(Url::parse("example.com/x"), Err(UrlError::NoScheme));
+        assert_eq!(Url::parse("https://example.com/"), Err(UrlError::Https));
+        assert_eq!(Url::parse("ftp://h/"), Err(UrlError::Scheme("ftp".into())));
+        assert_eq!(Url::parse("http://u:p@h/"), Err(UrlError::UserInfo));
+        assert_eq!(Url::parse("http:///x"), Err(UrlError::NoHost));
+        assert_eq!(
+            Url::parse("http://h:99999/"),
+            Err(UrlError::BadPort("99999".into()))
+        );
+        assert_eq!(
+            Url::parse("http://h:0/"),
+            Err(UrlError::BadPort("0".into()))
+        );
+        assert_eq!(
+            Url::parse("http://[::g]/"),
+            Err(UrlError::BadHost("::g".into()))
+        );
+        assert_eq!(Url::parse("http://h/a b"), Err(UrlError::Space));
+        assert_eq!(Url::parse("h:80/x"), Err(UrlError::Scheme("h".into())));
+        assert_eq!(Url::parse("/x?u=http://h/"), Err(UrlError::NoScheme));
+    }
+
+    /// Issue 23: what a redirect may not do to the request line.
+    #[test]
+    fn a_location_is_absolute_only_with_a_scheme_and_never_raw() {
+        let base = Url::parse("http://a/b/c").unwrap();
+        let next = base.join("/login?next=http://x/").unwrap();
+        assert_eq!(next.to_string(), "http://a:80/login?next=http://x/");
+        for bad in ["/ok\rX-Injected: 1", "/a b", "/x\0y", "/t\tab", "x\n"] {
+            assert_eq!(base.join(bad), Err(UrlError::Space), "{bad:?}");
+        }
+        for (other, scheme) in [
+            ("javascript:alert(1)", "javascript"),
+            ("data:text/html,hi", "data"),
+            ("mailto:a@b", "mailto"),
+            ("FTP://h/", "ftp"),
+        ] {
+            assert_eq!(base.join(other), Err(UrlError::Scheme(scheme.into())));
+        }
+    }
+
+    /// RFC 3986, section 5.4.1, the normal examples, with http and a port.
+    #[test]
+    fn redirects_resolve_as_rfc_3986_says() {
+        let base = Url::parse("http://a/b/c/d;p?q").unwrap();
+        let cases = [
+            ("g", "http://a:80/b/c/g"),
+            ("./g", "http://a:80/b/c/g"),
+            ("g/", "http://a:80/b/c/g/"),
+            ("/g", "http://a:80/g"),
+            ("//g", "http://g:80/"),
+            ("?y", "http://a:80/b/c/d;p?y"),
+            ("g?y", "http://a:80/b/c/g?y"),
+            ("#s", "http://a:80/b/c/d;p?q"),
+            ("g#s", "http://a:80/b/c/g"),
+            ("", "http://a:80/b/c/d;p?q"),
+            (".", "http://a:80/b/c/"),
+            ("./", "http://a:80/b/c/"),
+            ("..", "http://a:80/b/"),
+            ("../", "http://a:80/b/"),
+            ("../g", "http://a:80/b/g"),
+            ("../..", "http://a:80/"),
+            ("../../", "http://a:80/"),
+            ("../../g", "http://a:80/g"),
+            ("../../../g", "http://a:80/g"),
+            ("http://other:8080/x", "http://other:8080/x"),
+        ];
+        for (reference, want) in cases {
+            assert_eq!(
+                base.join(reference).unwrap().to_string(),
+                want,
+                "{reference:?}"
+            );
+        }
     }
 }

@@ -57,12 +57,14 @@ pub enum FetchError {
     /// end.
     RedirectLoop(String),
     /// The response came whole, with a status of 400 or more: see
-    /// [`Response::error_for_status`].
+    /// [`Response::error_for_status`] (urllib raises `HTTPError`).
     Status {
         /// The status code, 400 or more.
         status: u16,
         /// The reason phrase, as the server wrote it (maybe empty).
         reason: String,
+        /// The URL that answered, after any redirects.
+        url: String,
     },
     /// Any other failure of the network, or of the file written to.
     Io(io::Error),
@@ -79,9 +81,11 @@ impl fmt::Display for FetchError {
             FetchError::Protocol(what) => write!(f, "the server broke the protocol: {what}"),
             FetchError::TooManyRedirects { limit } => write!(f, "more than {limit} redirects"),
             FetchError::RedirectLoop(url) => write!(f, "a redirect loop: {url} again"),
-            FetchError::Status { status, reason } => {
-                write!(f, "the server answered {status} {reason}")
-            }
+            FetchError::Status {
+                status,
+                reason,
+                url,
+            } => write!(f, "{url} answered {status} {reason}"),
             FetchError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -148,14 +152,27 @@ impl Response {
         self.head.status
     }
 
-    /// The response, or an error if its status is 400 or more: for
-    /// callers that want the body of a success only. (The fetch program
-    /// prints the body of an error too, so it does not use this.)
+    /// The URL the response came from, after any redirects: urllib's
+    /// `geturl()`.
+    pub fn geturl(&self) -> &Url {
+        &self.url
+    }
+
+    /// The status line and the headers: urllib's `info()`.
+    pub fn info(&self) -> &Head {
+        &self.head
+    }
+
+    /// The response, or an error if its status is 400 or more, as urllib
+    /// raises `HTTPError`. The fetch program calls it after printing the
+    /// body (curl prints an error's body too), and `main` turns the error
+    /// into exit code 22.
     pub fn error_for_status(self) -> Result<Response, FetchError> {
         if self.head.status >= 400 {
             return Err(FetchError::Status {
                 status: self.head.status,
                 reason: self.head.reason.clone(),
+                url: self.url.to_string(),
             });
         }
         Ok(self)

@@ -69,10 +69,8 @@ impl std::error::Error for UrlError {}
 impl Url {
     /// Reads an absolute `http://` URL.
     pub fn parse(text: &str) -> Result<Url, UrlError> {
-        if text.bytes().any(|b| b <= b' ' || b == 0x7f) {
-            return Err(UrlError::Space);
-        }
-        let Some((scheme, rest)) = text.split_once("://") else {
+        refuse_raw_bytes(text)?;
+        let Some((scheme, rest)) = split_scheme(text) else {
             return Err(UrlError::NoScheme);
         };
         match scheme.to_ascii_lowercase().as_str() {
@@ -80,6 +78,9 @@ impl Url {
             "https" => return Err(UrlError::Https),
             other => return Err(UrlError::Scheme(other.to_string())),
         }
+        let Some(rest) = rest.strip_prefix("//") else {
+            return Err(UrlError::NoScheme);
+        };
         // The authority runs to the first `/`, `?` or `#`.
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, after) = rest.split_at(end);
@@ -118,8 +119,13 @@ impl Url {
     /// (`//b/x`), absolute path (`/x`), relative path (`x`, `../x`), or
     /// query only (`?q`).
     pub fn join(&self, reference: &str) -> Result<Url, UrlError> {
+        // Checked first, whatever the reference is: the target ends up on
+        // the request line, where a CR or a space would end it early.
+        refuse_raw_bytes(reference)?;
         let reference = reference.split('#').next().unwrap_or_default();
-        if reference.contains("://") {
+        // Absolute only with a scheme before any `/`, `?` or `#`: the
+        // `http://` in `/login?next=http://x/` is part of a query.
+        if split_scheme(reference).is_some() {
             return Url::parse(reference);
         }
         if let Some(rest) = reference.strip_prefix("//") {
@@ -164,6 +170,27 @@ impl fmt::Display for Url {
         };
         write!(f, "http://{host}:{}{}", self.port, self.target)
     }
+}
+
+/// Refuses a space or a control character (CR, LF, TAB, NUL, DEL...): none
+/// may stand raw in a URL (RFC 3986 has them percent-encoded), and on the
+/// request line they would cut it or add a header.
+fn refuse_raw_bytes(text: &str) -> Result<(), UrlError> {
+    if text.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(UrlError::Space);
+    }
+    Ok(())
+}
+
+/// The scheme and what follows its `:`, if `text` starts with one: a
+/// letter, then letters, digits, `+`, `-` or `.`, up to a `:` (RFC 3986,
+/// 3.1). `javascript:x` has one; `/a:b` and `?next=http://x` do not.
+fn split_scheme(text: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = text.split_once(':')?;
+    let mut chars = scheme.chars();
+    let first = chars.next()?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.');
+    (first.is_ascii_alphabetic() && chars.all(plain)).then_some((scheme, rest))
 }
 
 /// `host`, `host:port`, `[::1]`, `[::1]:8080`.
@@ -286,6 +313,27 @@ mod tests {
             Err(UrlError::BadHost("::g".into()))
         );
         assert_eq!(Url::parse("http://h/a b"), Err(UrlError::Space));
+        assert_eq!(Url::parse("h:80/x"), Err(UrlError::Scheme("h".into())));
+        assert_eq!(Url::parse("/x?u=http://h/"), Err(UrlError::NoScheme));
+    }
+
+    /// Issue 23: what a redirect may not do to the request line.
+    #[test]
+    fn a_location_is_absolute_only_with_a_scheme_and_never_raw() {
+        let base = Url::parse("http://a/b/c").unwrap();
+        let next = base.join("/login?next=http://x/").unwrap();
+        assert_eq!(next.to_string(), "http://a:80/login?next=http://x/");
+        for bad in ["/ok\rX-Injected: 1", "/a b", "/x\0y", "/t\tab", "x\n"] {
+            assert_eq!(base.join(bad), Err(UrlError::Space), "{bad:?}");
+        }
+        for (other, scheme) in [
+            ("javascript:alert(1)", "javascript"),
+            ("data:text/html,hi", "data"),
+            ("mailto:a@b", "mailto"),
+            ("FTP://h/", "ftp"),
+        ] {
+            assert_eq!(base.join(other), Err(UrlError::Scheme(scheme.into())));
+        }
     }
 
     /// RFC 3986, section 5.4.1, the normal examples, with http and a port.

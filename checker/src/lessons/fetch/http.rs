@@ -194,6 +194,20 @@ pub(super) fn check_host(request: &Request, target: &str, host: &str) -> Outcome
 
 /// One line for the transcript: the request line and headers, or the
 /// status line and headers of a response.
+/// `line` with its control characters written out (`\r`, `\t`, `\x00`).
+fn visible(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 pub(super) fn decode(bytes: &[u8]) -> Option<String> {
     let head = &bytes[..head_end(bytes).unwrap_or(bytes.len())];
     let text = String::from_utf8_lossy(head);
@@ -202,7 +216,10 @@ pub(super) fn decode(bytes: &[u8]) -> Option<String> {
     if !first.starts_with("HTTP/") && !first.contains(" HTTP/") {
         return None;
     }
-    let rest: Vec<&str> = lines.take(8).collect();
+    let first = visible(first);
+    // A CR or a NUL inside a line is shown, never printed raw: it is
+    // what a header injection looks like.
+    let rest: Vec<String> = lines.take(8).map(visible).collect();
     let body = bytes.len() - head.len();
     let body = if body > 0 && first.starts_with("HTTP/") {
         format!(" + {body} byte(s) of body")

@@ -13,6 +13,7 @@
 //! - `body.rs`: how a body comes, and the three ways it ends.
 //! - `status.rs`: statuses, and responses the client must refuse.
 //! - `redirects.rs`: redirects, their loops and limits.
+//! - `references.rs`: what a Location may not do to the request line.
 //! - `real.rs`: files from a real server.
 //! - `peer.rs`: the HTTP server to start by hand (`cargo grade peer http`).
 
@@ -23,6 +24,7 @@ mod peer;
 mod program;
 mod real;
 mod redirects;
+mod references;
 mod request;
 mod status;
 
@@ -47,43 +49,51 @@ pub const LESSON: Lesson = Lesson {
         run: peer::serve_by_hand,
     }),
     reading: &[
-        (
-            "What a URL says",
-            &["url-parts", "ipv6", "localhost", "bad-urls"],
-        ),
+        ("What a URL says", &["parse"]),
         (
             "The request and the response, on the wire",
-            &["get", "request", "status", "real-server"],
-        ),
-        (
-            "Three ways a body ends",
             &[
-                "binary-body",
-                "chunked",
-                "close-delimited",
-                "te-over-cl",
-                "refusals",
-                "cut-body",
+                "request",
+                "ipv6",
+                "localhost",
+                "bad-urls",
+                "get",
+                "status",
+                "real-server",
             ],
         ),
         (
             "Sockets as files: buffered reading",
             &["byte-at-a-time", "split-head"],
         ),
-        ("Redirects", &["redirects", "redirect-limits"]),
+        (
+            "Three ways a body ends",
+            &[
+                "binary-body",
+                "close-delimited",
+                "chunked",
+                "te-over-cl",
+                "refusals",
+                "cut-body",
+            ],
+        ),
         ("Every read needs a deadline", &["silent-server"]),
+        (
+            "Redirects",
+            &["redirects", "redirect-limits", "redirect-references"],
+        ),
     ],
 };
 
 const STAGES: &[Stage] = &[
     Stage {
-        id: "get",
-        title: "A GET, and the body printed byte for byte",
+        id: "parse",
+        title: "fetch --parts: a URL taken apart, nothing sent",
         points: 5,
-        hint: "Connect, write `GET /path HTTP/1.1`, the headers and an empty line; read the status line and headers up to the empty line; then print the body (Content-Length bytes of it) to stdout.",
+        hint: "Url::parse: after `http://`, the host runs to the first `:`, `/`, `?` or `#`; the port is 80 when none is given; the target is the path and query (`/` when empty), without the `#fragment`. host_header adds `:PORT` only when the port is not 80.",
         deadline: secs(30),
         roles: CLIENT,
-        run: request::get,
+        run: request::parse,
     },
     Stage {
         id: "request",
@@ -93,15 +103,6 @@ const STAGES: &[Stage] = &[
         deadline: secs(30),
         roles: CLIENT,
         run: request::request,
-    },
-    Stage {
-        id: "url-parts",
-        title: "Empty path, query kept, fragment dropped, %-escapes",
-        points: 5,
-        hint: "The request target is the path and query, as written: `/` when the path is empty, the `#fragment` cut off, percent-escapes left alone.",
-        deadline: secs(30),
-        roles: CLIENT,
-        run: request::url_parts,
     },
     Stage {
         id: "ipv6",
@@ -122,6 +123,24 @@ const STAGES: &[Stage] = &[
         run: request::localhost,
     },
     Stage {
+        id: "bad-urls",
+        title: "Bad URLs refused before any connection",
+        points: 5,
+        hint: "Check the URL first: http:// only (https needs TLS), no user@, a host, a port from 1 to 65535. Say which part is wrong, exit 1, connect to nothing.",
+        deadline: secs(30),
+        roles: CLIENT,
+        run: request::bad_urls,
+    },
+    Stage {
+        id: "get",
+        title: "A GET, and the body printed byte for byte",
+        points: 5,
+        hint: "Connect, write `GET /path HTTP/1.1`, the headers and an empty line; read the status line and headers up to the empty line; then print the body (Content-Length bytes of it) to stdout.",
+        deadline: secs(30),
+        roles: CLIENT,
+        run: request::get,
+    },
+    Stage {
         id: "byte-at-a-time",
         title: "A response that arrives one byte at a time",
         points: 5,
@@ -134,28 +153,28 @@ const STAGES: &[Stage] = &[
         id: "split-head",
         title: "A split head, header names in any case",
         points: 5,
-        hint: "A line ends only at \\r\\n; a piece may end in the middle of a line, or between \\r and \\n: let BufReader put the pieces together. Header names are case-insensitive (eq_ignore_ascii_case), values are trimmed.",
+        hint: "A piece may end in the middle of a line, or between \\r and \\n: let BufReader put the pieces together (read_until(b'\\n')), then drop the \\r before the \\n. Keep header names as they came (compare them with eq_ignore_ascii_case), trim values; -i prints the head with \\r\\n line ends.",
         deadline: secs(30),
         roles: CLIENT,
         run: body::split_head,
     },
     Stage {
+        id: "status",
+        title: "404 exits 22 with its body; 204, 100 and -i",
+        points: 5,
+        hint: "Print the body whatever the status; then exit 22 for 400 and above, with the status and the final URL on stderr (error_for_status gives that error). 204 and 304 have no body; skip 1xx heads; -i prints the status line and headers first.",
+        deadline: secs(30),
+        roles: CLIENT,
+        run: status::status,
+    },
+    Stage {
         id: "binary-body",
         title: "Binary bodies, to stdout and with -o to a file",
-        points: 10,
-        hint: "The body is bytes, not text: no String, no lossy UTF-8, no added newline. Copy it with io::copy to stdout (locked) or to the file, and flush before exiting.",
+        points: 5,
+        hint: "The body is bytes, not text: no String, no lossy UTF-8, no added newline. Copy it as bytes to stdout (locked) or to the file: fill_buf, write_all, consume (io::copy works too, one copy slower), and flush before exiting.",
         deadline: secs(60),
         roles: CLIENT,
         run: body::binary_body,
-    },
-    Stage {
-        id: "chunked",
-        title: "Transfer-Encoding: chunked, extensions, trailers",
-        points: 5,
-        hint: "Each chunk: a size in hex (ignore anything after `;`), \\r\\n, the data, \\r\\n. A size of 0 is the last chunk; then trailer lines up to an empty line.",
-        deadline: secs(30),
-        roles: CLIENT,
-        run: body::chunked,
     },
     Stage {
         id: "close-delimited",
@@ -167,6 +186,15 @@ const STAGES: &[Stage] = &[
         run: body::close_delimited,
     },
     Stage {
+        id: "chunked",
+        title: "Transfer-Encoding: chunked, extensions, trailers",
+        points: 5,
+        hint: "Each chunk: a size in hex (ignore anything after `;`), \\r\\n, the data, \\r\\n. A size of 0 is the last chunk; then trailer lines up to an empty line.",
+        deadline: secs(30),
+        roles: CLIENT,
+        run: body::chunked,
+    },
+    Stage {
         id: "te-over-cl",
         title: "Transfer-Encoding wins over Content-Length",
         points: 5,
@@ -174,15 +202,6 @@ const STAGES: &[Stage] = &[
         deadline: secs(30),
         roles: CLIENT,
         run: body::te_over_cl,
-    },
-    Stage {
-        id: "status",
-        title: "404 exits 22 with its body; 204, 100 and -i",
-        points: 5,
-        hint: "Print the body whatever the status; exit 22 for 400 and above, with the status on stderr. 204 and 304 have no body; skip 1xx heads; -i prints the status line and headers first.",
-        deadline: secs(30),
-        roles: CLIENT,
-        run: status::status,
     },
     Stage {
         id: "refusals",
@@ -230,13 +249,13 @@ const STAGES: &[Stage] = &[
         run: redirects::redirect_limits,
     },
     Stage {
-        id: "bad-urls",
-        title: "Bad URLs refused before any connection",
+        id: "redirect-references",
+        title: "A Location: relative, other schemes, raw bytes",
         points: 5,
-        hint: "Check the URL first: http:// only (https needs TLS), no user@, a host, a port from 1 to 65535. Say which part is wrong, exit 1, connect to nothing.",
+        hint: "A Location is absolute only when it starts with a scheme (a letter, then letters, digits, + - .) and a colon before any / ? #. Refuse a scheme other than http, and a space or a control character anywhere: on the request line a CR would add a header.",
         deadline: secs(30),
         roles: CLIENT,
-        run: request::bad_urls,
+        run: references::redirect_references,
     },
     Stage {
         id: "real-server",
@@ -329,6 +348,36 @@ const MISTAKES: &[Mistake] = &[
         fails: "silent-server",
         verdict: Verdict::TimedOut,
         says: "set_read_timeout",
+        golden: false,
+    },
+    Mistake {
+        what: "A Location with `://` anywhere taken for an absolute URL",
+        fixture: "fetch-scheme-anywhere",
+        role: "client",
+        passes: Some("redirects"),
+        fails: "redirect-references",
+        verdict: Verdict::Failed,
+        says: "was not followed as a path",
+        golden: false,
+    },
+    Mistake {
+        what: "A relative Location put on the request line with its CR, NUL or spaces",
+        fixture: "fetch-raw-location",
+        role: "client",
+        passes: Some("redirects"),
+        fails: "redirect-references",
+        verdict: Verdict::Failed,
+        says: "(with a CR) was followed",
+        golden: true,
+    },
+    Mistake {
+        what: "A `javascript:` Location fetched as a path",
+        fixture: "fetch-any-scheme",
+        role: "client",
+        passes: Some("redirects"),
+        fails: "redirect-references",
+        verdict: Verdict::Failed,
+        says: "(with the scheme javascript:) was followed",
         golden: false,
     },
 ];

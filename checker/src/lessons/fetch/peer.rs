@@ -14,23 +14,40 @@ use super::program::HELLO;
 /// The paths `cargo grade peer http` serves.
 const HAND_PATHS: &[&str] = &[
     "/hello.txt        a short text, with Content-Length",
-    "/chunked          a chunked body, with an extension and a trailer",
+    "/chunked          a chunked body, with an extension and a trailer field",
     "/redirect         three redirects (an absolute path, a relative one with a query, another absolute path), then /hello.txt",
     "/slow             a response a byte every 50 ms",
     "/bytes/N          N bytes of binary noise, N up to 16 GiB (for benchmarks)",
     "/status/N         an empty response with status N (try 404, 204, 500)",
 ];
 
+/// The most clients served at once; one more is answered 503 and closed.
+const MAX_HAND_CLIENTS: usize = 32;
+
+/// `head` (a response, or its start) with `Connection: close` after its
+/// status line: the hand server closes after each response, and says so,
+/// so that curl does not send a second request on a closed connection.
+fn closing(head: &[u8]) -> Vec<u8> {
+    let at = head
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map_or(head.len(), |i| i + 2);
+    let mut out = head[..at].to_vec();
+    out.extend_from_slice(b"Connection: close\r\n");
+    out.extend_from_slice(&head[at..]);
+    out
+}
+
 /// The hand server's answer to `target`, written to `out`.
 fn hand_answer(target: &str, out: &mut impl std::io::Write) -> std::io::Result<()> {
     match target {
-        "/hello.txt" => out.write_all(&ok(HELLO)),
-        "/chunked" => out.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n6;note=first\r\nchunks\r\n0d\r\n arrive here\n\r\n0\r\nX-Trailer: read and dropped\r\n\r\n"),
-        "/redirect" => out.write_all(&response("301 Moved Permanently", &[("Location", "/redirect/step"), ("Content-Length", "0")], b"")),
-        "/redirect/step" => out.write_all(&response("302 Found", &[("Location", "last?x=1"), ("Content-Length", "0")], b"")),
-        "/redirect/last?x=1" => out.write_all(&response("303 See Other", &[("Location", "/hello.txt"), ("Content-Length", "0")], b"")),
+        "/hello.txt" => out.write_all(&closing(&ok(HELLO))),
+        "/chunked" => out.write_all(&closing(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n6;note=first\r\nchunks\r\n0d\r\n arrive here\n\r\n0\r\nX-Trailer: read and dropped\r\n\r\n")),
+        "/redirect" => out.write_all(&closing(&response("301 Moved Permanently", &[("Location", "/redirect/step"), ("Content-Length", "0")], b""))),
+        "/redirect/step" => out.write_all(&closing(&response("302 Found", &[("Location", "last?x=1"), ("Content-Length", "0")], b""))),
+        "/redirect/last?x=1" => out.write_all(&closing(&response("303 See Other", &[("Location", "/hello.txt"), ("Content-Length", "0")], b""))),
         "/slow" => {
-            for byte in ok(b"worth the wait\n") {
+            for byte in closing(&ok(b"worth the wait\n")) {
                 out.write_all(&[byte])?;
                 out.flush()?;
                 std::thread::sleep(ms(50));
@@ -39,7 +56,7 @@ fn hand_answer(target: &str, out: &mut impl std::io::Write) -> std::io::Result<(
         }
         _ => {
             if let Some(n) = target.strip_prefix("/bytes/").and_then(|n| n.parse::<u64>().ok()).filter(|n| *n <= 16 << 30) {
-                out.write_all(&response("200 OK", &[("Content-Type", "application/octet-stream"), ("Content-Length", &n.to_string())], b""))?;
+                out.write_all(&closing(&response("200 OK", &[("Content-Type", "application/octet-stream"), ("Content-Length", &n.to_string())], b"")))?;
                 let (mut noise, mut buf) = (Noise::new(1), vec![0u8; 256 << 10]);
                 noise.fill(&mut buf);
                 let mut left = n;
@@ -51,9 +68,9 @@ fn hand_answer(target: &str, out: &mut impl std::io::Write) -> std::io::Result<(
                 return Ok(());
             }
             if let Some(code) = target.strip_prefix("/status/").and_then(|n| n.parse::<u16>().ok()).filter(|c| (200..600).contains(c)) {
-                return out.write_all(format!("HTTP/1.1 {code} Status {code}\r\nContent-Length: 0\r\n\r\n").as_bytes());
+                return out.write_all(format!("HTTP/1.1 {code} Status {code}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").as_bytes());
             }
-            out.write_all(&response("404 Not Found", &[("Content-Length", "13")], b"no such page\n"))
+            out.write_all(&closing(&response("404 Not Found", &[("Content-Length", "13")], b"no such page\n")))
         }
     }
 }
@@ -61,7 +78,9 @@ fn hand_answer(target: &str, out: &mut impl std::io::Write) -> std::io::Result<(
 /// `cargo grade peer http`: the stages' responses, for a person to try
 /// their client (or curl) against. Prints each request.
 pub(super) fn serve_by_hand() -> std::io::Result<()> {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     println!("the checker's HTTP server listens on http://{addr}/ (Ctrl-C stops it)");
@@ -71,15 +90,43 @@ pub(super) fn serve_by_hand() -> std::io::Result<()> {
     }
     println!("try:  cargo run -q -p fetch --bin fetch-client -- http://{addr}/redirect");
     println!("      curl -v -L http://{addr}/redirect");
-    for stream in listener.incoming().flatten() {
+    let clients = Arc::new(AtomicUsize::new(0));
+    for mut stream in listener.incoming().flatten() {
+        if clients.fetch_add(1, Ordering::SeqCst) >= MAX_HAND_CLIENTS {
+            clients.fetch_sub(1, Ordering::SeqCst);
+            let _ = stream.write_all(b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+            continue;
+        }
+        let clients = Arc::clone(&clients);
         std::thread::spawn(move || -> std::io::Result<()> {
+            // Counted out however the thread ends.
+            struct Leave(Arc<AtomicUsize>);
+            impl Drop for Leave {
+                fn drop(&mut self) {
+                    self.0.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+            let _leave = Leave(clients);
+            // A client that stops sending, or stops reading, is dropped.
             stream.set_read_timeout(Some(secs(10)))?;
+            stream.set_write_timeout(Some(secs(10)))?;
             let mut reader = BufReader::new(stream.try_clone()?);
             let mut head = Vec::new();
             while head_end(&head).is_none() && head.len() < MAX_REQUEST_HEAD {
-                if reader.read_until(b'\n', &mut head)? == 0 {
+                // Never more than the head's limit, however long a line:
+                // a line without a newline cannot make the server hold it.
+                let room = (MAX_REQUEST_HEAD + 1 - head.len()) as u64;
+                if reader.by_ref().take(room).read_until(b'\n', &mut head)? == 0 {
                     return Ok(());
                 }
+            }
+            if head_end(&head).is_none() {
+                let mut out = stream;
+                return out.write_all(&closing(&response(
+                    "431 Request Header Fields Too Large",
+                    &[("Content-Length", "0")],
+                    b"",
+                )));
             }
             println!(
                 "← {}",

@@ -19,15 +19,16 @@ pub(super) fn status(ctx: &mut Ctx) -> Outcome {
         ))
     })?;
     finished.expect_exit("fetch /missing (a 404)", 22, missing)?;
-    if !finished.stderr.contains("404") {
-        return Err(
-            Failure::failed("the client exited 22 but did not say the status")
-                .expected("a line on stderr with 404")
-                .got(format!(
-                    "stderr: {}",
-                    wire::quote_text(finished.stderr.trim())
-                )),
-        );
+    if !finished.stderr.contains("404") || !finished.stderr.contains("/missing") {
+        return Err(Failure::failed(
+            "the client exited 22 but did not say the status and the URL that gave it",
+        )
+        .expected("a line on stderr with 404 and the URL (…/missing)")
+        .got(format!(
+            "stderr: {}",
+            wire::quote_text(finished.stderr.trim())
+        ))
+        .hint("the error a 400 or more is (error_for_status) says the status and the final URL: print it on stderr"));
     }
 
     let (finished, _) = one_get(ctx, "/nothing", &[], |conn, _, _| {

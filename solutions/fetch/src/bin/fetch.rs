@@ -1,12 +1,14 @@
 //! Lesson 5, fetch: the program (reference solution).
 //!
-//! Usage: `fetch URL [-i] [-o FILE] [--max-redirects N] [--timeout SECS]`
+//! Usage: `fetch URL [-i] [-o FILE] [--max-redirects N] [--timeout SECS]`,
+//! or `fetch --parts URL`.
 //!
 //! Prints the body, byte for byte, to stdout (or FILE); `-i` prints the
 //! status line and the headers first. Exit codes: 0 for a status below 400;
 //! 22 for a status of 400 or more (as `curl -f`: the body is still printed,
 //! the status goes to stderr); 1 for any failure, with one line on stderr;
-//! 2 for a bad command line.
+//! 2 for a bad command line. `--parts` prints the URL's parts, one a line,
+//! and connects to nothing: the first thing `cargo grade fetch` checks.
 #![warn(missing_docs)]
 
 use std::ffi::OsString;
@@ -16,8 +18,10 @@ use std::process::ExitCode;
 
 use fetch::cli::{Args, BAD_USAGE, one_line};
 use fetch::client::{self, FetchError};
+use fetch::url::Url;
 
-const USAGE: &str = "usage: fetch URL [-i] [-o FILE] [--max-redirects N] [--timeout SECS]";
+const USAGE: &str =
+    "usage: fetch URL [-i] [-o FILE] [--max-redirects N] [--timeout SECS] | fetch --parts URL";
 
 /// The exit code for a status of 400 or more, as `curl -f` has it: the
 /// fetch worked, but the server said no, and a script can tell.
@@ -30,6 +34,8 @@ struct Options {
     include_head: bool,
     /// `-o FILE`: where the body goes, instead of stdout.
     output: Option<String>,
+    /// `--parts`: print the URL's parts and stop.
+    parts: bool,
     /// The timeout and the most redirects.
     client: client::Options,
 }
@@ -42,8 +48,16 @@ fn main() -> ExitCode {
             return ExitCode::from(BAD_USAGE);
         }
     };
+    if options.parts {
+        return print_parts(&options.url);
+    }
     match run(&options) {
         Ok(code) => code,
+        // The response came whole, and said no: the status on stderr.
+        Err(err @ FetchError::Status { .. }) => {
+            eprintln!("fetch: {err}");
+            ExitCode::from(HTTP_ERROR)
+        }
         Err(err) => {
             eprintln!("fetch: {}", one_line(&err));
             ExitCode::FAILURE
@@ -54,7 +68,11 @@ fn main() -> ExitCode {
 /// Reads the command line: `Args` does the reading; this says what the
 /// arguments mean, and what they are without a flag.
 fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, String> {
-    let args = Args::parse(args, &["-o", "--max-redirects", "--timeout"], &["-i"])?;
+    let args = Args::parse(
+        args,
+        &["-o", "--max-redirects", "--timeout"],
+        &["-i", "--parts"],
+    )?;
     let url = match args.rest.as_slice() {
         [] => return Err("no URL given".into()),
         [url] => url.clone(),
@@ -65,6 +83,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, Strin
         url,
         include_head: args.switch("-i"),
         output: args.value("-o").map(str::to_string),
+        parts: args.switch("--parts"),
         client: client::Options {
             timeout: args.seconds("--timeout", defaults.timeout)?,
             max_redirects: args.whole("--max-redirects", defaults.max_redirects)?,
@@ -72,10 +91,50 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Options, Strin
     })
 }
 
-/// Fetches the URL; prints the head first with `-i`; copies the body to
-/// stdout or to `-o FILE`. Returns how the program exits: success below
-/// 400, [`HTTP_ERROR`] from 400 on (after the body, with the status on
-/// stderr).
+/// Standard output, for a body. `io::stdout()` is line-buffered: its
+/// `LineWriter` looks for the last newline in every piece written and
+/// cuts the write there, so a binary body costs two or three `write`s a
+/// piece. On Unix a duplicate of its descriptor, as a `File`, writes each
+/// piece whole.
+fn raw_stdout() -> Result<Box<dyn Write>, FetchError> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let fd = io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(FetchError::Io)?;
+        Ok(Box::new(BufWriter::new(File::from(fd))))
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(Box::new(BufWriter::new(io::stdout().lock())))
+    }
+}
+
+/// `fetch --parts URL`: what `Url::parse` and `Url::host_header` make of
+/// the URL, one part a line, or the error, as `main` prints every failure.
+fn print_parts(text: &str) -> ExitCode {
+    match Url::parse(text) {
+        Ok(url) => {
+            println!("host: {}", url.host);
+            println!("port: {}", url.port);
+            println!("target: {}", url.target);
+            println!("host-header: {}", url.host_header());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("fetch: {}", one_line(&FetchError::Url(err)));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Fetches the URL; prints the head first with `-i` (`response.info()`);
+/// copies the body to stdout or to `-o FILE`. After the body, a status of
+/// 400 or more is the error `response.error_for_status()` gives, which
+/// `main` turns into [`HTTP_ERROR`], the status and the final URL on
+/// stderr.
 fn run(options: &Options) -> Result<ExitCode, FetchError> {
     let mut response = client::urlopen(&options.url, &options.client)?;
     let file;
@@ -86,10 +145,10 @@ fn run(options: &Options) -> Result<ExitCode, FetchError> {
                 .map_err(|e| FetchError::Io(io::Error::new(e.kind(), format!("{path}: {e}"))))?;
             Box::new(BufWriter::new(file))
         }
-        None => Box::new(BufWriter::new(io::stdout().lock())),
+        None => raw_stdout()?,
     };
     if options.include_head {
-        let head = &response.head;
+        let head = response.info();
         let mut text = format!("{} {} {}\r\n", head.version, head.status, head.reason);
         for (name, value) in &head.headers {
             text.push_str(&format!("{name}: {value}\r\n"));
@@ -99,13 +158,8 @@ fn run(options: &Options) -> Result<ExitCode, FetchError> {
     }
     client::copy_body(&mut response, &mut out)?;
     out.flush().map_err(FetchError::Io)?;
-    let status = response.status();
-    if status >= 400 {
-        eprintln!(
-            "fetch: {} {} from {}",
-            status, response.head.reason, response.url
-        );
-        return Ok(ExitCode::from(HTTP_ERROR));
-    }
+    // A status of 400 or more is an error value, as urllib's HTTPError:
+    // `main` makes it exit 22.
+    response.error_for_status()?;
     Ok(ExitCode::SUCCESS)
 }
