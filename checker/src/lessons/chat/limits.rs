@@ -119,28 +119,36 @@ pub fn idle_timeout(ctx: &mut Ctx) -> Outcome {
         said += 1;
         talker.say(&format!("still here {said}"))?;
     }
-    for idler in [&mut lurker, &mut quiet] {
-        idler
-            .lines_until_close("the close of an idle client")
-            .map_err(|f| {
-                Failure {
-                    summary: format!(
-                        "{}, silent for over --idle-timeout {idle}, was not closed: {}",
-                        idler.name, f.summary
-                    ),
-                    ..f
-                }
-                .hint("wrap each read of a line in tokio::time::timeout(idle, …); when it elapses, tell the client and close, whether it has a name or not")
-            })?;
+    lurker
+        .lines_until_close("the close of an idle client")
+        .map_err(|f| {
+            Failure {
+                summary: format!(
+                    "lurker, silent for over --idle-timeout {idle}, was not closed: {}",
+                    f.summary
+                ),
+                ..f
+            }
+            .hint("wrap each read of a line in tokio::time::timeout(idle, …); when it elapses, tell the client and close, whether it has a name or not")
+        })?;
+    ctx.note(
+        "talker is still speaking: quiet, silent for twice the timeout, must already be closed",
+    );
+    let (_, quiet_closed) = quiet.drain(ms(100));
+    if !quiet_closed {
+        return Err(Failure::failed(format!(
+            "quiet, silent for twice --idle-timeout {idle} while it received talker's lines, was still connected"
+        ))
+        .hint("only the lines a client sends restart its idle timeout, never the lines it receives: put the timeout around the read of the client's next line (read_line), not around a loop that also wakes for the room's lines"));
     }
     ctx.note("lurker and quiet were closed");
     let (heard, closed) = talker.drain(ms(100));
     if closed {
         return Err(Failure::failed(format!(
-            "the server closed talker, who spoke every {}: only silence is idleness",
+            "the server closed talker, who spoke every {}: a client that sends lines is not idle",
             time::say(pause)
         ))
-        .hint("restart the idle timeout at every line the client sends (a timeout around each read, not one for the whole connection)"));
+        .hint("restart the idle timeout at every line the client sends (a timeout around each read of a line, not one for the whole connection)"));
     }
     let expected = format!("{}\n", left("quiet"));
     if !heard

@@ -293,6 +293,16 @@ const MISTAKES: &[Mistake] = &[
         golden: false,
     },
     Mistake {
+        what: "Restarting the idle timer at lines the client receives",
+        fixture: "chat-idle-resets-on-receive",
+        role: "server",
+        passes: Some("chat"),
+        fails: "idle-timeout",
+        verdict: Verdict::Failed,
+        says: "while it received talker's lines",
+        golden: false,
+    },
+    Mistake {
         what: "Dying on SIGTERM without a word to the clients",
         fixture: "chat-dies-on-term",
         role: "server",
