@@ -283,6 +283,16 @@ const MISTAKES: &[Mistake] = &[
         golden: false,
     },
     Mistake {
+        what: "Checking a line's length only after reading it all",
+        fixture: "chat-length-after-read",
+        role: "server",
+        passes: Some("chat"),
+        fails: "long-line",
+        verdict: Verdict::Failed,
+        says: "without a newline",
+        golden: false,
+    },
+    Mistake {
         what: "No idle timeout",
         fixture: "chat-no-idle-timeout",
         role: "server",
