@@ -263,6 +263,16 @@ const MISTAKES: &[Mistake] = &[
         golden: false,
     },
     Mistake {
+        what: "No kick in the select!: a stuck write keeps the connection",
+        fixture: "chat-no-kick",
+        role: "server",
+        passes: Some("chat"),
+        fails: "slow-reader",
+        verdict: Verdict::Failed,
+        says: "kept slow's connection open",
+        golden: false,
+    },
+    Mistake {
         what: "Relaying the half line left at the end of the stream",
         fixture: "chat-relays-partial",
         role: "server",
