@@ -300,7 +300,7 @@ pub fn slow_reader(ctx: &mut Ctx) -> Outcome {
         return Err(Failure::failed("bob was not told that slow left")
             .expected(format!("{:?} among bob's lines", talk::left("slow")))
             .hint(
-                "a member put out for being slow leaves the room like any other: tell the others",
+                "the room puts a member out when deliver says its queue is Full: check that deliver returns Delivery::Full when try_send fails with TrySendError::Full (the room then tells the others)",
             ));
     }
     ctx.note("slow, put out, still reads nothing; a second later it sends one line: a connection the server closed answers it with a reset");
