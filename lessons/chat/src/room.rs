@@ -38,7 +38,7 @@ pub enum Delivery {
 
 /// Puts `line` in `queue` without waiting, and says how it went.
 ///
-/// Step 1 (a few lines). This is the heart of the room: a broadcast calls
+/// Step 2, first (a few lines). This is the heart of the room: a broadcast calls
 /// it for every member, with the room locked, so it must never wait. Not
 /// `queue.send(line).await` (that waits for room in a full queue: one
 /// client that does not read would stop everyone), but
@@ -46,7 +46,7 @@ pub enum Delivery {
 /// `TrySendError::Full` or `TrySendError::Closed`.
 pub fn deliver(queue: &Sender<Line>, line: Line) -> Delivery {
     let _ = (queue, line);
-    todo!("step 1: try_send the line; say Queued, Full or Closed")
+    todo!("step 2: try_send the line; say Queued, Full or Closed")
 }
 
 /// A member as the room keeps it.

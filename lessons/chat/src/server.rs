@@ -224,7 +224,8 @@ where
 /// All three at once: a client that does not read must not stop its own
 /// lines going out, nor the room from putting it out.
 ///
-/// Step 2 (about 35 lines). Take the mailbox apart
+/// Step 2, after `deliver` (about 35 lines; replace the waiting code
+/// below). Take the mailbox apart
 /// (`let Mailbox { mut lines, kicked } = mailbox;`), then write two
 /// `async` blocks and race them with the kick in `tokio::select!`:
 ///
@@ -250,9 +251,19 @@ where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let _ = (reader, writer, mailbox, idle);
+    // Until you write it, a member waits here quietly: the first line it
+    // says, or the room sends it, reaches the todo!() below.
+    let Mailbox { mut lines, .. } = mailbox;
+    let first = tokio::select! {
+        Some(_) = lines.recv() => "a line from the room for",
+        said = read_line(reader, idle) => match said {
+            Ok(_) => "a line said by",
+            Err(ending) => return ending,
+        },
+    };
+    let _ = writer;
     todo!(
-        "step 2: {}'s lines to the room and the room's lines to the client, at once",
+        "step 2: {first} {}: the client's lines to the room and the room's lines to the client, at once",
         member.name()
     )
 }

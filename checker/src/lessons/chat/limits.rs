@@ -7,6 +7,7 @@ use std::time::Instant;
 // The harness.
 use crate::{
     ctx::{Ctx, Server},
+    platform, process,
     time::{self, ms, secs},
     verdict::{Failure, Outcome},
     wire,
@@ -98,7 +99,66 @@ pub fn long_line(ctx: &mut Ctx) -> Outcome {
         .lines_until_close("the close after the long line")
         .map_err(|f| f.context("alice's connection: "))?;
     ctx.note("alice's connection is closed, as it should be");
+    endless_line(ctx, &server, &mut bob)?;
     ctx.check_alive(&server)
+}
+
+/// How much of a line without a newline `long-line` sends, and how much
+/// the server's memory may grow meanwhile.
+const ENDLESS: usize = 16 << 20;
+const ENDLESS_GROWTH_KIB: u64 = 8 << 10;
+
+/// A line that never ends: the server must close its sender once the
+/// limit is past, not keep it all waiting for a newline.
+fn endless_line(ctx: &mut Ctx, server: &Server, bob: &mut Chatter) -> Outcome {
+    let mut carol = Chatter::enter(ctx, server, "carol", &["bob"])?;
+    bob.expect_joined("carol")?;
+    let before = platform::resident_kib(server.pid);
+    ctx.note(format!(
+        "carol sends {} MiB without a newline, in pieces of 64 KiB: the server must close her once past {MAX_LINE} bytes, and hold none of it",
+        ENDLESS >> 20
+    ));
+    let piece = vec![b'z'; 64 << 10];
+    let mut sent = 0;
+    while sent < ENDLESS {
+        if carol.conn.send_quietly(&piece).is_err() {
+            break;
+        }
+        sent += piece.len();
+    }
+    ctx.note(format!("carol could send {} KiB of it", sent >> 10));
+    let closed = carol.lines_until_close("the close after a line without end");
+    let peak = process::peak_resident_kib(server.pid);
+    let unbounded = |got: String| {
+        Failure::failed(format!(
+            "the server kept reading carol's line of {} MiB without a newline, over the limit of {MAX_LINE} bytes",
+            ENDLESS >> 20
+        ))
+        .expected(format!("carol's connection closed after at most {} bytes", MAX_LINE + 2))
+        .got(got)
+        .hint("check the limit while reading, not after: take(MAX_LINE + 2) before read_until, so that a line without end stops at the limit instead of growing in memory")
+    };
+    if let Err(f) = closed {
+        return Err(unbounded(format!(
+            "{}, and carol still connected",
+            f.summary
+        )));
+    }
+    if let (Some(before), Some(peak)) = (before, peak) {
+        let growth = peak.saturating_sub(before);
+        ctx.note(format!(
+            "the server's memory: {} MiB before, {} MiB at its peak",
+            before / 1024,
+            peak / 1024
+        ));
+        if growth > ENDLESS_GROWTH_KIB {
+            return Err(unbounded(format!(
+                "its memory grew by {} MiB",
+                growth / 1024
+            )));
+        }
+    }
+    bob.expect_left("carol")
 }
 
 pub fn idle_timeout(ctx: &mut Ctx) -> Outcome {
@@ -119,28 +179,36 @@ pub fn idle_timeout(ctx: &mut Ctx) -> Outcome {
         said += 1;
         talker.say(&format!("still here {said}"))?;
     }
-    for idler in [&mut lurker, &mut quiet] {
-        idler
-            .lines_until_close("the close of an idle client")
-            .map_err(|f| {
-                Failure {
-                    summary: format!(
-                        "{}, silent for over --idle-timeout {idle}, was not closed: {}",
-                        idler.name, f.summary
-                    ),
-                    ..f
-                }
-                .hint("wrap each read of a line in tokio::time::timeout(idle, …); when it elapses, tell the client and close, whether it has a name or not")
-            })?;
+    lurker
+        .lines_until_close("the close of an idle client")
+        .map_err(|f| {
+            Failure {
+                summary: format!(
+                    "lurker, silent for over --idle-timeout {idle}, was not closed: {}",
+                    f.summary
+                ),
+                ..f
+            }
+            .hint("wrap each read of a line in tokio::time::timeout(idle, …); when it elapses, tell the client and close, whether it has a name or not")
+        })?;
+    ctx.note(
+        "talker is still speaking: quiet, silent for twice the timeout, must already be closed",
+    );
+    let (_, quiet_closed) = quiet.drain(ms(100));
+    if !quiet_closed {
+        return Err(Failure::failed(format!(
+            "quiet, silent for twice --idle-timeout {idle} while it received talker's lines, was still connected"
+        ))
+        .hint("only the lines a client sends restart its idle timeout, never the lines it receives: put the timeout around the read of the client's next line (read_line), not around a loop that also wakes for the room's lines"));
     }
     ctx.note("lurker and quiet were closed");
     let (heard, closed) = talker.drain(ms(100));
     if closed {
         return Err(Failure::failed(format!(
-            "the server closed talker, who spoke every {}: only silence is idleness",
+            "the server closed talker, who spoke every {}: a client that sends lines is not idle",
             time::say(pause)
         ))
-        .hint("restart the idle timeout at every line the client sends (a timeout around each read, not one for the whole connection)"));
+        .hint("restart the idle timeout at every line the client sends (a timeout around each read of a line, not one for the whole connection)"));
     }
     let expected = format!("{}\n", left("quiet"));
     if !heard

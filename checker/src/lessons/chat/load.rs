@@ -296,13 +296,33 @@ pub fn slow_reader(ctx: &mut Ctx) -> Outcome {
             .hint("give each member a bounded queue (tokio::sync::mpsc::channel(1024)); when it is full, the member does not read: put it out"));
         }
     }
-    ctx.note("slow now reads what was left for it: the server must have closed its connection");
+    if !slow_left {
+        return Err(Failure::failed("bob was not told that slow left")
+            .expected(format!("{:?} among bob's lines", talk::left("slow")))
+            .hint(
+                "the room puts a member out when deliver says its queue is Full: check that deliver returns Delivery::Full when try_send fails with TrySendError::Full (the room then tells the others)",
+            ));
+    }
+    ctx.note("slow, put out, still reads nothing; a second later it sends one line: a connection the server closed answers it with a reset");
+    std::thread::sleep(time::scaled(Duration::from_secs(1)));
+    let _ = slow.conn.send_quietly(b"am I still here?\n");
+    std::thread::sleep(Duration::from_millis(200));
+    ctx.note("slow now reads what was left for it, up to the reset");
     let deadline = Instant::now() + time::patience();
+    let mut read = 0usize;
     loop {
         match slow.conn.recv_some(64 << 10, Duration::from_millis(100)) {
-            Ok(bytes) if bytes.is_empty() => break,
+            Ok(bytes) if bytes.is_empty() => {
+                return Err(Failure::failed(format!(
+                    "the server kept slow's connection open after putting it out of the room: it closed only once slow read ({read} bytes)"
+                ))
+                .expected("slow's connection closed while slow still read nothing (its line then answered by a reset)")
+                .got("the server took slow's line, and closed cleanly after slow read")
+                .hint("a write to a client that does not read waits for ever: race the room's kick against the reading and the writing (kicked.notified() in the select!), so that the stuck write is dropped and the connection closed"));
+            }
+            Ok(bytes) => read += bytes.len(),
             Err(e) if !crate::wire::is_timeout(&e) => break,
-            _ if Instant::now() > deadline => {
+            Err(_) if Instant::now() > deadline => {
                 return Err(Failure::failed(
                     "the server never disconnected slow, the client that did not read",
                 )
@@ -310,15 +330,11 @@ pub fn slow_reader(ctx: &mut Ctx) -> Outcome {
                 .got("slow's connection still open")
                 .hint("when a member's queue is full, put it out of the room and close its connection (the room's kick, in a select! beside its reading and writing)"));
             }
-            _ => {}
+            Err(_) => {}
         }
     }
-    if !slow_left {
-        return Err(Failure::failed("bob was not told that slow left")
-            .expected(format!("{:?} among bob's lines", talk::left("slow")))
-            .hint(
-                "a member put out for being slow leaves the room like any other: tell the others",
-            ));
-    }
+    ctx.note(format!(
+        "slow read {read} bytes, then the reset: its connection was closed while it did not read"
+    ));
     ctx.check_alive(&server)
 }

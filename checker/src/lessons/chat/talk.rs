@@ -174,12 +174,17 @@ impl Chatter {
                     if !self.pending.is_empty() {
                         self.conn.log_received(&self.pending);
                     }
-                    return Err(Failure::timed_out(format!(
+                    let late = Failure::timed_out(format!(
                         "{}: waited {} for {what}; got {} byte(s) of it",
                         self.name,
                         time::say(time::patience()),
                         self.pending.len()
-                    )));
+                    ));
+                    return Err(if self.pending.is_empty() {
+                        late.hint(format!("not a byte of {what} came: either the server never wrote it, or wrote it into a BufWriter and never called flush() (session must flush after writing what its mailbox holds)"))
+                    } else {
+                        late
+                    });
                 }
                 Err(e) => {
                     return Err(Failure::failed(format!(

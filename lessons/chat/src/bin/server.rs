@@ -6,8 +6,9 @@
 //! It prints `listening on IP:PORT` once it listens, serves every client
 //! on one runtime of two worker threads, and on SIGTERM or Ctrl-C tells
 //! every client, closes, and exits (within 2 seconds). The contract is in
-//! the chapter "A chat room on one thread"; the work is in the library
-//! (`src/server.rs` and the modules beside it). This file is given.
+//! the chapter "Many clients on one thread: a chat room"; the work is in
+//! the library (`src/server.rs` and the modules beside it). This file is
+//! given.
 #![warn(missing_docs)]
 
 use std::ffi::OsString;
