@@ -269,6 +269,12 @@ pub fn build_view(root: &Path, shown: &[(PathBuf, bool)], tmp_bytes: u64) -> Res
         std::fs::create_dir_all(root).map_err(|e| format!("{}: {e}", root.display()))?;
         let flags = libc::MS_NOSUID | libc::MS_NODEV;
         mount(Some("tmpfs"), root, Some("tmpfs"), flags, linux::VIEW_ROOT)?;
+        // /tmp first: a path shown under it (a checkout in /tmp, say) is
+        // then mounted on top of it, not hidden beneath it.
+        let tmp = root.join("tmp");
+        std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        let size = format!("size={tmp_bytes},mode=1777");
+        mount(Some("tmpfs"), &tmp, Some("tmpfs"), flags, &size)?;
         for (path, writable) in shown {
             show(root, path, *writable)?;
         }
@@ -283,10 +289,6 @@ pub fn build_view(root: &Path, shown: &[(PathBuf, bool)], tmp_bytes: u64) -> Res
         }
         let _ = std::os::unix::fs::symlink("/proc/self/fd", root.join("dev/fd"));
         show(root, Path::new("/proc"), true)?;
-        let tmp = root.join("tmp");
-        std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        let size = format!("size={tmp_bytes},mode=1777");
-        mount(Some("tmpfs"), &tmp, Some("tmpfs"), flags, &size)?;
         linux::root_writable(root, false)
     }
     #[cfg(not(target_os = "linux"))]

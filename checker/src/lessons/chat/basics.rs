@@ -25,12 +25,7 @@ pub fn welcome(ctx: &mut Ctx) -> Outcome {
 
 pub fn chat(ctx: &mut Ctx) -> Outcome {
     let server = ctx.start_server_ipv4("server")?;
-    let mut alice = Chatter::enter(ctx, &server, "alice", &[])?;
-    let mut bob = Chatter::enter(ctx, &server, "bob", &["alice"])?;
-    alice.expect_joined("bob")?;
-    let mut carol = Chatter::enter(ctx, &server, "carol", &["alice", "bob"])?;
-    alice.expect_joined("carol")?;
-    bob.expect_joined("carol")?;
+    let [mut alice, mut bob, mut carol] = Chatter::three(ctx, &server)?;
     alice.say("hello everyone")?;
     bob.expect_relay("alice", "hello everyone")?;
     carol.expect_relay("alice", "hello everyone")?;
@@ -116,12 +111,7 @@ const BURST: usize = 200;
 
 pub fn order(ctx: &mut Ctx) -> Outcome {
     let server = ctx.start_server_ipv4("server")?;
-    let mut alice = Chatter::enter(ctx, &server, "alice", &[])?;
-    let mut bob = Chatter::enter(ctx, &server, "bob", &["alice"])?;
-    alice.expect_joined("bob")?;
-    let mut carol = Chatter::enter(ctx, &server, "carol", &["alice", "bob"])?;
-    alice.expect_joined("carol")?;
-    bob.expect_joined("carol")?;
+    let [mut alice, mut bob, mut carol] = Chatter::three(ctx, &server)?;
     let burst = |who: &str| -> Vec<u8> {
         (1..=BURST)
             .map(|i| format!("{who} line {i}\n"))

@@ -17,12 +17,7 @@ use super::talk::{Chatter, MAX_LINE, READ_CAP, left, quoted};
 
 pub fn cut_mid_line(ctx: &mut Ctx) -> Outcome {
     let server = ctx.start_server_ipv4("server")?;
-    let mut alice = Chatter::enter(ctx, &server, "alice", &[])?;
-    let mut bob = Chatter::enter(ctx, &server, "bob", &["alice"])?;
-    alice.expect_joined("bob")?;
-    let mut carol = Chatter::enter(ctx, &server, "carol", &["alice", "bob"])?;
-    alice.expect_joined("carol")?;
-    bob.expect_joined("carol")?;
+    let [mut alice, mut bob, mut carol] = Chatter::three(ctx, &server)?;
     carol.say("a whole line")?;
     alice.expect_relay("carol", "a whole line")?;
     bob.expect_relay("carol", "a whole line")?;

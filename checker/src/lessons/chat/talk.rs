@@ -76,6 +76,18 @@ pub struct Chatter {
 }
 
 impl Chatter {
+    /// alice, bob and carol enter in turn, each seeing the others arrive:
+    /// where most stages of the room begin.
+    pub fn three(ctx: &Ctx, server: &Server) -> Result<[Chatter; 3], Failure> {
+        let mut alice = Chatter::enter(ctx, server, "alice", &[])?;
+        let mut bob = Chatter::enter(ctx, server, "bob", &["alice"])?;
+        alice.expect_joined("bob")?;
+        let carol = Chatter::enter(ctx, server, "carol", &["alice", "bob"])?;
+        alice.expect_joined("carol")?;
+        bob.expect_joined("carol")?;
+        Ok([alice, bob, carol])
+    }
+
     /// Connects as `name` (its name in the transcript, and the name it
     /// will give), without reading anything yet.
     pub fn connect(ctx: &Ctx, server: &Server, name: &str) -> Result<Chatter, Failure> {
