@@ -18,10 +18,10 @@ use std::sync::{Arc, OnceLock};
 
 use checker::builder::{self, Built};
 use checker::course::Stage;
-use checker::ctx::Binaries;
+use checker::ctx::{Binaries, Gates};
 use checker::lessons::{self, Flavor, Lesson};
 use checker::report::{self, LessonReport, Paint};
-use checker::run::{self, Gates};
+use checker::run;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -86,7 +86,9 @@ fn build(
             let ready = Ready {
                 bins: Arc::new(bins),
                 report: LessonReport::new(lesson, flavor, build),
-                gates: Arc::new(Gates::new(stages)),
+                gates: Arc::new(Gates::new(
+                    &stages.iter().map(|s| (s.id, s.roles)).collect::<Vec<_>>(),
+                )),
             };
             (lesson.id, ready)
         })
