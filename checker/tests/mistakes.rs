@@ -21,7 +21,7 @@ fn main() {
     let mut args = Arguments::from_args();
     // Most of these tests wait for something that never comes: run more of
     // them at once than there are cores.
-    args.test_threads.get_or_insert(4);
+    args.test_threads.get_or_insert(8);
     let mut trials = vec![Trial::test(
         "fixtures::every-fixture-is-a-mistake-or-a-harness-case",
         every_fixture_is_used,

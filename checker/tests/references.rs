@@ -10,7 +10,10 @@ use checker::run;
 use libtest_mimic::{Arguments, Failed, Trial};
 
 fn main() {
-    let args = Arguments::from_args();
+    let mut args = Arguments::from_args();
+    // Most stages wait on sockets, not on the CPU: run more of them at
+    // once than there are cores.
+    args.test_threads.get_or_insert(4);
     let mut trials = Vec::new();
     for &lesson in lessons::LESSONS {
         trials.push(Trial::test(
