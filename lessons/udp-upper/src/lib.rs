@@ -100,7 +100,7 @@ mod tests {
     }
 
     /// The next datagram for `client`, waiting up to 10 seconds; if the
-    /// server thread stops instead (a `todo!()`, say), its own panic.
+    /// server thread stops instead (a `todo!` reached, say), its own panic.
     fn reply(client: &UdpSocket, serving: thread::JoinHandle<()>) -> Vec<u8> {
         let mut buf = vec![0u8; MAX_DATAGRAM];
         for _ in 0..100 {
