@@ -14,32 +14,116 @@ use checker::lessons::{Lesson, SERVER_AND_CLIENT, echo};
 use checker::process::{self, Input};
 use checker::time::secs;
 use checker::verdict::{Outcome, Verdict};
-use rstest::rstest;
+use libtest_mimic::{Arguments, Trial};
 
 /// Slack on top of a stage's deadline for stopping its programs.
 const GRACE: Duration = Duration::from_secs(3);
 
-#[rstest]
-#[case::never_listens(
-    "fixture-never-listens",
-    Verdict::TimedOut,
-    "printed no `listening on ADDRESS` line"
-)]
-#[case::accepts_and_never_answers("fixture-silent", Verdict::TimedOut, "then nothing more came")]
-#[case::crashes("fixture-crasher", Verdict::Crashed, "SIGABRT")]
-#[case::floods_stdout("fixture-flooder", Verdict::TimedOut, "bytes in all")]
-#[case::answers_garbage("fixture-garbage", Verdict::Failed, "the bytes differ from byte 1 on")]
-#[case::forks_and_hangs("fixture-forker", Verdict::TimedOut, "then nothing more came")]
-#[case::todo_after_much_logging(
-    "fixture-chatty-todo",
-    Verdict::NotImplemented,
-    "reached the todo!() at"
-)]
-fn misbehaving_server_is_diagnosed(
-    #[case] fixture: &str,
-    #[case] verdict: Verdict,
-    #[case] needle: &str,
-) {
+fn main() {
+    let mut args = Arguments::from_args();
+    // These tests wait for deadlines, not for the CPU: run more of them at
+    // once than there are cores.
+    args.test_threads.get_or_insert(8);
+    let mut trials: Vec<Trial> = MISBEHAVING
+        .iter()
+        .map(|&(name, fixture, verdict, needle)| {
+            Trial::test(
+                format!("misbehaving_server_is_diagnosed::{name}"),
+                move || {
+                    misbehaving_server_is_diagnosed(fixture, verdict, needle);
+                    Ok(())
+                },
+            )
+        })
+        .collect();
+    let plain: [(&str, fn()); 8] = [
+        (
+            "a_todo_reached_only_when_the_checker_stops_the_program_hides_nothing",
+            a_todo_reached_only_when_the_checker_stops_the_program_hides_nothing,
+        ),
+        (
+            "a_forked_child_is_killed_with_its_parent",
+            a_forked_child_is_killed_with_its_parent,
+        ),
+        (
+            "a_child_that_leaves_the_group_is_killed_too",
+            a_child_that_leaves_the_group_is_killed_too,
+        ),
+        (
+            "a_bug_in_a_stage_is_the_checkers_error_not_the_programs_crash",
+            a_bug_in_a_stage_is_the_checkers_error_not_the_programs_crash,
+        ),
+        (
+            "a_timed_out_stage_is_cancelled_and_cannot_start_more",
+            a_timed_out_stage_is_cancelled_and_cannot_start_more,
+        ),
+        (
+            "a_stage_runs_two_programs_and_hands_one_address_to_the_other",
+            a_stage_runs_two_programs_and_hands_one_address_to_the_other,
+        ),
+        (
+            "a_stage_can_script_several_peers",
+            a_stage_can_script_several_peers,
+        ),
+        (
+            "a_program_started_on_a_helper_thread_lives_until_its_stage_ends",
+            a_program_started_on_a_helper_thread_lives_until_its_stage_ends,
+        ),
+    ];
+    trials.extend(plain.into_iter().map(|(name, test)| {
+        Trial::test(name, move || {
+            test();
+            Ok(())
+        })
+    }));
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// Servers that misbehave in the ways beginners' servers do: the fixture,
+/// the verdict it must get, and words the report must hold.
+const MISBEHAVING: &[(&str, &str, Verdict, &str)] = &[
+    (
+        "never_listens",
+        "fixture-never-listens",
+        Verdict::TimedOut,
+        "printed no `listening on ADDRESS` line",
+    ),
+    (
+        "accepts_and_never_answers",
+        "fixture-silent",
+        Verdict::TimedOut,
+        "then nothing more came",
+    ),
+    ("crashes", "fixture-crasher", Verdict::Crashed, "SIGABRT"),
+    (
+        "floods_stdout",
+        "fixture-flooder",
+        Verdict::TimedOut,
+        "bytes in all",
+    ),
+    (
+        "answers_garbage",
+        "fixture-garbage",
+        Verdict::Failed,
+        "the bytes differ from byte 1 on",
+    ),
+    (
+        "forks_and_hangs",
+        "fixture-forker",
+        Verdict::TimedOut,
+        "then nothing more came",
+    ),
+    (
+        "todo_after_much_logging",
+        "fixture-chatty-todo",
+        Verdict::NotImplemented,
+        "reached the todo!() at",
+    ),
+];
+
+/// The fixture gets its verdict and diagnosis within the stage's deadline,
+/// and no process survives it. A flood of output is capped, not stored.
+fn misbehaving_server_is_diagnosed(fixture: &str, verdict: Verdict, needle: &str) {
     let stage = echo::LESSON.stage("one-message").unwrap();
     let bins = Binaries::new().with("server", common::fixture(fixture));
     let report = common::run(&echo::LESSON, stage.id, bins);
@@ -59,10 +143,22 @@ fn misbehaving_server_is_diagnosed(
         assert!(!report.transcript.is_empty(), "{text}");
         assert!(report.programs.iter().all(|p| p.exit.is_some()), "{text}");
     }
+    if fixture == "fixture-flooder" {
+        let flood = &report.programs[0];
+        assert!(
+            flood.stdout_bytes > process::STDOUT_CAP as u64,
+            "the flooder wrote {} bytes",
+            flood.stdout_bytes
+        );
+        assert!(
+            text.len() < 20_000,
+            "the report stays readable: {} bytes",
+            text.len()
+        );
+    }
     common::assert_no_survivors(&report);
 }
 
-#[test]
 fn a_todo_reached_only_when_the_checker_stops_the_program_hides_nothing() {
     let stage = echo::LESSON.stage("one-message").unwrap();
     let bins = Binaries::new().with("server", common::fixture("fixture-todo-at-stop"));
@@ -98,7 +194,6 @@ fn announced_pid(report: &checker::report::StageReport, prefix: &str) -> i32 {
         .unwrap_or_else(|| panic!("the fixture's child announces its pid; stderr was {stderr:?}"))
 }
 
-#[test]
 fn a_forked_child_is_killed_with_its_parent() {
     let bins = Binaries::new().with("server", common::fixture("fixture-forker"));
     let report = common::run(&echo::LESSON, "one-message", bins);
@@ -110,7 +205,6 @@ fn a_forked_child_is_killed_with_its_parent() {
     common::assert_no_survivors(&report);
 }
 
-#[test]
 fn a_child_that_leaves_the_group_is_killed_too() {
     let bins = Binaries::new().with("server", common::fixture("fixture-escaper"));
     let report = common::run(&echo::LESSON, "one-message", bins);
@@ -120,24 +214,6 @@ fn a_child_that_leaves_the_group_is_killed_too() {
         "the child {pid}, in a session of its own, survived the stage"
     );
     common::assert_no_survivors(&report);
-}
-
-#[test]
-fn flooding_output_is_capped_not_stored() {
-    let bins = Binaries::new().with("server", common::fixture("fixture-flooder"));
-    let report = common::run(&echo::LESSON, "one-message", bins);
-    let flood = &report.programs[0];
-    assert!(
-        flood.stdout_bytes > process::STDOUT_CAP as u64,
-        "the flooder wrote {} bytes",
-        flood.stdout_bytes
-    );
-    let text = common::explain(&report);
-    assert!(
-        text.len() < 20_000,
-        "the report stays readable: {} bytes",
-        text.len()
-    );
 }
 
 // A lesson of the harness's own, whose stages misbehave on purpose. Its
@@ -296,7 +372,6 @@ fn passes(stage: &str) -> checker::report::StageReport {
     report
 }
 
-#[test]
 fn a_bug_in_a_stage_is_the_checkers_error_not_the_programs_crash() {
     let report = common::run(&HARNESS, "panics", echo_server());
     let text = common::explain(&report);
@@ -310,7 +385,6 @@ fn a_bug_in_a_stage_is_the_checkers_error_not_the_programs_crash() {
     common::assert_no_survivors(&report);
 }
 
-#[test]
 fn a_timed_out_stage_is_cancelled_and_cannot_start_more() {
     let report = common::run(&HARNESS, "overruns", echo_server());
     let text = common::explain(&report);
@@ -336,20 +410,17 @@ fn a_timed_out_stage_is_cancelled_and_cannot_start_more() {
     assert_eq!(late, Err("the stage is over".to_string()));
 }
 
-#[test]
 fn a_stage_runs_two_programs_and_hands_one_address_to_the_other() {
     let report = passes("two-programs");
     assert_eq!(report.process_groups.len(), 2);
     common::assert_no_survivors(&report);
 }
 
-#[test]
 fn a_stage_can_script_several_peers() {
     let report = passes("two-peers");
     common::assert_no_survivors(&report);
 }
 
-#[test]
 fn a_program_started_on_a_helper_thread_lives_until_its_stage_ends() {
     let report = passes("helper-thread");
     common::assert_no_survivors(&report);

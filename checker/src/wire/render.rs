@@ -3,13 +3,17 @@
 
 use crate::verdict::{Failure, Outcome};
 
-/// How many bytes of each message the transcript shows.
+/// How many bytes of a longer message the transcript shows.
 const PREVIEW: usize = 64;
+/// Binary messages up to this size (a DNS datagram, a small frame) are shown
+/// whole, in hex: a student comparing bytes needs all of them.
+pub(super) const WHOLE_HEX: usize = 512;
 
-/// "12 bytes: "hello\n"" or "256 bytes (hex): 00 01 02 … ", cut short.
+/// "12 bytes: "hello\n"" or "5000 bytes (hex): 00 01 02 … … 4936 more
+/// bytes", cut short.
 pub fn preview(bytes: &[u8]) -> String {
     preview_parts(
-        &bytes[..bytes.len().min(PREVIEW)],
+        &bytes[..bytes.len().min(WHOLE_HEX)],
         bytes.len(),
         looks_like_text(bytes),
     )
@@ -18,8 +22,17 @@ pub fn preview(bytes: &[u8]) -> String {
 /// The preview of a message of `length` bytes whose first bytes are
 /// `head`, shown as text when `text`, else as hex.
 pub(super) fn preview_parts(head: &[u8], length: usize, text: bool) -> String {
-    let shown = &head[..head.len().min(PREVIEW)];
-    let more = if length > PREVIEW { " …" } else { "" };
+    let most = if !text && length <= WHOLE_HEX {
+        WHOLE_HEX
+    } else {
+        PREVIEW
+    };
+    let shown = &head[..head.len().min(most)];
+    let more = match length - shown.len() {
+        0 => String::new(),
+        1 => " … 1 more byte".to_string(),
+        n => format!(" … {n} more bytes"),
+    };
     let unit = if length == 1 { "byte" } else { "bytes" };
     if text {
         format!("{length} {unit}: {}{more}", escape(shown))

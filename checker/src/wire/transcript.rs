@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::render::{looks_like_text, preview_parts};
+use super::render::{WHOLE_HEX, looks_like_text, preview_parts};
 
 /// How many transcript lines a report keeps (the last ones).
 const TRANSCRIPT_CAP: usize = 60;
@@ -76,8 +76,9 @@ pub struct Data {
     head: Vec<u8>,
 }
 
-/// How many bytes of each message the report keeps.
-const KEPT: usize = 256;
+/// How many bytes of each message the report keeps: enough to show a
+/// DNS datagram whole.
+const KEPT: usize = WHOLE_HEX;
 
 impl Data {
     fn of(bytes: &[u8]) -> Data {
@@ -273,10 +274,15 @@ mod tests {
             (text.text.as_deref(), text.base64, text.complete),
             (Some("hello\n"), None, true)
         );
-        let binary = Data::of(&[0xff; 300]);
-        assert_eq!(binary.length, 300);
+        let binary = Data::of(&[0xff; 600]);
+        assert_eq!(binary.length, 600);
         assert_eq!(binary.text, None);
         assert!(!binary.complete);
-        assert_eq!(binary.base64.as_deref().map(str::len), Some(344));
+        // The first 512 bytes: 171 groups of 4.
+        assert_eq!(binary.base64.as_deref().map(str::len), Some(684));
+        assert!(binary.preview().ends_with("… 536 more bytes"));
+        let datagram = Data::of(&[0xab; 300]);
+        assert!(datagram.complete);
+        assert!(datagram.preview().ends_with(" ab"), "shown to its end");
     }
 }

@@ -203,10 +203,11 @@ pub(super) fn decode(bytes: &[u8]) -> Option<String> {
         other => format!("RCODE{other}"),
     };
     Some(format!(
-        "reply id={:#06x} {rcode}{} to {q}, {} answer(s){first}",
+        "reply id={:#06x} {rcode}{} to {q}, {} answer{}{first}",
         m.metadata.id,
         if m.metadata.truncation { " TC" } else { "" },
-        m.answers.len()
+        m.answers.len(),
+        if m.answers.len() == 1 { "" } else { "s" }
     ))
 }
 

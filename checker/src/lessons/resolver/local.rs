@@ -131,11 +131,10 @@ const HOSTS: &str = "\
 ";
 
 fn hosts_file(ctx: &Ctx) -> Result<String, Failure> {
-    let dir = std::env::temp_dir().join(format!(
-        "checker-hosts-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
+    // One folder per stage run: several stages may run at once.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("checker-hosts-{}-{run}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| Failure::checker_error(e.to_string()))?;
     let path = dir.join("hosts");
     std::fs::write(&path, HOSTS).map_err(|e| Failure::checker_error(e.to_string()))?;

@@ -141,7 +141,7 @@ const STAGES: &[Stage] = &[
         id: "hosts",
         title: "A hosts file: canonical name, aliases, addresses",
         points: 4,
-        hint: "Skip comments (#) and blank lines; split on spaces and tabs; match names without regard to case; gather every line that names the host (glibc does so with `multi on`); skip a bad line with a warning on stderr.",
+        hint: "Skip comments (#) and blank lines; split on spaces and tabs; match names without regard to case; gather every IPv4 line that names the host (glibc does so with `multi on`; IPv6 lines are skipped whole); skip a bad line with a warning on stderr.",
         deadline: secs(20),
         roles: CLI,
         run: local::hosts,

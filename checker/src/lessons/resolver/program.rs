@@ -11,7 +11,12 @@ use crate::verdict::{Failure, Outcome};
 
 /// Runs `resolver-cli ARGS...`; it should end within a few seconds.
 pub(super) fn run(ctx: &Ctx, args: &[&str]) -> Result<Finished, Failure> {
-    ctx.run_client("cli", args, Input::Nothing, secs(5))
+    run_within(ctx, args, secs(5))
+}
+
+/// Runs `resolver-cli ARGS...`, stopped if it is still running after `wait`.
+pub(super) fn run_within(ctx: &Ctx, args: &[&str], wait: Duration) -> Result<Finished, Failure> {
+    ctx.run_client("cli", args, Input::Nothing, wait)
 }
 
 /// The program must exit with `code` and print exactly `lines`.
@@ -44,9 +49,21 @@ pub(super) fn query(
     args: &[&str],
     timeout: Duration,
 ) -> Result<Finished, Failure> {
+    query_within(ctx, server, args, timeout, secs(5))
+}
+
+/// [`query`], stopped if it is still running after `wait`: for stages whose
+/// answer comes at once, so that a resolver that loops is not waited for long.
+pub(super) fn query_within(
+    ctx: &Ctx,
+    server: SocketAddr,
+    args: &[&str],
+    timeout: Duration,
+    wait: Duration,
+) -> Result<Finished, Failure> {
     let (addr, timeout) = (server.to_string(), ctx.flag(timeout));
     let mut all = vec!["query"];
     all.extend(args);
     all.extend(["--server", &addr, "--timeout", &timeout, "--retries", "2"]);
-    run(ctx, &all)
+    run_within(ctx, &all, wait)
 }

@@ -16,7 +16,7 @@ use crate::verdict::{Failure, Outcome};
 use crate::wire::{self, Udp};
 
 use super::dns::{dns_udp, record, udp_and_tcp, zone_reply};
-use super::program::{expect, expect_error, query};
+use super::program::{expect, expect_error, query, query_within};
 
 pub(super) fn retry(ctx: &mut Ctx) -> Outcome {
     let peer = dns_udp(ctx, |sock, d, q| {
@@ -143,8 +143,8 @@ pub(super) fn tcp(ctx: &mut Ctx) -> Outcome {
     let finished = finished?;
     if !over_udp.is_empty() || over_tcp.is_empty() {
         return Err(Failure::failed(format!(
-            "with --tcp the resolver sent {} UDP quer(ies) and made {} TCP connection(s)",
-            over_udp.len(),
+            "with --tcp the resolver sent {} over UDP and made {} TCP connection(s)",
+            queries(over_udp.len()),
             over_tcp.len()
         ))
         .expected("no UDP at all, one TCP connection"));
@@ -191,7 +191,14 @@ fn trickled(ctx: &Ctx) -> Outcome {
     )?;
     let timeout = secs(1);
     let started = Instant::now();
-    let finished = query(ctx, slow.addr(), &["www.example.test", "--tcp"], timeout);
+    // Past 3 times --timeout the stage fails anyway: stop waiting there.
+    let finished = query_within(
+        ctx,
+        slow.addr(),
+        &["www.example.test", "--tcp"],
+        timeout,
+        timeout * 3,
+    );
     let took = started.elapsed();
     let _ = slow.finish();
     let finished = finished.map_err(|f| {
@@ -225,8 +232,8 @@ pub(super) fn silent_server(ctx: &mut Ctx) -> Outcome {
     expect_error(&finished, "query to a silent server", 1)?;
     if seen.len() != 3 {
         return Err(Failure::failed(format!(
-            "the resolver sent {} quer(ies); with --retries 2 it should send 3",
-            seen.len()
+            "the resolver sent {}; with --retries 2 it should send 3",
+            queries(seen.len())
         )));
     }
     Ok(())
@@ -260,4 +267,13 @@ pub(super) fn random_id(ctx: &mut Ctx) -> Outcome {
         .hint("anyone who guesses the ID can forge a reply: take one from std's RandomState (RandomState::new().hash_one(...)), not a constant"));
     }
     Ok(())
+}
+
+/// "1 query", "3 queries".
+fn queries(n: usize) -> String {
+    if n == 1 {
+        "1 query".into()
+    } else {
+        format!("{n} queries")
+    }
 }
