@@ -13,11 +13,11 @@
 
 use std::convert::Infallible;
 use std::ffi::OsString;
-use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::io::{self, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use framing::Connection;
 use framing::cli::{Args, BAD_USAGE, one_line};
@@ -103,21 +103,84 @@ fn run(options: &Options) -> io::Result<Infallible> {
     }
 }
 
-/// Serves one client until it closes between frames, or breaks the rules.
+/// Serves one client until it closes between frames, or breaks the rules:
+/// silent for the idle timeout, or not taking its replies within it.
+/// Returns how many frames it answered.
 fn serve(stream: TcpStream) -> io::Result<u64> {
-    let mut conn = Connection::from_tcp(stream)?;
+    // `run` set the idle timeout on the socket, for reads and writes.
+    let limit = stream
+        .write_timeout()?
+        .ok_or_else(|| io::Error::other("the socket has no write timeout"))?;
+    let socket = stream.try_clone()?;
+    let owed = Owed {
+        stream: stream.try_clone()?,
+        limit,
+        since: None,
+    };
+    let mut conn = Connection::new(stream, owed);
     let answered = answer(&mut conn);
-    // However it ended, send what is queued and close our side, so that the
-    // client's read sees end of stream rather than a reset.
-    let closed = conn.close();
-    let frames = answered?;
-    closed.map(|()| frames)
+    if answered.is_err() {
+        // The client broke a rule, or stopped reading: replies still queued
+        // would wait for it once more. Cut the socket, so that the buffer's
+        // last flush fails at once, and the slot goes to the next client.
+        let _ = socket.shutdown(Shutdown::Both);
+        return answered;
+    }
+    // Send what is queued and close our side, so that the client's read
+    // sees end of stream rather than a reset.
+    conn.flush()?;
+    socket.shutdown(Shutdown::Write)?;
+    answered
+}
+
+/// The socket's writing half, with one deadline for all we owe the client.
+///
+/// A write timeout alone is not enough: a write that times out after
+/// sending part of its bytes returns that part as a success, and the next
+/// write waits a whole timeout again. A client reading a few bytes at a
+/// time could hold its slot for ever. So from the first write that cannot
+/// send everything at once, the client has `limit` to take all of it, until
+/// the next flush finds nothing left to send.
+struct Owed {
+    stream: TcpStream,
+    limit: Duration,
+    /// When the client started to fall behind, if it has.
+    since: Option<Instant>,
+}
+
+impl Write for Owed {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let started = Instant::now();
+        if let Some(since) = self.since {
+            let left = self.limit.saturating_sub(since.elapsed());
+            if left.is_zero() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client has not taken its replies in time",
+                ));
+            }
+            self.stream.set_write_timeout(Some(left))?;
+        }
+        let sent = self.stream.write(buf)?;
+        if sent < buf.len() && self.since.is_none() {
+            self.since = Some(started);
+        }
+        Ok(sent)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // Called once everything buffered was written: nothing is owed.
+        if self.since.take().is_some() {
+            self.stream.set_write_timeout(Some(self.limit))?;
+        }
+        Ok(())
+    }
 }
 
 /// Answers frames until the client closes between two of them. Any error
 /// (a frame over the limit, a stream cut inside a frame, a timeout) ends
 /// this client only.
-fn answer(conn: &mut Connection<TcpStream, TcpStream>) -> io::Result<u64> {
+fn answer(conn: &mut Connection<TcpStream, Owed>) -> io::Result<u64> {
     let mut frames = 0;
     while let Some(mut payload) = conn.read_frame()? {
         // In place: the reply needs no second buffer, so a client can make
