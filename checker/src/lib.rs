@@ -6,8 +6,9 @@
 //!    deadline follows), [`platform`] (every Linux-only call).
 //! 2. Machinery: [`wire`] (sockets with deadlines, transcripts, byte
 //!    comparisons), [`process`] (starting programs, reading their output,
-//!    killing them), [`sandbox`] (limits and a network of its own for code
-//!    nobody checked), [`builder`] (one cargo build of what is graded).
+//!    killing them), [`sandbox`] (for code nobody checked: limits, and
+//!    namespaces that give it its own processes, files and network),
+//!    [`builder`] (one cargo build of what is graded).
 //! 3. What a stage works with: [`ctx`] (its programs and its transcript),
 //!    [`peer`] (the checker playing the other side, scripted), [`contract`]
 //!    (the server contract every lesson shares).

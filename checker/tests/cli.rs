@@ -310,3 +310,44 @@ fn the_http_peer_started_by_hand_serves_what_the_chapter_says() {
         "{redirect}"
     );
 }
+
+#[test]
+fn a_daemon_that_leaves_its_session_and_clears_its_environment_dies_with_its_stage() {
+    // The program of issue 23: it starts `setsid -f` with an empty
+    // environment (so no mark finds it), then serves echo as it should.
+    let dir = std::env::temp_dir().join(format!("checker-daemon-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    let nap = format!("sleep 931.{}", std::process::id());
+    let script = dir.join("server.sh");
+    let echo = common::reference(&checker::lessons::echo::LESSON)
+        .path("server")
+        .expect("echo's server")
+        .clone();
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nenv -i PATH=/usr/bin:/bin setsid -f sh -c 'exec {nap}' </dev/null >/dev/null 2>&1\nexec {} \"$@\"\n",
+            echo.display()
+        ),
+    )
+    .expect("the script");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    grade()
+        .args(["echo", "--stage", "one-message", "--program"])
+        .arg(format!("server={}", script.display()))
+        .assert()
+        .code(0);
+    let _ = std::fs::remove_dir_all(&dir);
+    // One second after the run, nothing running `nap` is left.
+    std::thread::sleep(Duration::from_secs(1));
+    let left: Vec<i32> = checker::platform::pids()
+        .into_iter()
+        .filter(|&pid| checker::platform::command_line(pid).is_some_and(|c| c.contains(&nap)))
+        .collect();
+    for &pid in &left {
+        // SAFETY: kill(2) has no memory effects.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    assert!(left.is_empty(), "the daemons {left:?} outlived cargo grade");
+}

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use checker::cli::{self, Exit};
-use checker::{builder, sandbox, time};
+use checker::{builder, platform, sandbox, time};
 
 #[derive(Parser)]
 #[command(
@@ -63,6 +63,12 @@ fn main() -> ExitCode {
     }
     // Ctrl-C, a panic or the end of main: no program outlives the checker.
     let _guard = cli::stop_everything_at_the_end();
+    if args.command.is_none() {
+        // A daemon a program starts (setsid, a double fork) stays our
+        // descendant, and dies at the end of its stage (the sandbox, when
+        // asked for, has already done this).
+        platform::adopt_orphans();
+    }
     if let Some(scale) = args.grade.time_scale {
         time::set_scale(scale);
     }
