@@ -77,6 +77,10 @@ pub(super) fn aton_rejects(ctx: &mut Ctx) -> Outcome {
         "1.2.3.4x",
         "0x",
         "",
+        // Signs: u32::from_str_radix takes a leading +, inet_aton does not.
+        "+1.2.3.4",
+        "0x+7f.1",
+        "1.-2.3.4",
     ] {
         let finished = run(ctx, &["aton", text])?;
         expect_error(&finished, &format!("aton {text:?}"), 1)?;

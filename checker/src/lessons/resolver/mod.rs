@@ -114,7 +114,7 @@ const STAGES: &[Stage] = &[
         id: "aton-rejects",
         title: "aton refuses what glibc refuses",
         points: 4,
-        hint: "Check each part's range for its form (a.b: b < 2^24), refuse 8 and 9 in octal, empty parts, a fifth part, and trailing text that does not start with white space.",
+        hint: "Check each part's range for its form (a.b: b < 2^24), refuse 8 and 9 in octal, empty parts, a sign (+ or -: from_str_radix takes them, inet_aton does not), a fifth part, and trailing text that does not start with white space.",
         deadline: secs(20),
         roles: CLI,
         run: local::aton_rejects,
