@@ -93,6 +93,7 @@ pub fn many_clients(ctx: &mut Ctx) -> Outcome {
         started.elapsed().as_secs_f64()
     ));
     let threads_joined = platform::threads(server.pid).unwrap_or(0);
+    too_many_threads(threads_joined, server.pid)?;
     ctx.note(format!(
         "{SPEAKERS} of them speak, once each; every other client must hear each"
     ));
@@ -116,15 +117,21 @@ pub fn many_clients(ctx: &mut Ctx) -> Outcome {
         started.elapsed().as_secs_f64(),
         rss / 1024
     ));
+    too_many_threads(threads, server.pid)?;
+    ctx.check_alive(&server)
+}
+
+/// A server with a thread per client fails as soon as they have all joined.
+fn too_many_threads(threads: u64, pid: u32) -> Outcome {
     if threads > MAX_THREADS {
         return Err(Failure::failed(format!(
             "the server ran {threads} OS threads for {CLIENTS} clients: one thread per client does not scale"
         ))
         .expected(format!("at most {MAX_THREADS} threads, whatever the number of clients"))
-        .got(format!("{threads} threads (read from /proc/{}/status)", server.pid))
+        .got(format!("{threads} threads (read from /proc/{pid}/status)"))
         .hint("serve each client as a task (tokio::spawn) on the runtime's two worker threads, never with std::thread::spawn"));
     }
-    ctx.check_alive(&server)
+    Ok(())
 }
 
 /// Whether `h`, the client `name`, knows of every other client: listed
