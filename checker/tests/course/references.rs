@@ -1,23 +1,20 @@
 //! Every stage of every lesson passes against its reference solution, and
 //! every reference builds without warnings. One test per stage, named
-//! `LESSON::STAGE`, generated from the registry: a new lesson or stage is
-//! tested here without touching this file.
-
-mod common;
+//! `references::LESSON::STAGE`, generated from the registry: a new lesson
+//! or stage is tested here without touching this file.
 
 use checker::lessons::{self, Flavor};
 use checker::run;
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 
-fn main() {
-    let mut args = Arguments::from_args();
-    // Most stages wait on sockets, not on the CPU: run more of them at
-    // once than there are cores.
-    args.test_threads.get_or_insert(4);
+use super::common;
+
+/// One test per lesson (its reference builds cleanly) and per stage.
+pub fn trials() -> Vec<Trial> {
     let mut trials = Vec::new();
     for &lesson in lessons::LESSONS {
         trials.push(Trial::test(
-            format!("{}::reference-builds-cleanly", lesson.id),
+            format!("references::{}::reference-builds-cleanly", lesson.id),
             move || {
                 let (_, build) =
                     run::lesson_binaries(lesson, Flavor::Solution, common::solutions(), &[]);
@@ -33,7 +30,7 @@ fn main() {
         ));
         for stage in lesson.stages {
             trials.push(Trial::test(
-                format!("{}::{}", lesson.id, stage.id),
+                format!("references::{}::{}", lesson.id, stage.id),
                 move || {
                     let report = common::run(lesson, stage.id, common::reference(lesson));
                     common::assert_no_survivors(&report);
@@ -45,5 +42,5 @@ fn main() {
             ));
         }
     }
-    libtest_mimic::run(&args, trials).exit();
+    trials
 }

@@ -1,38 +1,38 @@
 //! Each stage fails a plausible wrong solution, with the verdict and the
 //! diagnosis it exists for. The cases are the lessons' `mistakes` in the
 //! registry; each wrong solution is a small program in checker/fixtures.
-//! One test per mistake, named `LESSON::FIXTURE::STAGE`.
+//! One test per mistake, named `mistakes::LESSON::FIXTURE::STAGE`.
 //!
 //! Some reports are kept whole as golden files in checker/tests/golden/
 //! (times and ports normalised). After a deliberate change of wording,
-//! re-record them with `BLESS=1 cargo test --test mistakes` and read the
+//! re-record them with `BLESS=1 cargo test --test course -- mistakes` and read the
 //! diff before committing it.
-
-mod common;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use checker::builder;
 use checker::lessons::{self, Lesson, Mistake};
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 
-fn main() {
-    let mut args = Arguments::from_args();
-    // Most of these tests wait for something that never comes: run more of
-    // them at once than there are cores.
-    args.test_threads.get_or_insert(8);
+use super::common;
+
+/// One test per mistake, and one that every fixture is used.
+pub fn trials() -> Vec<Trial> {
     let mut trials = vec![Trial::test(
-        "fixtures::every-fixture-is-a-mistake-or-a-harness-case",
+        "mistakes::fixtures::every-fixture-is-a-mistake-or-a-harness-case",
         every_fixture_is_used,
     )];
     for &lesson in lessons::LESSONS {
         for mistake in lesson.mistakes {
-            let name = format!("{}::{}::{}", lesson.id, mistake.fixture, mistake.fails);
+            let name = format!(
+                "mistakes::{}::{}::{}",
+                lesson.id, mistake.fixture, mistake.fails
+            );
             trials.push(Trial::test(name, move || check(lesson, mistake)));
         }
     }
-    libtest_mimic::run(&args, trials).exit();
+    trials
 }
 
 /// The fixture passes its easier stage, then fails the stage aimed at it
