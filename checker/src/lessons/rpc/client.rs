@@ -92,17 +92,32 @@ pub(super) fn client_args(ctx: &mut Ctx) -> Outcome {
     )?;
     let params = json!(["hello", [1, 2], {"a": null}, 2.5, true, "two words"]);
     check_request(&calls, "echo.say", &params)?;
-    finished.expect_exit("rpc-client echo say …", 0, format!("{params}\n").as_bytes())?;
+    let _ = (ns.finish(), objects.finish());
+    finished.expect_exit("rpc-client echo say …", 0, format!("{params}\n").as_bytes())
+}
+
+/// `--list`: one call on the name server, with the client's library alone
+/// (no lookup, no argument read).
+pub(super) fn client_list(ctx: &mut Ctx) -> Outcome {
+    let (ns, asked, objects, _calls) =
+        objects_for_client(ctx, "echo", |r| Some(ok_reply(r, Value::Null)))?;
     let listed = run_client(ctx, &ns, &["--list"], secs(2))?;
     let _ = (ns.finish(), objects.finish());
     let printed: Value = serde_json::from_slice(&listed.stdout).unwrap_or(Value::Null);
     if !printed.get("echo").is_some_and(Value::is_string) {
+        let listed_it = asked_now(&asked).iter().any(|(m, _)| m == "ns.list");
         return Err(
             Failure::failed("rpc-client --list did not print the names as JSON")
-                .got(wire::show(&listed.stdout)),
+                .expected("the result of ns.list, as one line of JSON: {\"echo\":\"rpc://…\"}")
+                .got(wire::show(&listed.stdout))
+                .hint(if listed_it {
+                    "the name server answered ns.list: print its result (Connection::call gives the reply's result member)"
+                } else {
+                    "the name server was never asked ns.list: Proxy::with opens the connection on the first call, and Connection::call writes the request"
+                }),
         );
     }
-    Ok(())
+    listed.expect_exit("rpc-client --list", 0, &listed.stdout)
 }
 
 pub(super) fn client_errors(ctx: &mut Ctx) -> Outcome {

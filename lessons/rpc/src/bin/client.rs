@@ -48,7 +48,7 @@ enum Call {
     },
 }
 
-/// An argument: JSON if it reads as JSON, a string otherwise.
+/// Step 9. An argument: JSON if it reads as JSON, a string otherwise.
 fn argument(text: &str) -> Value {
     todo!("{text:?} as JSON if it is JSON, as a string otherwise")
 }

@@ -47,7 +47,7 @@ enum Call {
     },
 }
 
-/// An argument: JSON if it reads as JSON, a string otherwise.
+/// Step 9. An argument: JSON if it reads as JSON, a string otherwise.
 fn argument(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| json!(text))
 }
