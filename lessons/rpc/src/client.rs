@@ -136,6 +136,11 @@ pub fn parse_uri(uri: &str) -> Result<(String, String), CallError> {
     todo!("take {uri:?} apart: rpc://HOST:PORT/OBJECT")
 }
 
+/// The prefix of an indirect name: `rpcname:calculator` is "whatever the
+/// name server calls calculator", where `rpc://HOST:PORT/OBJECT` is an
+/// address. Pyro spells the two `PYRONAME:` and `PYRO:`.
+pub const INDIRECT: &str = "rpcname:";
+
 /// A stand-in for a remote object. Method calls on it go over the network.
 #[derive(Debug)]
 pub struct Proxy {
@@ -163,6 +168,16 @@ impl Proxy {
     /// `ns`.
     pub fn lookup(ns: &str, name: &str, timeout: Duration) -> Result<Proxy, CallError> {
         todo!("ask the name server at {ns} (timeout {timeout:?}) where {name} is")
+    }
+
+    /// Step 9. A proxy for `target` as a user writes it: a direct URI
+    /// (`rpc://HOST:PORT/OBJECT`), which needs no name server; an indirect
+    /// name (`rpcname:NAME`), resolved through the name server at `ns`; or a
+    /// bare `NAME`, short for `rpcname:NAME`.
+    pub fn to(target: &str, ns: &str, timeout: Duration) -> Result<Proxy, CallError> {
+        todo!(
+            "a proxy for {target:?}: rpc://… at once, rpcname:NAME or NAME through the name server at {ns} (timeout {timeout:?})"
+        )
     }
 
     /// Step 8. Runs `f` on the connection, opening it first if need be.
@@ -383,12 +398,12 @@ mod tests {
             other => panic!("{:?}", other.err()),
         }
         // The connection survives a remote error.
-        let ns = name_server(&ns, T);
+        let names = name_server(&ns, T);
         assert!(matches!(
-            ns.call("lookup", json!(["nobody"])),
+            names.call("lookup", json!(["nobody"])),
             Err(CallError::Remote(_))
         ));
-        assert_eq!(ns.call("list", Value::Null).unwrap(), json!({}));
+        assert_eq!(names.call("list", Value::Null).unwrap(), json!({}));
         let closed = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -399,6 +414,33 @@ mod tests {
             Err(CallError::Connection(_))
         ));
         assert!(parse_uri("http://x/y").is_err());
+        assert!(Proxy::to("rpcname:", &ns, T).is_err());
+    }
+
+    #[test]
+    fn step9_direct_uris_and_indirect_names() {
+        let ns = start(Objects::default().with("ns", Names::default()));
+        let server = start(Objects::default().with("calculator", RealCalculator));
+        let uri = format!("rpc://{server}/calculator");
+        name_server(&ns, T)
+            .call("register", json!(["calc", uri]))
+            .unwrap();
+        for target in ["rpcname:calc", "calc"] {
+            let proxy = Proxy::to(target, &ns, T).unwrap();
+            assert_eq!(proxy.call("add", json!([2, 3])).unwrap(), json!(5));
+        }
+        // A direct URI needs no name server: this one listens nowhere.
+        let closed = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let direct = Proxy::to(&uri, &closed.to_string(), T).unwrap();
+        assert_eq!(direct.call("add", json!([2, 3])).unwrap(), json!(5));
+        // The prefix is not part of the name.
+        assert!(matches!(
+            Proxy::to("rpcname:rpcname:calc", &ns, T),
+            Err(CallError::Remote(_))
+        ));
     }
 
     /// The round trip of each of `n` sends of `line` to a bare server that

@@ -81,6 +81,7 @@ pub const LESSON: Lesson = Lesson {
             "Proxies: the client",
             &["client-list", "client-call", "client-args", "client-errors"],
         ),
+        ("Direct and indirect names", &["client-indirect"]),
         ("Location transparency, and its limits", &["client-timeout"]),
         ("One connection, and Nagle", &["many-calls"]),
         (
@@ -213,6 +214,15 @@ const STAGES: &[Stage] = &[
         run: client::client_call,
     },
     Stage {
+        id: "client-indirect",
+        title: "rpcname:NAME through the name server; rpc:// direct",
+        points: 3,
+        hint: "In Proxy::to: a target starting with rpc:// is a direct URI (Proxy::at, no name server); rpcname:NAME is an indirect name: strip the prefix and resolve NAME through the name server (Proxy::lookup). A bare NAME is short for rpcname:NAME.",
+        deadline: secs(30),
+        roles: CLIENT,
+        run: client::client_indirect,
+    },
+    Stage {
         id: "client-args",
         title: "Arguments as JSON or strings",
         points: 3,
@@ -224,7 +234,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "client-errors",
         title: "A remote error: its code and message, exit 1",
-        points: 5,
+        points: 4,
         hint: "Tell a remote error (the reply's error member: print its code and message) from a broken connection; exit 1 for both.",
         deadline: secs(30),
         roles: CLIENT,
@@ -233,7 +243,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "client-timeout",
         title: "A server that never answers: exit 1 after --timeout",
-        points: 5,
+        points: 4,
         hint: "set_read_timeout on the connection: no reply within --timeout is an error, not a wait for ever.",
         deadline: secs(30),
         roles: CLIENT,
@@ -242,7 +252,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "many-calls",
         title: "10,000 calls on one connection, each in one write",
-        points: 5,
+        points: 4,
         hint: "Keep the connection open between calls, write each request in one write_all (message and newline together), and set_nodelay(true): otherwise Nagle's algorithm and delayed ACKs cost 40 ms a call.",
         deadline: secs(60),
         roles: CLIENT,
@@ -410,6 +420,16 @@ const MISTAKES: &[Mistake] = &[
         fails: "busy-reply",
         verdict: Verdict::Failed,
         says: "a reset instead of the end of the stream",
+        golden: false,
+    },
+    Mistake {
+        what: "Looking up `rpcname:calculator` as it is, prefix and all",
+        fixture: "rpc-client-name-verbatim",
+        role: "client",
+        passes: Some("client-call"),
+        fails: "client-indirect",
+        verdict: Verdict::Failed,
+        says: "prefix and all",
         golden: false,
     },
     Mistake {
