@@ -34,7 +34,19 @@ pub const MAX_URI: usize = 256;
 /// The most names the name server keeps.
 pub const MAX_NAMES: usize = 1000;
 
-/// `calculator`: add, subtract, multiply, divide, each of two numbers `a`
+/// Steps 6 and 7. `ns`, the name server: names to URIs (`rpc://HOST:PORT/OBJECT`).
+#[derive(Default)]
+pub struct Names {
+    names: Mutex<BTreeMap<String, String>>,
+}
+
+impl Object for Names {
+    fn call(&self, method: &str, params: &Params) -> Result<Value, RpcError> {
+        todo!("ns.{method}{params:?}, the names being {:?}", self.names)
+    }
+}
+
+/// Step 11. `calculator`: add, subtract, multiply, divide, each of two numbers `a`
 /// and `b`.
 pub struct Calculator;
 
@@ -44,7 +56,7 @@ impl Object for Calculator {
     }
 }
 
-/// `counter`: one count shared by every client. `increment(by = 1)`
+/// Step 12. `counter`: one count shared by every client. `increment(by = 1)`
 /// returns the new count; `get` returns it.
 #[derive(Default)]
 pub struct Counter {
@@ -57,18 +69,6 @@ impl Object for Counter {
             "counter.{method}{params:?}, the count being {:?}",
             self.count
         )
-    }
-}
-
-/// `ns`, the name server: names to URIs (`rpc://HOST:PORT/OBJECT`).
-#[derive(Default)]
-pub struct Names {
-    names: Mutex<BTreeMap<String, String>>,
-}
-
-impl Object for Names {
-    fn call(&self, method: &str, params: &Params) -> Result<Value, RpcError> {
-        todo!("ns.{method}{params:?}, the names being {:?}", self.names)
     }
 }
 
@@ -88,7 +88,7 @@ mod tests {
     }
 
     #[test]
-    fn the_calculator_computes_and_refuses() {
+    fn step11_the_calculator_computes_and_refuses() {
         let c = Calculator;
         assert_eq!(call(&c, "add", json!([2, 3])).unwrap(), json!(5));
         assert_eq!(
@@ -125,7 +125,7 @@ mod tests {
     }
 
     #[test]
-    fn the_counter_is_exact_under_concurrency() {
+    fn step12_the_counter_is_exact_under_concurrency() {
         let counter = Counter::default();
         std::thread::scope(|s| {
             for _ in 0..8 {
@@ -144,7 +144,7 @@ mod tests {
     }
 
     #[test]
-    fn the_name_server_registers_looks_up_lists_and_forgets() {
+    fn step6_the_name_server_registers_looks_up_lists_and_forgets() {
         let ns = Names::default();
         let uri = "rpc://127.0.0.1:4000/calculator";
         assert_eq!(
@@ -157,12 +157,9 @@ mod tests {
             json!({"name": "counter", "uri": "rpc://127.0.0.1:4000/counter"}),
         )
         .unwrap();
-        let taken = call(&ns, "register", json!(["calculator", "rpc://x:1/y"])).unwrap_err();
-        assert_eq!(taken.code, code::NAME_TAKEN);
-        call(&ns, "register", json!(["calculator", "rpc://x:1/y", true])).unwrap();
         assert_eq!(
             call(&ns, "lookup", json!(["calculator"])).unwrap(),
-            json!("rpc://x:1/y")
+            json!(uri)
         );
         assert_eq!(
             call(&ns, "list", json!(["cou"])).unwrap(),
@@ -180,6 +177,27 @@ mod tests {
         let gone = call(&ns, "lookup", json!(["counter"])).unwrap_err();
         assert_eq!(gone.code, code::UNKNOWN_NAME);
         assert!(gone.message.contains("counter"), "{}", gone.message);
+        let missing = call(&ns, "unregister", json!(["counter"])).unwrap_err();
+        assert_eq!(missing.code, code::UNKNOWN_NAME);
+        assert_eq!(
+            call(&ns, "fly", Value::Null).unwrap_err().code,
+            METHOD_NOT_FOUND
+        );
+    }
+
+    #[test]
+    fn step7_taken_names_and_bad_names_are_refused() {
+        let ns = Names::default();
+        let uri = "rpc://127.0.0.1:4000/calculator";
+        call(&ns, "register", json!(["calculator", uri])).unwrap();
+        let taken = call(&ns, "register", json!(["calculator", "rpc://x:1/y"])).unwrap_err();
+        assert_eq!(taken.code, code::NAME_TAKEN);
+        assert!(!crate::jsonrpc::code::RESERVED.contains(&taken.code));
+        call(&ns, "register", json!(["calculator", "rpc://x:1/y", true])).unwrap();
+        assert_eq!(
+            call(&ns, "lookup", json!(["calculator"])).unwrap(),
+            json!("rpc://x:1/y")
+        );
         for bad in [
             json!(["", uri]),
             json!(["a b", uri]),

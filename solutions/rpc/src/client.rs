@@ -4,8 +4,10 @@
 //! wrong: the object refused (a remote error, whole), the connection broke,
 //! the reply did not come in time, or the reply broke the protocol.
 //!
-//! The proxy finds its object through the name server, connects on its
-//! first call, and keeps that one connection for every call after.
+//! A proxy is made from a direct URI (`rpc://HOST:PORT/OBJECT`: where the
+//! object is) or an indirect name (`rpcname:NAME`: what the name server
+//! calls it, resolved through the name server). It connects on its first
+//! call, and keeps that one connection for every call after.
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Write};
@@ -77,7 +79,7 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Connects to `addr` (a name or an address, with its port), each
+    /// Step 8. Connects to `addr` (a name or an address, with its port), each
     /// address with `timeout`, which then bounds every reply too.
     pub fn open(addr: &str, timeout: Duration) -> Result<Connection, CallError> {
         let addrs: Vec<SocketAddr> = addr
@@ -127,8 +129,8 @@ impl Connection {
             .map_err(|e| CallError::Protocol(format!("the reply is not JSON: {e}")))
     }
 
-    /// Calls `method` (`OBJECT.METHOD`) with `params` (an array, an object
-    /// or null) and waits for its result.
+    /// Step 8. Calls `method` (`OBJECT.METHOD`) with `params` (an array, an
+    /// object or null) and waits for its result.
     pub fn call(&mut self, method: &str, params: Value) -> Result<Value, CallError> {
         let id = self.next_id;
         self.next_id += 1;
@@ -145,12 +147,12 @@ impl Connection {
         outcome(self.receive()?, id)
     }
 
-    /// Sends `method` as a notification: no id, and no reply to wait for.
+    /// Step 14. Sends `method` as a notification: no id, and no reply to wait for.
     pub fn notify(&mut self, method: &str, params: Value) -> Result<(), CallError> {
         self.send(&request(None, method, params))
     }
 
-    /// Sends every call in one batch, in one write; returns their outcomes
+    /// Step 14. Sends every call in one batch, in one write; returns their outcomes
     /// in the same order, whatever order the replies came in.
     pub fn batch(
         &mut self,
@@ -221,7 +223,7 @@ fn outcome(reply: Value, id: u64) -> Result<Value, CallError> {
     })
 }
 
-/// Where an object lives: `rpc://HOST:PORT/OBJECT`.
+/// Step 9. Where an object lives: `rpc://HOST:PORT/OBJECT`.
 pub fn parse_uri(uri: &str) -> Result<(String, String), CallError> {
     let bad = || CallError::Protocol(format!("{uri:?} is not rpc://HOST:PORT/OBJECT"));
     let rest = uri.strip_prefix("rpc://").ok_or_else(bad)?;
@@ -231,6 +233,11 @@ pub fn parse_uri(uri: &str) -> Result<(String, String), CallError> {
     }
     Ok((addr.to_string(), object.to_string()))
 }
+
+/// The prefix of an indirect name: `rpcname:calculator` is "whatever the
+/// name server calls calculator", where `rpc://HOST:PORT/OBJECT` is an
+/// address. Pyro spells the two `PYRONAME:` and `PYRO:`.
+pub const INDIRECT: &str = "rpcname:";
 
 /// A stand-in for a remote object. Method calls on it go over the network.
 #[derive(Debug)]
@@ -255,7 +262,7 @@ impl Proxy {
         })
     }
 
-    /// A proxy for the object registered as `name` on the name server at
+    /// Step 9. A proxy for the object registered as `name` on the name server at
     /// `ns`.
     pub fn lookup(ns: &str, name: &str, timeout: Duration) -> Result<Proxy, CallError> {
         let uri = name_server(ns, timeout).call("lookup", json!([name]))?;
@@ -265,7 +272,22 @@ impl Proxy {
         Proxy::at(uri, timeout)
     }
 
-    /// Runs `f` on the connection, opening it first if need be.
+    /// Step 9. A proxy for `target` as a user writes it: a direct URI
+    /// (`rpc://HOST:PORT/OBJECT`), which needs no name server; an indirect
+    /// name (`rpcname:NAME`), resolved through the name server at `ns`; or a
+    /// bare `NAME`, short for `rpcname:NAME`.
+    pub fn to(target: &str, ns: &str, timeout: Duration) -> Result<Proxy, CallError> {
+        if target.starts_with("rpc://") {
+            return Proxy::at(target, timeout);
+        }
+        let name = target.strip_prefix(INDIRECT).unwrap_or(target);
+        if name.is_empty() {
+            return Err(CallError::Protocol(format!("{target:?} names nothing")));
+        }
+        Proxy::lookup(ns, name, timeout)
+    }
+
+    /// Step 8. Runs `f` on the connection, opening it first if need be.
     fn with<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, CallError>,
@@ -342,6 +364,7 @@ pub trait Calculator {
 pub struct CalculatorProxy(pub Proxy);
 
 impl CalculatorProxy {
+    /// Step 14. One operation, through the proxy: a number back.
     fn op(&self, method: &str, a: f64, b: f64) -> Result<f64, CallError> {
         let result = self.0.call(method, json!([a, b]))?;
         result
@@ -420,7 +443,24 @@ mod tests {
     }
 
     #[test]
-    fn the_same_code_runs_locally_and_remotely() {
+    fn step8_calls_go_over_one_kept_connection() {
+        let ns = start(Objects::default().with("ns", Names::default()));
+        let proxy = name_server(&ns, T);
+        assert_eq!(proxy.call("list", Value::Null).unwrap(), json!({}));
+        let uri = "rpc://127.0.0.1:1/x";
+        assert_eq!(
+            proxy.call("register", json!(["x", uri])).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            proxy.call("list", json!([""])).unwrap(),
+            json!({ "x": uri })
+        );
+        assert_eq!(proxy.call("lookup", json!(["x"])).unwrap(), json!(uri));
+    }
+
+    #[test]
+    fn step14_the_same_code_runs_locally_and_remotely() {
         let ns = start(Objects::default().with("ns", Names::default()));
         let server = start(Objects::default().with("calculator", RealCalculator));
         name_server(&ns, T)
@@ -446,7 +486,7 @@ mod tests {
     }
 
     #[test]
-    fn one_connection_for_many_calls_notifications_and_batches() {
+    fn step14_one_connection_for_many_calls_notifications_and_batches() {
         let server = start(Objects::default().with("counter", Counter::default()));
         let counter = Proxy::at(&format!("rpc://{server}/counter"), T).unwrap();
         for i in 1..=100 {
@@ -466,12 +506,22 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_name_and_a_dead_server_are_told_apart() {
+    fn step9_an_unknown_name_and_a_dead_server_are_told_apart() {
         let ns = start(Objects::default().with("ns", Names::default()));
         match Proxy::lookup(&ns, "nobody", T) {
-            Err(CallError::Remote(e)) => assert!(e.message.contains("nobody")),
+            Err(CallError::Remote(e)) => {
+                assert_eq!(e.code, crate::objects::code::UNKNOWN_NAME);
+                assert!(e.message.contains("nobody"));
+            }
             other => panic!("{:?}", other.err()),
         }
+        // The connection survives a remote error.
+        let names = name_server(&ns, T);
+        assert!(matches!(
+            names.call("lookup", json!(["nobody"])),
+            Err(CallError::Remote(_))
+        ));
+        assert_eq!(names.call("list", Value::Null).unwrap(), json!({}));
         let closed = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -482,6 +532,33 @@ mod tests {
             Err(CallError::Connection(_))
         ));
         assert!(parse_uri("http://x/y").is_err());
+        assert!(Proxy::to("rpcname:", &ns, T).is_err());
+    }
+
+    #[test]
+    fn step9_direct_uris_and_indirect_names() {
+        let ns = start(Objects::default().with("ns", Names::default()));
+        let server = start(Objects::default().with("calculator", RealCalculator));
+        let uri = format!("rpc://{server}/calculator");
+        name_server(&ns, T)
+            .call("register", json!(["calc", uri]))
+            .unwrap();
+        for target in ["rpcname:calc", "calc"] {
+            let proxy = Proxy::to(target, &ns, T).unwrap();
+            assert_eq!(proxy.call("add", json!([2, 3])).unwrap(), json!(5));
+        }
+        // A direct URI needs no name server: this one listens nowhere.
+        let closed = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let direct = Proxy::to(&uri, &closed.to_string(), T).unwrap();
+        assert_eq!(direct.call("add", json!([2, 3])).unwrap(), json!(5));
+        // The prefix is not part of the name.
+        assert!(matches!(
+            Proxy::to("rpcname:rpcname:calc", &ns, T),
+            Err(CallError::Remote(_))
+        ));
     }
 
     /// The round trip of each of `n` sends of `line` to a bare server that

@@ -221,16 +221,64 @@ pub fn depth(value: &Value) -> usize {
     }
 }
 
-/// Reads one line (without its newline) as JSON-RPC.
-pub fn read(line: &str) -> Incoming {
-    let value: Value = match serde_json::from_str(line) {
+/// Something that answers calls: a remote object.
+pub trait Object: Send + Sync {
+    /// Calls `method` (without the object's name) with `params`.
+    fn call(&self, method: &str, params: &Params) -> Result<Value, RpcError>;
+}
+
+/// A method that does not exist on an object.
+pub fn no_method(object: &str, method: &str) -> RpcError {
+    RpcError::new(
+        code::METHOD_NOT_FOUND,
+        format!("{object} has no method {method:?}"),
+    )
+}
+
+/// Step 2. Reads one line (without its newline) as JSON: the value, or
+/// the -32700 error reply it gets (id null: there is no telling which
+/// request it was).
+pub fn parse(line: &str) -> Result<Value, Value> {
+    serde_json::from_str(line).map_err(|e| {
+        let error = RpcError::new(code::PARSE_ERROR, "the line is not JSON")
+            .with_data(json!(e.to_string()));
+        failure(&Value::Null, &error)
+    })
+}
+
+/// Step 2. The reply line (without its newline) to a whole line, or
+/// `None` when nothing is owed: a notification, or a batch of
+/// notifications only. It parses the line, reads what it holds, and
+/// answers each request with `object_of(name)`.
+pub fn reply_to<'a>(
+    line: &str,
+    object_of: impl Fn(&str) -> Option<&'a dyn Object>,
+) -> Option<String> {
+    let value = match parse(line) {
         Ok(value) => value,
-        Err(e) => {
-            let error = RpcError::new(code::PARSE_ERROR, "the line is not JSON")
-                .with_data(json!(e.to_string()));
-            return Incoming::One(Err(failure(&Value::Null, &error)));
+        Err(reply) => return Some(reply.to_string()),
+    };
+    let one = |r: Result<Request, Value>| match r {
+        Ok(request) => answer(&request, &object_of),
+        Err(reply) => Some(reply),
+    };
+    let reply = match read(value) {
+        Incoming::One(r) => one(r)?,
+        Incoming::Batch(items) => {
+            let replies: Vec<Value> = items.into_iter().filter_map(one).collect();
+            if replies.is_empty() {
+                return None;
+            }
+            Value::Array(replies)
         }
     };
+    Some(reply.to_string())
+}
+
+/// Step 3. What a JSON value holds: one request or a batch, each checked
+/// against the rules (an error reply with id null for what breaks one),
+/// within the limits on nesting and on a batch's length.
+pub fn read(value: Value) -> Incoming {
     if depth(&value) > MAX_DEPTH {
         let error = RpcError::new(
             code::INVALID_REQUEST,
@@ -291,15 +339,9 @@ fn request(value: Value) -> Result<Request, Value> {
     Ok(Request { id, method, params })
 }
 
-/// Something that answers calls: a remote object.
-pub trait Object: Send + Sync {
-    /// Calls `method` (without the object's name) with `params`.
-    fn call(&self, method: &str, params: &Params) -> Result<Value, RpcError>;
-}
-
-/// Answers a checked request with `object_of(name)`: the reply, or `None`
-/// for a notification. A method is `OBJECT.METHOD`. A panic in a method is
-/// an internal error, not the end of the server.
+/// Step 4. Answers a checked request with `object_of(name)`: the reply,
+/// or `None` for a notification. A method is `OBJECT.METHOD`. A panic in a
+/// method is an internal error, not the end of the server.
 pub fn answer<'a>(
     request: &Request,
     object_of: impl Fn(&str) -> Option<&'a dyn Object>,
@@ -332,45 +374,10 @@ pub fn answer<'a>(
     })
 }
 
-/// The reply line (without its newline) to a whole line, or `None` when
-/// nothing is owed: a notification, or a batch of notifications only.
-pub fn reply_to<'a>(
-    line: &str,
-    object_of: impl Fn(&str) -> Option<&'a dyn Object>,
-) -> Option<String> {
-    let one = |r: Result<Request, Value>| match r {
-        Ok(request) => answer(&request, &object_of),
-        Err(reply) => Some(reply),
-    };
-    let reply = match read(line) {
-        // The common case, written straight to text: no reply object built
-        // only to be turned into text.
-        Incoming::One(Ok(request)) => {
-            let reply = answer(&request, &object_of)?;
-            return Some(reply.to_string());
-        }
-        Incoming::One(r) => one(r)?,
-        Incoming::Batch(items) => {
-            let replies: Vec<Value> = items.into_iter().filter_map(one).collect();
-            if replies.is_empty() {
-                return None;
-            }
-            Value::Array(replies)
-        }
-    };
-    Some(reply.to_string())
-}
-
-/// A method that does not exist on an object.
-pub fn no_method(object: &str, method: &str) -> RpcError {
-    RpcError::new(
-        code::METHOD_NOT_FOUND,
-        format!("{object} has no method {method:?}"),
-    )
-}
-
 #[cfg(test)]
 mod tests {
+    //! In the order of the steps: each test fails as "not yet implemented"
+    //! until its step is written. `cargo test -p rpc jsonrpc` runs them.
     use super::*;
 
     /// A test object: `echo.back(x)` returns x; `echo.boom()` panics.
@@ -396,8 +403,53 @@ mod tests {
         .map(|text| serde_json::from_str(&text).unwrap())
     }
 
+    fn code_of(line: &str) -> Value {
+        reply(line).unwrap()["error"]["code"].clone()
+    }
+
     #[test]
-    fn ids_come_back_with_their_exact_type() {
+    fn step2_a_line_that_is_not_json_gets_a_parse_error() {
+        for line in ["{not json", r#"{"jsonrpc":"2.0","method":"#, "[1,", "x"] {
+            let reply = reply(line).unwrap();
+            assert_eq!(reply["error"]["code"], code::PARSE_ERROR, "{line}");
+            assert_eq!(reply["id"], Value::Null, "{line}");
+            assert_eq!(reply["jsonrpc"], "2.0", "{line}");
+        }
+    }
+
+    #[test]
+    fn step3_what_is_not_a_request_gets_invalid_request() {
+        for line in [
+            "[]",
+            "5",
+            r#""a string""#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"echo.back"}"#,
+            r#"{"id":1,"method":"echo.back"}"#,
+            r#"{"jsonrpc":"2.0","id":[1],"method":"echo.back"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":5}"#,
+            r#"{"jsonrpc":"2.0","id":1}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"echo.back","params":3}"#,
+        ] {
+            assert_eq!(code_of(line), code::INVALID_REQUEST, "{line}");
+            assert_eq!(reply(line).unwrap()["id"], Value::Null, "{line}");
+        }
+        // A batch of invalid items gets one error each.
+        let replies = reply("[1,2]").unwrap();
+        assert_eq!(replies.as_array().unwrap().len(), 2);
+        assert_eq!(replies[1]["error"]["code"], code::INVALID_REQUEST);
+    }
+
+    #[test]
+    fn step3_limits_on_nesting_and_batches() {
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert_eq!(code_of(&deep), code::INVALID_REQUEST);
+        let call = r#"{"jsonrpc":"2.0","id":1,"method":"echo.back","params":[1]}"#;
+        let big = format!("[{}]", vec![call; MAX_BATCH + 1].join(","));
+        assert_eq!(code_of(&big), code::INVALID_REQUEST);
+    }
+
+    #[test]
+    fn step4_ids_come_back_with_their_exact_type() {
         for id in [json!(1), json!("one"), json!(null), json!(1.5)] {
             let line = json!({"jsonrpc":"2.0","id":id,"method":"echo.back","params":[7]});
             assert_eq!(
@@ -408,7 +460,7 @@ mod tests {
     }
 
     #[test]
-    fn params_by_position_or_by_name() {
+    fn step4_params_by_position_or_by_name() {
         let named = reply(r#"{"jsonrpc":"2.0","id":1,"method":"echo.back","params":{"x":"hi"}}"#);
         assert_eq!(named.unwrap()["result"], "hi");
         let missing = reply(r#"{"jsonrpc":"2.0","id":1,"method":"echo.back"}"#).unwrap();
@@ -416,7 +468,23 @@ mod tests {
     }
 
     #[test]
-    fn notifications_get_no_reply_even_in_a_batch() {
+    fn step4_unknown_methods_and_panics() {
+        for line in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"nope.x"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"echo.other"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"echo"}"#,
+        ] {
+            assert_eq!(code_of(line), code::METHOD_NOT_FOUND, "{line}");
+            assert_eq!(reply(line).unwrap()["id"], 1, "{line}");
+        }
+        assert_eq!(
+            code_of(r#"{"jsonrpc":"2.0","id":1,"method":"echo.boom"}"#),
+            code::INTERNAL_ERROR
+        );
+    }
+
+    #[test]
+    fn step4_notifications_get_no_reply_even_in_a_batch() {
         assert_eq!(
             reply(r#"{"jsonrpc":"2.0","method":"echo.back","params":[1]}"#),
             None
@@ -428,58 +496,8 @@ mod tests {
             reply(mixed).unwrap(),
             json!([{"jsonrpc":"2.0","id":2,"result":2}])
         );
-    }
-
-    #[test]
-    fn each_error_code_for_its_cause() {
-        let code_of = |line: &str| reply(line).unwrap()["error"]["code"].as_i64().unwrap();
-        assert_eq!(code_of("{not json"), code::PARSE_ERROR);
-        assert_eq!(reply("{not json").unwrap()["id"], Value::Null);
-        assert_eq!(code_of("[]"), code::INVALID_REQUEST);
-        assert_eq!(
-            code_of(r#"{"jsonrpc":"1.0","id":1,"method":"echo.back"}"#),
-            code::INVALID_REQUEST
-        );
-        assert_eq!(
-            code_of(r#"{"jsonrpc":"2.0","id":[1],"method":"echo.back"}"#),
-            code::INVALID_REQUEST
-        );
-        assert_eq!(
-            code_of(r#"{"jsonrpc":"2.0","id":1,"method":5}"#),
-            code::INVALID_REQUEST
-        );
-        assert_eq!(
-            code_of(r#"{"jsonrpc":"2.0","id":1,"method":"echo.back","params":3}"#),
-            code::INVALID_REQUEST
-        );
-        assert_eq!(
-            code_of(r#"{"jsonrpc":"2.0","id":1,"method":"nope.x"}"#),
-            code::METHOD_NOT_FOUND
-        );
-        assert_eq!(
-            code_of(r#"{"jsonrpc":"2.0","id":1,"method":"echo.other"}"#),
-            code::METHOD_NOT_FOUND
-        );
-        assert_eq!(
-            code_of(r#"{"jsonrpc":"2.0","id":1,"method":"echo.boom"}"#),
-            code::INTERNAL_ERROR
-        );
-        // A batch of invalid items gets one error each.
-        let replies = reply("[1,2]").unwrap();
-        assert_eq!(replies.as_array().unwrap().len(), 2);
-    }
-
-    #[test]
-    fn limits_on_nesting_and_batches() {
-        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
-        assert_eq!(
-            reply(&deep).unwrap()["error"]["code"],
-            code::INVALID_REQUEST
-        );
         let call = r#"{"jsonrpc":"2.0","id":1,"method":"echo.back","params":[1]}"#;
-        let big = format!("[{}]", vec![call; MAX_BATCH + 1].join(","));
-        assert_eq!(reply(&big).unwrap()["error"]["code"], code::INVALID_REQUEST);
-        let ok = format!("[{}]", vec![call; MAX_BATCH].join(","));
-        assert_eq!(reply(&ok).unwrap().as_array().unwrap().len(), MAX_BATCH);
+        let full = format!("[{}]", vec![call; MAX_BATCH].join(","));
+        assert_eq!(reply(&full).unwrap().as_array().unwrap().len(), MAX_BATCH);
     }
 }

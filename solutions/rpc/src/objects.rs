@@ -34,79 +34,7 @@ pub const MAX_URI: usize = 256;
 /// The most names the name server keeps.
 pub const MAX_NAMES: usize = 1000;
 
-/// A number as JSON: a whole number without `.0` when it is one.
-fn number(x: f64) -> Result<Value, RpcError> {
-    if !x.is_finite() {
-        return Err(RpcError::application(
-            code::OUT_OF_RANGE,
-            "the result is out of range",
-        ));
-    }
-    // Whole numbers up to 2^53 are exact in an f64: show them as integers.
-    if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 {
-        return Ok(json!(x as i64));
-    }
-    Ok(json!(x))
-}
-
-/// `calculator`: add, subtract, multiply, divide, each of two numbers `a`
-/// and `b`.
-pub struct Calculator;
-
-impl Object for Calculator {
-    fn call(&self, method: &str, params: &Params) -> Result<Value, RpcError> {
-        let op: fn(f64, f64) -> f64 = match method {
-            "add" => |a, b| a + b,
-            "subtract" => |a, b| a - b,
-            "multiply" => |a, b| a * b,
-            "divide" => |a, b| a / b,
-            _ => return Err(no_method("calculator", method)),
-        };
-        params.at_most(&["a", "b"])?;
-        let (a, b) = (params.number(0, "a")?, params.number(1, "b")?);
-        if method == "divide" && b == 0.0 {
-            return Err(
-                RpcError::application(code::DIVISION_BY_ZERO, "division by zero")
-                    .with_data(json!({"a": params.get(0, "a"), "b": params.get(1, "b")})),
-            );
-        }
-        number(op(a, b))
-    }
-}
-
-/// `counter`: one count shared by every client. `increment(by = 1)`
-/// returns the new count; `get` returns it.
-#[derive(Default)]
-pub struct Counter {
-    count: AtomicI64,
-}
-
-impl Object for Counter {
-    fn call(&self, method: &str, params: &Params) -> Result<Value, RpcError> {
-        match method {
-            "increment" => {
-                params.at_most(&["by"])?;
-                let by = match params.get(0, "by") {
-                    None => 1,
-                    Some(v) => v.as_i64().ok_or_else(|| {
-                        RpcError::invalid_params(format!("by must be a whole number, not {v}"))
-                    })?,
-                };
-                // One atomic step: two clients incrementing at once both
-                // count, and each sees its own new value.
-                let before = self.count.fetch_add(by, Ordering::SeqCst);
-                Ok(json!(before.wrapping_add(by)))
-            }
-            "get" => {
-                params.at_most(&[])?;
-                Ok(json!(self.count.load(Ordering::SeqCst)))
-            }
-            _ => Err(no_method("counter", method)),
-        }
-    }
-}
-
-/// `ns`, the name server: names to URIs (`rpc://HOST:PORT/OBJECT`).
+/// Steps 6 and 7. `ns`, the name server: names to URIs (`rpc://HOST:PORT/OBJECT`).
 #[derive(Default)]
 pub struct Names {
     names: Mutex<BTreeMap<String, String>>,
@@ -220,6 +148,78 @@ impl Object for Names {
     }
 }
 
+/// A number as JSON: a whole number without `.0` when it is one.
+fn number(x: f64) -> Result<Value, RpcError> {
+    if !x.is_finite() {
+        return Err(RpcError::application(
+            code::OUT_OF_RANGE,
+            "the result is out of range",
+        ));
+    }
+    // Whole numbers up to 2^53 are exact in an f64: show them as integers.
+    if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 {
+        return Ok(json!(x as i64));
+    }
+    Ok(json!(x))
+}
+
+/// Step 11. `calculator`: add, subtract, multiply, divide, each of two numbers `a`
+/// and `b`.
+pub struct Calculator;
+
+impl Object for Calculator {
+    fn call(&self, method: &str, params: &Params) -> Result<Value, RpcError> {
+        let op: fn(f64, f64) -> f64 = match method {
+            "add" => |a, b| a + b,
+            "subtract" => |a, b| a - b,
+            "multiply" => |a, b| a * b,
+            "divide" => |a, b| a / b,
+            _ => return Err(no_method("calculator", method)),
+        };
+        params.at_most(&["a", "b"])?;
+        let (a, b) = (params.number(0, "a")?, params.number(1, "b")?);
+        if method == "divide" && b == 0.0 {
+            return Err(
+                RpcError::application(code::DIVISION_BY_ZERO, "division by zero")
+                    .with_data(json!({"a": params.get(0, "a"), "b": params.get(1, "b")})),
+            );
+        }
+        number(op(a, b))
+    }
+}
+
+/// Step 12. `counter`: one count shared by every client. `increment(by = 1)`
+/// returns the new count; `get` returns it.
+#[derive(Default)]
+pub struct Counter {
+    count: AtomicI64,
+}
+
+impl Object for Counter {
+    fn call(&self, method: &str, params: &Params) -> Result<Value, RpcError> {
+        match method {
+            "increment" => {
+                params.at_most(&["by"])?;
+                let by = match params.get(0, "by") {
+                    None => 1,
+                    Some(v) => v.as_i64().ok_or_else(|| {
+                        RpcError::invalid_params(format!("by must be a whole number, not {v}"))
+                    })?,
+                };
+                // One atomic step: two clients incrementing at once both
+                // count, and each sees its own new value.
+                let before = self.count.fetch_add(by, Ordering::SeqCst);
+                Ok(json!(before.wrapping_add(by)))
+            }
+            "get" => {
+                params.at_most(&[])?;
+                Ok(json!(self.count.load(Ordering::SeqCst)))
+            }
+            _ => Err(no_method("counter", method)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,7 +236,7 @@ mod tests {
     }
 
     #[test]
-    fn the_calculator_computes_and_refuses() {
+    fn step11_the_calculator_computes_and_refuses() {
         let c = Calculator;
         assert_eq!(call(&c, "add", json!([2, 3])).unwrap(), json!(5));
         assert_eq!(
@@ -273,7 +273,7 @@ mod tests {
     }
 
     #[test]
-    fn the_counter_is_exact_under_concurrency() {
+    fn step12_the_counter_is_exact_under_concurrency() {
         let counter = Counter::default();
         std::thread::scope(|s| {
             for _ in 0..8 {
@@ -292,7 +292,7 @@ mod tests {
     }
 
     #[test]
-    fn the_name_server_registers_looks_up_lists_and_forgets() {
+    fn step6_the_name_server_registers_looks_up_lists_and_forgets() {
         let ns = Names::default();
         let uri = "rpc://127.0.0.1:4000/calculator";
         assert_eq!(
@@ -305,12 +305,9 @@ mod tests {
             json!({"name": "counter", "uri": "rpc://127.0.0.1:4000/counter"}),
         )
         .unwrap();
-        let taken = call(&ns, "register", json!(["calculator", "rpc://x:1/y"])).unwrap_err();
-        assert_eq!(taken.code, code::NAME_TAKEN);
-        call(&ns, "register", json!(["calculator", "rpc://x:1/y", true])).unwrap();
         assert_eq!(
             call(&ns, "lookup", json!(["calculator"])).unwrap(),
-            json!("rpc://x:1/y")
+            json!(uri)
         );
         assert_eq!(
             call(&ns, "list", json!(["cou"])).unwrap(),
@@ -328,6 +325,27 @@ mod tests {
         let gone = call(&ns, "lookup", json!(["counter"])).unwrap_err();
         assert_eq!(gone.code, code::UNKNOWN_NAME);
         assert!(gone.message.contains("counter"), "{}", gone.message);
+        let missing = call(&ns, "unregister", json!(["counter"])).unwrap_err();
+        assert_eq!(missing.code, code::UNKNOWN_NAME);
+        assert_eq!(
+            call(&ns, "fly", Value::Null).unwrap_err().code,
+            METHOD_NOT_FOUND
+        );
+    }
+
+    #[test]
+    fn step7_taken_names_and_bad_names_are_refused() {
+        let ns = Names::default();
+        let uri = "rpc://127.0.0.1:4000/calculator";
+        call(&ns, "register", json!(["calculator", uri])).unwrap();
+        let taken = call(&ns, "register", json!(["calculator", "rpc://x:1/y"])).unwrap_err();
+        assert_eq!(taken.code, code::NAME_TAKEN);
+        assert!(!crate::jsonrpc::code::RESERVED.contains(&taken.code));
+        call(&ns, "register", json!(["calculator", "rpc://x:1/y", true])).unwrap();
+        assert_eq!(
+            call(&ns, "lookup", json!(["calculator"])).unwrap(),
+            json!("rpc://x:1/y")
+        );
         for bad in [
             json!(["", uri]),
             json!(["a b", uri]),

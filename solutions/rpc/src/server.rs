@@ -167,8 +167,10 @@ fn refuse(mut stream: TcpStream, max_clients: usize, refusing: &Arc<AtomicUsize>
     });
 }
 
-/// Answers one connection's lines until it closes, goes idle, or sends a
-/// line over the limit.
+/// Step 1 (and step 5, its limits). Answers one connection's lines until
+/// it closes, goes idle, or sends a line over the limit. A line that is not
+/// UTF-8 gets its -32700 reply here; any other goes to
+/// [`jsonrpc::reply_to`].
 fn serve_connection(stream: TcpStream, objects: &Objects, idle: Duration) -> io::Result<()> {
     stream.set_read_timeout(Some(idle))?;
     // Replies are written whole and flushed at once: without this, a small
@@ -216,11 +218,17 @@ fn serve_connection(stream: TcpStream, objects: &Objects, idle: Duration) -> io:
 
 #[cfg(test)]
 mod tests {
+    //! Steps 1 and 5: these need `serve_connection` alone (and what is
+    //! given): every line they send is bytes that are not UTF-8, which the
+    //! connection answers itself, without `jsonrpc`.
     use super::*;
     use crate::jsonrpc::{MAX_LINE, code};
     use crate::objects::Counter;
     use std::io::{BufRead, BufReader};
     use std::net::SocketAddr;
+
+    /// A line that is not UTF-8: `serve_connection` answers it with -32700.
+    const NOT_UTF8: &[u8] = b"\xff\xfe{\n";
 
     fn start(limits: Limits) -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -230,38 +238,28 @@ mod tests {
         addr
     }
 
-    fn exchange(stream: &mut BufReader<TcpStream>, line: &str) -> Value {
-        stream
-            .get_mut()
-            .write_all(format!("{line}\n").as_bytes())
-            .unwrap();
+    fn exchange(stream: &mut BufReader<TcpStream>, line: &[u8]) -> Value {
+        stream.get_mut().write_all(line).unwrap();
         let mut reply = String::new();
         stream.read_line(&mut reply).unwrap();
         serde_json::from_str(&reply).unwrap()
     }
 
     #[test]
-    fn bad_lines_get_errors_and_the_connection_goes_on() {
+    fn step1_bytes_that_are_not_utf8_get_a_parse_error_and_the_connection_goes_on() {
         let addr = start(Limits::default());
         let mut conn = BufReader::new(TcpStream::connect(addr).unwrap());
-        assert_eq!(
-            exchange(&mut conn, "{oops")["error"]["code"],
-            code::PARSE_ERROR
-        );
-        let ok = exchange(
-            &mut conn,
-            r#"{"jsonrpc":"2.0","id":1,"method":"counter.increment"}"#,
-        );
-        assert_eq!(ok["result"], 1);
-        // Bytes that are not UTF-8.
-        conn.get_mut().write_all(b"\xff\xfe\n").unwrap();
-        let mut reply = String::new();
-        conn.read_line(&mut reply).unwrap();
-        assert!(reply.contains("-32700"), "{reply}");
+        let reply = exchange(&mut conn, NOT_UTF8);
+        assert_eq!(reply["error"]["code"], code::PARSE_ERROR);
+        assert_eq!(reply["id"], Value::Null);
+        // A blank line is no message, and gets no reply: the next reply
+        // is the next line's.
+        let reply = exchange(&mut conn, b"\n\r\n\xc3\x28\n");
+        assert_eq!(reply["error"]["code"], code::PARSE_ERROR);
     }
 
     #[test]
-    fn an_over_long_line_closes_only_that_connection() {
+    fn step5_an_over_long_line_closes_only_that_connection() {
         let addr = start(Limits::default());
         let mut long = BufReader::new(TcpStream::connect(addr).unwrap());
         let mut other = BufReader::new(TcpStream::connect(addr).unwrap());
@@ -270,43 +268,33 @@ mod tests {
         let mut reply = String::new();
         long.read_line(&mut reply).unwrap();
         assert!(reply.contains("longer than"), "{reply}");
-        let ok = exchange(
-            &mut other,
-            r#"{"jsonrpc":"2.0","id":"x","method":"counter.get"}"#,
-        );
-        assert_eq!(ok["id"], "x");
+        let ok = exchange(&mut other, NOT_UTF8);
+        assert_eq!(ok["error"]["code"], code::PARSE_ERROR);
     }
 
     #[test]
-    fn past_the_client_limit_a_busy_error() {
+    fn step1_past_the_client_limit_a_busy_error() {
         let addr = start(Limits {
             max_clients: 1,
             ..Limits::default()
         });
         let mut first = BufReader::new(TcpStream::connect(addr).unwrap());
-        exchange(
-            &mut first,
-            r#"{"jsonrpc":"2.0","id":1,"method":"counter.get"}"#,
-        );
+        exchange(&mut first, NOT_UTF8);
         let mut second = BufReader::new(TcpStream::connect(addr).unwrap());
         let mut reply = String::new();
         second.read_line(&mut reply).unwrap();
         assert!(reply.contains("busy"), "{reply}");
         drop(first);
         // The permit comes back when the first connection's thread ends.
-        let mut ok = None;
+        let mut served = false;
         for _ in 0..100 {
             thread::sleep(Duration::from_millis(10));
             let mut third = BufReader::new(TcpStream::connect(addr).unwrap());
-            let reply = exchange(
-                &mut third,
-                r#"{"jsonrpc":"2.0","id":3,"method":"counter.get"}"#,
-            );
-            if reply.get("result").is_some() {
-                ok = Some(reply);
+            if exchange(&mut third, NOT_UTF8)["error"]["code"] == code::PARSE_ERROR {
+                served = true;
                 break;
             }
         }
-        assert!(ok.is_some(), "the place was never given back");
+        assert!(served, "the place was never given back");
     }
 }

@@ -13,7 +13,7 @@ use crate::time::{ms, secs};
 use crate::verdict::{Failure, Outcome};
 use crate::wire;
 
-use super::scripted::{Calls, asked_now, objects_for_client, ok_reply, shown};
+use super::scripted::{Asked, Calls, asked_now, objects_for_client, ok_reply, shown};
 
 fn run_client(
     ctx: &Ctx,
@@ -92,17 +92,101 @@ pub(super) fn client_args(ctx: &mut Ctx) -> Outcome {
     )?;
     let params = json!(["hello", [1, 2], {"a": null}, 2.5, true, "two words"]);
     check_request(&calls, "echo.say", &params)?;
-    finished.expect_exit("rpc-client echo say …", 0, format!("{params}\n").as_bytes())?;
+    let _ = (ns.finish(), objects.finish());
+    finished.expect_exit("rpc-client echo say …", 0, format!("{params}\n").as_bytes())
+}
+
+/// `--list`: one call on the name server, with the client's library alone
+/// (no lookup, no argument read).
+pub(super) fn client_list(ctx: &mut Ctx) -> Outcome {
+    let (ns, asked, objects, _calls) =
+        objects_for_client(ctx, "echo", |r| Some(ok_reply(r, Value::Null)))?;
     let listed = run_client(ctx, &ns, &["--list"], secs(2))?;
     let _ = (ns.finish(), objects.finish());
     let printed: Value = serde_json::from_slice(&listed.stdout).unwrap_or(Value::Null);
     if !printed.get("echo").is_some_and(Value::is_string) {
+        let listed_it = asked_now(&asked).iter().any(|(m, _)| m == "ns.list");
         return Err(
             Failure::failed("rpc-client --list did not print the names as JSON")
-                .got(wire::show(&listed.stdout)),
+                .expected("the result of ns.list, as one line of JSON: {\"echo\":\"rpc://…\"}")
+                .got(wire::show(&listed.stdout))
+                .hint(if listed_it {
+                    "the name server answered ns.list: print its result (Connection::call gives the reply's result member)"
+                } else {
+                    "the name server was never asked ns.list: Proxy::with opens the connection on the first call, and Connection::call writes the request"
+                }),
         );
     }
-    Ok(())
+    listed.expect_exit("rpc-client --list", 0, &listed.stdout)
+}
+
+/// The lookups of `name` the checker's name server was asked, of any
+/// spelling: the names asked for.
+fn lookups(asked: &Asked) -> Vec<String> {
+    asked_now(asked)
+        .iter()
+        .filter(|(m, _)| m == "ns.lookup")
+        .map(|(_, p)| {
+            p.get(0).or_else(|| p.get("name")).map_or_else(
+                || p.to_string(),
+                |n| n.as_str().map_or_else(|| n.to_string(), str::to_string),
+            )
+        })
+        .collect()
+}
+
+/// An indirect name (`rpcname:calculator`) is resolved through the name
+/// server, its prefix left out; a direct URI (`rpc://…/calculator`) is
+/// called at once, with no name server asked.
+pub(super) fn client_indirect(ctx: &mut Ctx) -> Outcome {
+    let (ns, asked, objects, calls) =
+        objects_for_client(ctx, "calculator", |r| Some(ok_reply(r, json!(5))))?;
+    let indirect = run_client(ctx, &ns, &["rpcname:calculator", "add", "2", "3"], secs(2))?;
+    let asked_for = lookups(&asked);
+    if asked_for.iter().any(|n| n.starts_with("rpcname:")) {
+        return Err(Failure::failed(
+            "the client asked the name server for \"rpcname:calculator\", prefix and all",
+        )
+        .expected("ns.lookup(\"calculator\"): rpcname: says \"a name, to resolve\"; it is not part of the name")
+        .got(shown(&asked_now(&asked)))
+        .hint("in Proxy::to, strip the rpcname: prefix (str::strip_prefix(INDIRECT)) and look up the rest"));
+    }
+    if !asked_for.iter().any(|n| n == "calculator") {
+        return Err(
+            Failure::failed("rpcname:calculator was not resolved through the name server")
+                .expected("ns.lookup(\"calculator\") on the --ns address, then the call")
+                .got(shown(&asked_now(&asked)))
+                .hint("an indirect name is resolved by the name server: Proxy::to calls Proxy::lookup with the name after rpcname:"),
+        );
+    }
+    check_request(&calls, "calculator.add", &json!([2, 3]))?;
+    indirect.expect_exit("rpc-client rpcname:calculator add 2 3", 0, b"5\n")?;
+    let before = asked_now(&asked).len();
+    let uri = format!("rpc://{}/calculator", objects.addr());
+    ctx.note(format!(
+        "now a direct URI, {uri}: the name server must not be asked"
+    ));
+    let direct = run_client(ctx, &ns, &[&uri, "multiply", "2", "3"], secs(2))?;
+    let _ = (ns.finish(), objects.finish());
+    let after = asked_now(&asked);
+    if after.len() > before {
+        return Err(Failure::failed(
+            "for a direct URI, the client asked the name server anyway",
+        )
+        .expected("no call on the name server: rpc://HOST:PORT/OBJECT says where the object is")
+        .got(shown(&after[before..]))
+        .hint("in Proxy::to, a target starting with rpc:// is a direct URI: Proxy::at, no lookup"));
+    }
+    let direct_calls = calls.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if !direct_calls
+        .iter()
+        .any(|(_, r)| r.get("method") == Some(&json!("calculator.multiply")))
+    {
+        return Err(Failure::failed("the direct URI's object was never called")
+            .expected(format!("calculator.multiply [2, 3] at {uri}"))
+            .hint("connect to HOST:PORT of the URI and call OBJECT.METHOD there"));
+    }
+    direct.expect_exit(&format!("rpc-client {uri} multiply 2 3"), 0, b"5\n")
 }
 
 pub(super) fn client_errors(ctx: &mut Ctx) -> Outcome {

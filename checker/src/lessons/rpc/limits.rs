@@ -21,8 +21,10 @@ use super::server::connect_objects;
 /// way back.
 const MAX_FLOOD: usize = 256 << 20;
 
-/// One request line of `counter.get`.
-const GET: &str = r#"{"jsonrpc":"2.0","id":1,"method":"counter.get"}"#;
+/// One request line of `wire.ping`, a method no object has: its reply is
+/// a -32601 error with id 1 (a refused client's has id null), and these
+/// stages need no object written.
+const GET: &str = r#"{"jsonrpc":"2.0","id":1,"method":"wire.ping"}"#;
 
 /// Starts the student's object server with one place for clients.
 fn one_place(ctx: &Ctx, idle: Duration) -> Result<(Server, TcpPeer<()>), Failure> {
@@ -44,7 +46,7 @@ fn one_place(ctx: &Ctx, idle: Duration) -> Result<(Server, TcpPeer<()>), Failure
     Ok((server, ns))
 }
 
-/// Sends batches of `counter.get` to `addr` and never reads, until the
+/// Sends batches of `wire.ping` to `addr` and never reads, until the
 /// writes stall (the replies fill the way back, then the requests the
 /// way there). Returns the connection, still open, and the bytes sent.
 fn flood_without_reading(addr: SocketAddr) -> Result<(TcpStream, usize), Failure> {
@@ -66,12 +68,12 @@ fn flood_without_reading(addr: SocketAddr) -> Result<(TcpStream, usize), Failure
     Ok((stream, sent))
 }
 
-/// One quiet try at `counter.get` on a new connection: its reply.
+/// One quiet try at `wire.ping` on a new connection: its reply.
 fn try_call(addr: SocketAddr) -> Result<Value, String> {
     try_call_then(addr, false)
 }
 
-/// One quiet try at `counter.get` on a new connection: its reply, and, if
+/// One quiet try at `wire.ping` on a new connection: its reply, and, if
 /// `to_the_end`, a clean end of the stream after it (not a reset, which
 /// can overtake a reply and throw it away).
 fn try_call_then(addr: SocketAddr, to_the_end: bool) -> Result<Value, String> {
@@ -109,7 +111,7 @@ fn try_call_then(addr: SocketAddr, to_the_end: bool) -> Result<Value, String> {
 pub(super) fn slow_reader(ctx: &mut Ctx) -> Outcome {
     let idle = ms(500);
     let (server, _ns) = one_place(ctx, idle)?;
-    ctx.note("client A sends batches of counter.get and never reads a reply");
+    ctx.note("client A sends batches of wire.ping and never reads a reply");
     let (_a, sent) = flood_without_reading(server.addr)?;
     ctx.note(format!(
         "client A sent {:.1} MiB; its writes stall now: the server's replies fill the way back",
@@ -120,7 +122,7 @@ pub(super) fn slow_reader(ctx: &mut Ctx) -> Outcome {
     let mut last = String::new();
     while Instant::now() < deadline {
         match try_call(server.addr) {
-            Ok(reply) if reply.get("result").is_some() => {
+            Ok(reply) if reply.get("id") == Some(&json!(1)) => {
                 ctx.note(format!(
                     "another client was served {} after A stalled: {reply}",
                     time::say(start.elapsed())
@@ -148,9 +150,9 @@ pub(super) fn busy_reply(ctx: &mut Ctx) -> Outcome {
     const REFUSED: usize = 20;
     let (server, _ns) = one_place(ctx, secs(20))?;
     let mut holder = connect_objects(ctx, &server)?;
-    call(&mut holder, json!(1), "counter.get", Value::Null)?;
+    call(&mut holder, json!(1), "wire.ping", Value::Null)?;
     ctx.note(format!(
-        "the checker holds the only place; {REFUSED} more clients each connect, send counter.get at once, and read to the end"
+        "the checker holds the only place; {REFUSED} more clients each connect, send wire.ping at once, and read to the end"
     ));
     let mut busy = 0;
     let mut others = Vec::new();
@@ -172,5 +174,5 @@ pub(super) fn busy_reply(ctx: &mut Ctx) -> Outcome {
         .got(others.first().cloned().unwrap_or_default())
         .hint("after writing the -32099 reply, shutdown(Write), then read and drop what the client sent for a moment before closing: closing with unread data sends a reset, which can overtake the reply"));
     }
-    call(&mut holder, json!(2), "counter.get", Value::Null).map(|_| ())
+    call(&mut holder, json!(2), "wire.ping", Value::Null).map(|_| ())
 }

@@ -1,5 +1,5 @@
 //! The name server's stages: register, lookup, list and unregister; a taken
-//! name and an unknown one; 20 clients registering at once.
+//! name, an unknown one, wrong parameters; 20 clients registering at once.
 
 use serde_json::{Value, json};
 
@@ -7,7 +7,7 @@ use crate::ctx::{Ctx, Server};
 use crate::verdict::{Failure, Outcome};
 use crate::wire::{self, Conn};
 
-use super::jsonrpc::{APPLICATION, call, decode, error, expect_value, result};
+use super::jsonrpc::{APPLICATION, Codes, call, decode, error, expect_value, result};
 
 /// Starts the student's name server, and connects to it as "the checker".
 pub(super) fn start_ns(ctx: &Ctx) -> Result<(Server, Conn), Failure> {
@@ -102,7 +102,32 @@ pub(super) fn ns_errors(ctx: &mut Ctx) -> Outcome {
         APPLICATION,
         "unregistering an unknown name must fail",
     )?;
-    Ok(())
+    for (method, params, code, why) in [
+        ("ns.fly", Value::Null, -32601, "an unknown method of ns"),
+        (
+            "ns.lookup",
+            json!([5]),
+            -32602,
+            "a name that is not a string",
+        ),
+        ("ns.lookup", Value::Null, -32602, "a missing name"),
+        (
+            "ns.register",
+            json!(["two words", uri(4001, "x")]),
+            -32602,
+            "a name with a space (a name is letters, digits, - and _)",
+        ),
+        (
+            "ns.register",
+            json!(["x", "http://127.0.0.1:1/x"]),
+            -32602,
+            "a URI that is not rpc://",
+        ),
+    ] {
+        error(&mut c, method, params, Codes::Is(code), why)?;
+    }
+    // Still serving, on the same connection.
+    result(&mut c, "ns.list", Value::Null).map(|_| ())
 }
 
 /// The error's message must name `name`.

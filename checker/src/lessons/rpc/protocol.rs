@@ -1,7 +1,9 @@
-//! The stages of JSON-RPC's corners, on the student's name server: ids of
-//! every type, notifications, batches, and the protocol's error codes.
-//! The first three call only methods no object has (`wire.*`): they grade
-//! the wire layer alone, before the name server's object is written.
+//! The stages of JSON-RPC's corners, on the student's name server: lines
+//! that are not UTF-8, not JSON, not requests; ids of every type,
+//! notifications, batches. None needs an object: the first three never
+//! reach one, and the others call only methods no object has (`wire.*`).
+//! They grade the wire layer alone, before the name server's `ns` is
+//! written, each step as soon as it is done.
 
 use serde_json::{Value, json};
 
@@ -10,8 +12,115 @@ use crate::time::{self, ms};
 use crate::verdict::{Failure, Outcome};
 use crate::wire;
 
-use super::jsonrpc::{Codes, call, check_reply, error, receive, send};
+use crate::wire::Conn;
+
+use super::jsonrpc::{call, check_reply, receive, send};
 use super::ns::start_ns;
+
+/// Reads the reply to `what`, which must be error `code` with id null.
+fn null_id_error(c: &mut Conn, what: &str, code: i64, hint: &str) -> Outcome {
+    let reply = receive(c, &format!("the reply to {what}"))?;
+    if reply.get("id") != Some(&Value::Null) {
+        return Err(Failure::failed(format!(
+            "the reply to {what} must have id null"
+        ))
+        .expected(format!("an error reply with code {code} and \"id\": null"))
+        .got(reply.to_string())
+        .hint("when the request cannot be read, there is no telling its id: the error reply carries \"id\": null"));
+    }
+    check_reply(&reply, &Value::Null, what)?;
+    if reply.pointer("/error/code") != Some(&json!(code)) {
+        return Err(Failure::failed(format!("{what} must get error {code}"))
+            .expected(format!("an error reply with code {code} and \"id\": null"))
+            .got(reply.to_string())
+            .hint(hint));
+    }
+    Ok(())
+}
+
+pub(super) fn garbage(ctx: &mut Ctx) -> Outcome {
+    let (_ns, mut c) = start_ns(ctx)?;
+    // serve_connection answers these itself: jsonrpc may be todo!() still.
+    ctx.judge_one_step();
+    c.note("lines of bytes that are not UTF-8: serve_connection answers each with -32700, and reads on");
+    let hint = "read a line as bytes (read_until(b'\\n', &mut Vec<u8>)), then std::str::from_utf8: when it fails, write the -32700 reply (id null) and read the next line";
+    for (line, what) in [
+        (&b"\xff\xfe{\n"[..], "bytes that are not UTF-8"),
+        (b"caf\xe9\r\n", "a Latin-1 line, not UTF-8"),
+        (b"\xc3\x28\n", "a broken UTF-8 sequence"),
+    ] {
+        c.send(line)?;
+        null_id_error(&mut c, what, -32700, hint)?;
+    }
+    Ok(())
+}
+
+pub(super) fn parse_errors(ctx: &mut Ctx) -> Outcome {
+    let (_ns, mut c) = start_ns(ctx)?;
+    // Lines that are not JSON never reach read() or answer().
+    ctx.judge_one_step();
+    c.note("lines that are UTF-8 but not JSON: each gets -32700 with id null, and the connection goes on");
+    let hint = "serde_json::from_str the line: when it fails, answer -32700 with id null (jsonrpc::failure), and go on reading";
+    for (line, what) in [
+        ("{\"jsonrpc\": \"2.0\", \"method\": ", "a message cut short"),
+        ("{oops", "{oops"),
+        ("[1, 2,", "an array cut short"),
+        ("calculator.add 2 3", "words, not JSON"),
+    ] {
+        c.send(format!("{line}\n").as_bytes())?;
+        null_id_error(&mut c, what, -32700, hint)?;
+    }
+    Ok(())
+}
+
+pub(super) fn invalid_requests(ctx: &mut Ctx) -> Outcome {
+    let (_ns, mut c) = start_ns(ctx)?;
+    // None of these is a request: none reaches answer().
+    ctx.judge_one_step();
+    c.note("JSON that is not a request: each gets -32600 with id null, and the connection goes on");
+    let deep = format!("{}{}", "[".repeat(41), "]".repeat(41));
+    let many = format!("[{}]", vec!["1"; 101].join(","));
+    let cases = [
+        (
+            json!({"id": 1, "method": "wire.x"}).to_string(),
+            "a request without \"jsonrpc\"",
+        ),
+        (
+            json!({"jsonrpc": "1.0", "id": 1, "method": "wire.x"}).to_string(),
+            "\"jsonrpc\": \"1.0\"",
+        ),
+        (
+            json!({"jsonrpc": "2.0", "id": 1, "params": []}).to_string(),
+            "a request without a method",
+        ),
+        (
+            json!({"jsonrpc": "2.0", "id": 1, "method": 5}).to_string(),
+            "a method that is not a string",
+        ),
+        (
+            json!({"jsonrpc": "2.0", "id": [1], "method": "wire.x"}).to_string(),
+            "an id that is an array",
+        ),
+        (
+            json!({"jsonrpc": "2.0", "id": 1, "method": "wire.x", "params": 3}).to_string(),
+            "params that are a number",
+        ),
+        ("5".to_string(), "a number, not an object"),
+        ("[]".to_string(), "an empty batch"),
+        (deep, "arrays nested 41 levels deep (the limit is 32)"),
+        (many, "a batch of 101 items (the limit is 100)"),
+    ];
+    for (line, what) in cases {
+        c.send(format!("{line}\n").as_bytes())?;
+        null_id_error(
+            &mut c,
+            what,
+            -32600,
+            "check each rule in read(): an object, \"jsonrpc\": \"2.0\", a string method, an id that is a string, a number or null, params an array or an object; an empty batch, a batch over 100 and nesting over 32 levels are one -32600 each",
+        )?;
+    }
+    Ok(())
+}
 
 pub(super) fn ids(ctx: &mut Ctx) -> Outcome {
     let (_ns, mut c) = start_ns(ctx)?;
@@ -91,54 +200,4 @@ pub(super) fn batches(ctx: &mut Ctx) -> Outcome {
         f.hint("a batch of notifications only gets no reply at all (not an empty array)")
     })?;
     Ok(())
-}
-
-pub(super) fn error_codes(ctx: &mut Ctx) -> Outcome {
-    let (_ns, mut c) = start_ns(ctx)?;
-    c.send(b"{\"jsonrpc\": \"2.0\", \"method\": \n")?;
-    let parse = receive(&mut c, "the reply to a line that is not JSON")?;
-    if parse.pointer("/error/code") != Some(&json!(-32700)) || parse.get("id") != Some(&Value::Null)
-    {
-        return Err(
-            Failure::failed("a line that is not JSON must get -32700 with id null")
-                .got(parse.to_string()),
-        );
-    }
-    send(&mut c, &json!({"jsonrpc": "2.0", "id": 1, "params": []}))?;
-    let invalid = receive(&mut c, "the reply to a request without a method")?;
-    if invalid.pointer("/error/code") != Some(&json!(-32600)) {
-        return Err(
-            Failure::failed("a request without a method must get -32600").got(invalid.to_string()),
-        );
-    }
-    error(
-        &mut c,
-        "ns.fly",
-        Value::Null,
-        Codes::Is(-32601),
-        "an unknown method",
-    )?;
-    error(
-        &mut c,
-        "nobody.lookup",
-        Value::Null,
-        Codes::Is(-32601),
-        "an unknown object",
-    )?;
-    error(
-        &mut c,
-        "ns.lookup",
-        json!([5]),
-        Codes::Is(-32602),
-        "a name that is not a string",
-    )?;
-    error(
-        &mut c,
-        "ns.lookup",
-        Value::Null,
-        Codes::Is(-32602),
-        "a missing name",
-    )?;
-    // Still serving, on the same connection.
-    call(&mut c, json!(2), "ns.list", Value::Null).map(|_| ())
 }

@@ -4,9 +4,11 @@
 //! Usage: `rpc-client --ns NS_ADDRESS [--timeout SECS] [--repeat N] OBJECT
 //! METHOD [ARG...]`, or `rpc-client --ns NS_ADDRESS --list`.
 //!
-//! Finds OBJECT through the name server, calls METHOD with the ARGs (each
-//! read as JSON when it is JSON, `2` or `[1,2]` or `"x"`, and as a string
-//! otherwise), and prints the result as JSON on one line. `--repeat N`
+//! OBJECT is a name, found through the name server (`calculator`, or
+//! `rpcname:calculator` to say so), or a direct URI that needs no name
+//! server (`rpc://127.0.0.1:4000/calculator`). The client calls METHOD on
+//! it with the ARGs (each read as JSON when it is JSON, `2` or `[1,2]` or
+//! `"x"`, and as a string otherwise), and prints the result as JSON on one line. `--repeat N`
 //! makes the same call N times over the one connection, and prints the
 //! last result: a measure of what a call costs. A remote error
 //! prints its code and message on stderr, and the exit code is 1; any
@@ -48,7 +50,7 @@ enum Call {
     },
 }
 
-/// An argument: JSON if it reads as JSON, a string otherwise.
+/// Step 9. An argument: JSON if it reads as JSON, a string otherwise.
 fn argument(text: &str) -> Value {
     todo!("{text:?} as JSON if it is JSON, as a string otherwise")
 }
@@ -116,7 +118,7 @@ fn run(options: &Options) -> Result<Value, CallError> {
         return name_server(&options.ns, options.timeout).call("list", Value::Null);
     };
     let params: Vec<Value> = args.iter().map(|a| argument(a)).collect();
-    let proxy = Proxy::lookup(&options.ns, object, options.timeout)?;
+    let proxy = Proxy::to(object, &options.ns, options.timeout)?;
     let mut last = Value::Null;
     for _ in 0..options.repeat {
         last = proxy.call(method, Value::Array(params.clone()))?;

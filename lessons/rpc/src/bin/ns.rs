@@ -1,5 +1,6 @@
-//! Lesson 6, remote objects: the name server. Given whole: it works once
-//! the library's `Names` and `serve_connection` do.
+//! Lesson 6, remote objects: the name server. Given whole: it serves from
+//! step 1 on (`serve_connection`), which is all the wire's stages need,
+//! and its object `ns` works once `Names` does (steps 6 and 7).
 //!
 //! Usage: `rpc-ns [--max-clients N] [--idle-timeout SECS] [ADDRESS]`
 //! (default `127.0.0.1:9090`, 64 clients, 60 seconds).

@@ -112,13 +112,13 @@ fn run(options: &Options) -> Result<(), String> {
     Ok(())
 }
 
-/// Registers each object on the name server as `rpc://LOCAL/NAME`,
+/// Step 10. Registers each object on the name server as `rpc://LOCAL/NAME`,
 /// replacing what a server that died without unregistering left there.
 fn register_all(ns: &Proxy, local: SocketAddr, names: &[String]) -> Result<(), String> {
     todo!("register {names:?} on the name server {ns:?}, each as rpc://{local}/NAME")
 }
 
-/// Unregisters each object, saying so when one fails: the server stops
+/// Step 13. Unregisters each object, saying so when one fails: the server stops
 /// anyway.
 fn unregister_all(ns: &Proxy, names: &[String]) {
     todo!("unregister {names:?} from the name server {ns:?}")
