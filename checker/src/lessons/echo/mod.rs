@@ -210,7 +210,7 @@ const MISTAKES: &[Mistake] = &[
         fails: "dribble",
         verdict: Verdict::Failed,
         says: "the program had already closed the connection",
-        golden: true,
+        golden: false, // what one read gets depends on timing ("o" or "on")
     },
     Mistake {
         what: "Reading once and closing: a big stream is cut short",
