@@ -159,6 +159,10 @@ fn attack(kind: &str, peer: &Peer) -> Vec<TcpStream> {
             let mut line = String::new();
             BufReader::new(&s).read_line(&mut line).expect("a reply");
             assert!(line.contains("-32600"), "a batch over the limit: {line}");
+            // 100,000 of them: a line over 1 MiB, which closes the
+            // connection (our write may fail as it does).
+            let mut s = connect(addr);
+            let _ = s.write_all(format!("[{}]\n", vec![one; 100_000].join(",")).as_bytes());
             // Names until refused, then lists of them, never read.
             let mut greedy = greedy(addr);
             for i in 0..5_000 {
