@@ -7,7 +7,7 @@
 //! the next message would start).
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -177,7 +177,7 @@ fn serve_connection(stream: TcpStream, objects: &Objects, idle: Duration) -> io:
     // reply could wait for the client's delayed ACK (Nagle's algorithm).
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = BufWriter::new(stream);
+    let mut writer = stream;
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -192,8 +192,8 @@ fn serve_connection(stream: TcpStream, objects: &Objects, idle: Duration) -> io:
                 code::INVALID_REQUEST,
                 format!("a line longer than {MAX_LINE} bytes: closing the connection"),
             );
-            writeln!(writer, "{}", jsonrpc::failure(&Value::Null, &error))?;
-            return writer.flush();
+            let reply = jsonrpc::failure(&Value::Null, &error).to_string();
+            return send(&mut writer, &reply, idle);
         }
         while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
             line.pop();
@@ -209,11 +209,34 @@ fn serve_connection(stream: TcpStream, objects: &Objects, idle: Duration) -> io:
             }
         };
         if let Some(reply) = reply {
-            writer.write_all(reply.as_bytes())?;
-            writer.write_all(b"\n")?;
-            writer.flush()?;
+            send(&mut writer, &reply, idle)?;
         }
     }
+}
+
+/// Sends one reply and its newline, in one write when it can, within
+/// `limit` however slowly the client reads. A plain write timeout is not
+/// enough: a write that times out after sending part of its bytes returns
+/// that part as a success, and the next write would wait a whole timeout
+/// again, so a client reading a byte now and then could hold its place for
+/// ever.
+fn send(stream: &mut TcpStream, reply: &str, limit: Duration) -> io::Result<()> {
+    let line = [reply.as_bytes(), b"\n"].concat();
+    let deadline = Instant::now() + limit;
+    let mut rest = &line[..];
+    while !rest.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client does not read its replies",
+            ));
+        }
+        stream.set_write_timeout(Some(left))?;
+        let sent = stream.write(rest)?;
+        rest = &rest[sent..];
+    }
+    Ok(())
 }
 
 #[cfg(test)]
