@@ -328,7 +328,7 @@ mod tests {
 
     #[test]
     fn the_maintainers_test_targets_leave_the_checkers_manifest() {
-        let manifest = "[package]\nname = \"checker\"\n\n# Generated tests.\n[[test]]\nname = \"references\"\nharness = false\n\n[[test]]\nname = \"mistakes\"\nharness = false\n\n[[test]]\nname = \"grade\"\nharness = false\ntest = false\n\n[dependencies]\nlibc = \"0.2\"\n";
+        let manifest = "[package]\nname = \"checker\"\n\n# Generated tests.\n[[test]]\nname = \"course\"\npath = \"tests/course/main.rs\"\nharness = false\n\n[[test]]\nname = \"harness\"\nharness = false\n\n[[test]]\nname = \"grade\"\nharness = false\ntest = false\n\n[dependencies]\nlibc = \"0.2\"\n";
         assert_eq!(
             checker_manifest(manifest),
             "[package]\nname = \"checker\"\n\n[[test]]\nname = \"grade\"\nharness = false\ntest = false\n\n[dependencies]\nlibc = \"0.2\"\n"
