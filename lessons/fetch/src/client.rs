@@ -12,6 +12,15 @@ use std::time::Duration;
 use crate::response::{Body, Head};
 use crate::url::{Url, UrlError};
 
+/// The buffer the response is read through: the most one `read` takes
+/// from the socket. A big body costs this much memory, whatever its size.
+/// 1 MiB rather than `BufReader`'s 8 KiB or even 64 KiB: each read is a
+/// system call, and each also has the kernel lock the socket, take in
+/// what arrived meanwhile and tell the server how much room there is now;
+/// fewer, larger reads do that less often (the chapter, "Speed and
+/// memory", has the figures).
+pub const READ_BUFFER: usize = 1 << 20;
+
 /// How to fetch.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -192,8 +201,8 @@ impl BufRead for Response {
 /// 4. Send, in one `write_all`: `GET {target} HTTP/1.1`, `Host`,
 ///    `User-Agent`, `Accept-Encoding: identity`, `Connection: close`, each
 ///    line ending in `\r\n`, then an empty line.
-/// 5. `response::read_head` from a `BufReader` on the stream, then
-///    `response::framing`.
+/// 5. `response::read_head` from a `BufReader` on the stream (with a
+///    capacity of [`READ_BUFFER`]), then `response::framing`.
 /// 6. On 301, 302, 303, 307, 308 with a `Location`: `url.join(location)`
 ///    and go round again; a URL seen before is a loop, and more than
 ///    `options.max_redirects` redirects is an error.
