@@ -53,7 +53,8 @@ ci:
 bench-grade *ARGS:
     bash .ci/bench-grade {{ARGS}}
 
-# The fetch reference beside curl: throughput and peak memory (figures only)
+# The fetch reference beside curl, served by nginx (sendfile) when installed, else by
+# the checker's HTTP peer (sendfile on Linux): paired speed ratios and peak memory (figures only)
 bench-fetch *ROUNDS:
     bash .ci/bench-fetch {{ROUNDS}}
 

@@ -42,6 +42,7 @@ const LINUX_ONLY: &[&str] = &[
     "PR_SET_PDEATHSIG",
     "\"/proc",
     "TCP_INFO",
+    "libc::sendfile",
     "unshare",
     "CLONE_NEW",
     "SIOCGIFFLAGS",

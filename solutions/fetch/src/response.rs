@@ -77,6 +77,19 @@ impl Head {
     }
 }
 
+/// The head as `fetch -i` prints it (and `curl -i`): the status line,
+/// each header as received, its value trimmed, then an empty line, each
+/// line ending in `\r\n`.
+impl fmt::Display for Head {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}\r\n", self.version, self.status, self.reason)?;
+        for (name, value) in &self.headers {
+            write!(f, "{name}: {value}\r\n")?;
+        }
+        f.write_str("\r\n")
+    }
+}
+
 /// A response the client refuses to believe.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ProtocolError(pub String);
@@ -393,17 +406,62 @@ mod tests {
         Ok(body)
     }
 
+    /// Step 5: `framing` for a Content-Length (and for no body at all).
     #[test]
-    fn the_three_ways_a_body_ends() {
+    fn step_05_the_framing_follows_the_content_length() {
+        let framing_of = |raw: &[u8]| framing(&read_head(&mut Cursor::new(raw.to_vec())).unwrap());
+        let cases: [(&[u8], Framing); 4] = [
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+                Framing::Length(5),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\ncontent-length: 7, 7\r\n\r\n",
+                Framing::Length(7),
+            ),
+            (
+                b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+                Framing::Empty,
+            ),
+            (b"HTTP/1.0 200 OK\r\n\r\n", Framing::Close),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(
+                framing_of(raw).unwrap(),
+                want,
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+        for raw in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"[..],
+            b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: five\r\n\r\n",
+        ] {
+            assert!(
+                framing_of(raw).is_err(),
+                "accepted {}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
+
+    #[test]
+    fn step_06_a_body_ends_after_its_length() {
         assert_eq!(
             body_of(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloEXTRA").unwrap(),
             b"hello"
         );
         assert_eq!(
-            body_of(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n")
-                .unwrap(),
-            b"hello world"
+            body_of(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nEXTRA").unwrap(),
+            b""
         );
+        let err = body_of(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\ncut").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
+    }
+
+    #[test]
+    fn step_07_without_a_length_the_body_runs_to_the_close() {
         assert_eq!(
             body_of(b"HTTP/1.0 200\r\n\r\nuntil the end").unwrap(),
             b"until the end"
@@ -411,7 +469,16 @@ mod tests {
     }
 
     #[test]
-    fn transfer_encoding_wins_and_interim_responses_are_skipped() {
+    fn step_08_a_chunked_body_ends_at_its_last_chunk() {
+        assert_eq!(
+            body_of(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nExpires: 0\r\n\r\n")
+                .unwrap(),
+            b"hello world"
+        );
+    }
+
+    #[test]
+    fn step_08_transfer_encoding_wins_and_interim_responses_are_skipped() {
         let raw = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
         assert_eq!(body_of(raw).unwrap(), b"abc");
         assert_eq!(
@@ -421,7 +488,7 @@ mod tests {
     }
 
     #[test]
-    fn what_cannot_be_trusted_is_refused() {
+    fn step_08_what_cannot_be_trusted_is_refused() {
         let refused = [
             &b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"[..],
             b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
@@ -445,14 +512,14 @@ mod tests {
     }
 
     #[test]
-    fn endless_interim_heads_are_refused_within_the_limit() {
+    fn step_04_endless_interim_heads_are_refused_within_the_limit() {
         let raw = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(MAX_HEAD / 10);
         let err = read_head(&mut Cursor::new(raw)).unwrap_err();
         assert!(err.to_string().contains("longer than"), "{err}");
     }
 
     #[test]
-    fn a_head_over_the_limit_is_refused_without_holding_it() {
+    fn step_04_a_head_over_the_limit_is_refused_without_holding_it() {
         let mut raw = b"HTTP/1.1 200 OK\r\nX-Long: ".to_vec();
         raw.extend(std::iter::repeat_n(b'a', MAX_HEAD + 10));
         raw.extend_from_slice(b"\r\n\r\n");
@@ -461,7 +528,7 @@ mod tests {
     }
 
     #[test]
-    fn headers_keep_their_order_and_repeats_and_ignore_case() {
+    fn step_04_headers_keep_their_order_and_repeats_and_ignore_case() {
         let mut r =
             Cursor::new(b"HTTP/1.1 200\r\nSet-Cookie: a=1\r\nset-cookie:  b=2 \r\n\r\n".to_vec());
         let head = read_head(&mut r).unwrap();
@@ -473,7 +540,7 @@ mod tests {
     }
 
     #[test]
-    fn a_body_reads_by_lines_too() {
+    fn step_08_a_body_reads_by_lines_too() {
         let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\none\n\r\n4\r\ntwo\n\r\n0\r\n\r\n";
         let mut r = Cursor::new(raw.to_vec());
         let head = read_head(&mut r).unwrap();
@@ -557,7 +624,7 @@ mod tests {
             /// Any bytes at all: an answer or an error, never a panic, and
             /// never a body longer than the input.
             #[test]
-            fn any_input_ends_in_a_body_or_an_error(
+            fn step_08_any_input_ends_in_a_body_or_an_error(
                 raw in proptest::collection::vec(any::<u8>(), 0..512),
                 sizes in proptest::collection::vec(1usize..40, 1..8),
             ) {
@@ -569,7 +636,7 @@ mod tests {
 
             /// Valid responses with a byte changed: never a panic.
             #[test]
-            fn a_damaged_response_never_panics(
+            fn step_08_a_damaged_response_never_panics(
                 body in proptest::collection::vec(any::<u8>(), 0..300),
                 chunks in proptest::collection::vec(1usize..64, 1..6),
                 at in any::<proptest::sample::Index>(),
@@ -584,7 +651,7 @@ mod tests {
             /// A chunked body, cut into any chunks and read in any pieces,
             /// comes back whole and exact.
             #[test]
-            fn chunked_bodies_come_back_exact(
+            fn step_08_chunked_bodies_come_back_exact(
                 body in proptest::collection::vec(any::<u8>(), 0..2000),
                 chunks in proptest::collection::vec(1usize..300, 1..8),
                 sizes in proptest::collection::vec(1usize..50, 1..8),
@@ -596,7 +663,7 @@ mod tests {
             /// A body cut anywhere before its end is an error, whichever
             /// way it is framed: never a shorter body taken as whole.
             #[test]
-            fn a_body_cut_anywhere_is_an_error(
+            fn step_08_a_body_cut_anywhere_is_an_error(
                 body in proptest::collection::vec(any::<u8>(), 1..500),
                 chunks in proptest::collection::vec(1usize..100, 1..6),
                 cut in any::<proptest::sample::Index>(),
@@ -613,7 +680,7 @@ mod tests {
     /// An endless head is refused after at most the limit (and a buffer),
     /// however much the server would send: memory stays bounded.
     #[test]
-    fn an_endless_head_is_refused_within_the_limit() {
+    fn step_04_an_endless_head_is_refused_within_the_limit() {
         struct Endless(u64);
         impl Read for Endless {
             fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {

@@ -277,7 +277,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_parts_of_a_url() {
+    fn step_01_the_parts_of_a_url() {
         let url = Url::parse("http://[::1]:8080/a%20b?x=1#frag").unwrap();
         assert_eq!(
             (url.host.as_str(), url.port, url.target.as_str()),
@@ -294,7 +294,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_urls_say_which_part_is_wrong() {
+    fn step_03_bad_urls_say_which_part_is_wrong() {
         assert_eq!(Url::parse("example.com/x"), Err(UrlError::NoScheme));
         assert_eq!(Url::parse("https://example.com/"), Err(UrlError::Https));
         assert_eq!(Url::parse("ftp://h/"), Err(UrlError::Scheme("ftp".into())));
@@ -319,7 +319,7 @@ mod tests {
 
     /// Issue 23: what a redirect may not do to the request line.
     #[test]
-    fn a_location_is_absolute_only_with_a_scheme_and_never_raw() {
+    fn step_09_a_location_is_absolute_only_with_a_scheme_and_never_raw() {
         let base = Url::parse("http://a/b/c").unwrap();
         let next = base.join("/login?next=http://x/").unwrap();
         assert_eq!(next.to_string(), "http://a:80/login?next=http://x/");
@@ -338,7 +338,7 @@ mod tests {
 
     /// RFC 3986, section 5.4.1, the normal examples, with http and a port.
     #[test]
-    fn redirects_resolve_as_rfc_3986_says() {
+    fn step_09_redirects_resolve_as_rfc_3986_says() {
         let base = Url::parse("http://a/b/c/d;p?q").unwrap();
         let cases = [
             ("g", "http://a:80/b/c/g"),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::ctx::Ctx;
+use crate::flag::Flag;
 use crate::peer::TcpPeer;
 use crate::time;
 use crate::verdict::{Failure, Outcome};
@@ -254,6 +255,55 @@ pub(super) fn http_peer_at(
         }
         Ok(request)
     })
+}
+
+/// A peer that serves one request alone, and what it has seen of it. A
+/// stage that judges the request alone waits for it before finishing the
+/// peer ([`served_request`]): a client that stops at a `todo!()` right
+/// after sending exits at once, and a peer finished then may not have
+/// accepted, or read, what it sent.
+pub(super) fn http_peer_once(
+    ctx: &Ctx,
+    addr: &str,
+    answer: impl Fn(&mut Conn, &Request, usize) -> Outcome + Send + Sync + 'static,
+) -> Result<(TcpPeer<Request>, Seen), Failure> {
+    let seen = Seen::default();
+    let flags = seen.clone();
+    let peer = ctx.tcp_peer_at(
+        addr,
+        "the checker's HTTP server",
+        Some(decode),
+        move |conn, n| {
+            flags.accepted.set();
+            let request = read_request(conn);
+            flags.read.set();
+            let request = request?;
+            if answer(conn, &request, n).is_err() {
+                conn.note("the client stopped reading before the whole response was sent");
+            }
+            Ok(request)
+        },
+    )?;
+    Ok((peer, seen))
+}
+
+/// What the peer of [`http_peer_once`] has seen: a connection accepted, a
+/// request read (or given up on).
+#[derive(Clone, Default)]
+pub(super) struct Seen {
+    accepted: Flag,
+    read: Flag,
+}
+
+/// The request the peer of [`http_peer_once`] read, once the client has
+/// ended. What it sent waits in the peer's socket, accepted within 5 ms
+/// or so: the peer is given 200 ms (scaled) to accept it, then 1 s to read
+/// it. A client that never connected (a stub) costs the 200 ms alone.
+pub(super) fn served_request(peer: TcpPeer<Request>, seen: &Seen) -> Result<Request, Failure> {
+    if seen.accepted.wait(time::scaled(Duration::from_millis(200))) {
+        seen.read.wait(time::scaled(Duration::from_secs(1)));
+    }
+    peer.finish_one("client")
 }
 
 /// [`http_peer_at`] on a port of its own, as "the checker's HTTP server".

@@ -9,6 +9,8 @@
 //!   responses built, the scripted servers.
 //! - `noise.rs`: bodies of any size, made and compared in pieces.
 //! - `program.rs`: running `fetch-client`, and what it must do.
+//! - `offline.rs`: one step judged alone, connecting to nothing: the head
+//!   (`fetch --head`) and a Location resolved (`fetch --join`).
 //! - `request.rs`: the request and the URL.
 //! - `body.rs`: how a body comes, and the three ways it ends.
 //! - `status.rs`: statuses, and responses the client must refuse.
@@ -20,6 +22,7 @@
 mod body;
 mod http;
 mod noise;
+mod offline;
 mod peer;
 mod program;
 mod real;
@@ -57,6 +60,7 @@ pub const LESSON: Lesson = Lesson {
                 "ipv6",
                 "localhost",
                 "bad-urls",
+                "head",
                 "get",
                 "status",
                 "real-server",
@@ -80,7 +84,12 @@ pub const LESSON: Lesson = Lesson {
         ("Every read needs a deadline", &["silent-server"]),
         (
             "Redirects",
-            &["redirects", "redirect-limits", "redirect-references"],
+            &[
+                "join",
+                "redirects",
+                "redirect-limits",
+                "redirect-references",
+            ],
         ),
     ],
 };
@@ -107,7 +116,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "ipv6",
         title: "An IPv6 literal: http://[::1]:PORT/",
-        points: 5,
+        points: 4,
         hint: "In a URL an IPv6 address sits in brackets. Connect to the address without them; send `Host: [::1]:PORT` with them.",
         deadline: secs(30),
         roles: CLIENT,
@@ -116,7 +125,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "localhost",
         title: "localhost: each of its addresses tried in turn",
-        points: 5,
+        points: 4,
         hint: "(host, port).to_socket_addrs() gives every address of the name; try each with TcpStream::connect_timeout and keep the first that answers.",
         deadline: secs(30),
         roles: CLIENT,
@@ -125,11 +134,20 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "bad-urls",
         title: "Bad URLs refused before any connection",
-        points: 5,
+        points: 4,
         hint: "Check the URL first: http:// only (https needs TLS), no user@, a host, a port from 1 to 65535. Say which part is wrong, exit 1, connect to nothing.",
         deadline: secs(30),
         roles: CLIENT,
         run: request::bad_urls,
+    },
+    Stage {
+        id: "head",
+        title: "fetch --head: a head read from stdin",
+        points: 5,
+        hint: "read_head: read lines with read_until(b'\\n') (drop a \\r before the \\n) up to the empty line, within 64 KiB; the status line is HTTP/1.x, three digits, an optional reason; each header is split at its first `:`, the name kept as it came, the value trimmed; skip 1xx heads.",
+        deadline: secs(30),
+        roles: CLIENT,
+        run: offline::head,
     },
     Stage {
         id: "get",
@@ -143,7 +161,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "byte-at-a-time",
         title: "A response that arrives one byte at a time",
-        points: 5,
+        points: 4,
         hint: "One read() returns whatever has arrived, maybe one byte. Wrap the stream in a BufReader and read lines (read_line, read_until) until the empty line; then read the body to its length.",
         deadline: secs(30),
         roles: CLIENT,
@@ -152,7 +170,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "split-head",
         title: "A split head, header names in any case",
-        points: 5,
+        points: 4,
         hint: "A piece may end in the middle of a line, or between \\r and \\n: let BufReader put the pieces together (read_until(b'\\n')), then drop the \\r before the \\n. Keep header names as they came (compare them with eq_ignore_ascii_case), trim values; -i prints the head with \\r\\n line ends.",
         deadline: secs(30),
         roles: CLIENT,
@@ -179,7 +197,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "close-delimited",
         title: "No length: the body ends when the server closes",
-        points: 5,
+        points: 4,
         hint: "Without Transfer-Encoding or Content-Length, the body is everything until the server closes: read to the end.",
         deadline: secs(30),
         roles: CLIENT,
@@ -197,7 +215,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "te-over-cl",
         title: "Transfer-Encoding wins over Content-Length",
-        points: 5,
+        points: 4,
         hint: "When both headers come, Transfer-Encoding decides how the body ends and Content-Length is ignored (RFC 9112, 6.3).",
         deadline: secs(30),
         roles: CLIENT,
@@ -206,7 +224,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "refusals",
         title: "Untrustworthy responses refused, nothing printed",
-        points: 5,
+        points: 4,
         hint: "Refuse, with exit 1 and one line: two different Content-Lengths, one that is not a number, a chunk size that is not hex or over 16 digits, a head over 64 KiB.",
         deadline: secs(30),
         roles: CLIENT,
@@ -231,6 +249,15 @@ const STAGES: &[Stage] = &[
         run: status::silent_server,
     },
     Stage {
+        id: "join",
+        title: "fetch --join: a Location resolved",
+        points: 5,
+        hint: "Url::join, as RFC 3986 (5.2) says: a scheme and `:` before any `/`, `?`, `#` make it absolute; `//h/x` keeps the scheme; `/x` replaces the path; `x` and `../x` go against the current path's folder; `?q` keeps the path; drop the #fragment; refuse spaces and control characters.",
+        deadline: secs(30),
+        roles: CLIENT,
+        run: offline::join,
+    },
+    Stage {
         id: "redirects",
         title: "Redirects: absolute, relative, to another port",
         points: 5,
@@ -242,7 +269,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "redirect-limits",
         title: "Redirect loops and --max-redirects; no Location",
-        points: 5,
+        points: 4,
         hint: "Remember the URLs already fetched: one seen again is a loop. Count redirects against --max-redirects. A 3xx without Location is the answer itself.",
         deadline: secs(30),
         roles: CLIENT,
@@ -251,7 +278,7 @@ const STAGES: &[Stage] = &[
     Stage {
         id: "redirect-references",
         title: "A Location: relative, other schemes, raw bytes",
-        points: 5,
+        points: 4,
         hint: "A Location is absolute only when it starts with a scheme (a letter, then letters, digits, + - .) and a colon before any / ? #. Refuse a scheme other than http, and a space or a control character anywhere: on the request line a CR would add a header.",
         deadline: secs(30),
         roles: CLIENT,

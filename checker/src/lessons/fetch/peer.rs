@@ -2,8 +2,9 @@
 //! redirects, a slow body, bodies of any size, any status), for a person to
 //! try their client (or curl) against.
 
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 
+use crate::platform;
 use crate::time::{ms, secs};
 use crate::wire;
 
@@ -17,7 +18,7 @@ const HAND_PATHS: &[&str] = &[
     "/chunked          a chunked body, with an extension and a trailer field",
     "/redirect         three redirects (an absolute path, a relative one with a query, another absolute path), then /hello.txt",
     "/slow             a response a byte every 50 ms",
-    "/bytes/N          N bytes of binary noise, N up to 16 GiB (for benchmarks)",
+    "/bytes/N          N bytes of binary noise, N up to 16 GiB, sent with sendfile where there is one (for benchmarks)",
     "/status/N         an empty response with status N (try 404, 204, 500)",
 ];
 
@@ -55,17 +56,8 @@ fn hand_answer(target: &str, out: &mut impl std::io::Write) -> std::io::Result<(
             Ok(())
         }
         _ => {
-            if let Some(n) = target.strip_prefix("/bytes/").and_then(|n| n.parse::<u64>().ok()).filter(|n| *n <= 16 << 30) {
-                out.write_all(&closing(&response("200 OK", &[("Content-Type", "application/octet-stream"), ("Content-Length", &n.to_string())], b"")))?;
-                let (mut noise, mut buf) = (Noise::new(1), vec![0u8; 256 << 10]);
-                noise.fill(&mut buf);
-                let mut left = n;
-                while left > 0 {
-                    let k = left.min(buf.len() as u64) as usize;
-                    out.write_all(&buf[..k])?;
-                    left -= k as u64;
-                }
-                return Ok(());
+            if let Some(n) = bytes_asked(target) {
+                return out.write_all(&closing(&response("200 OK", &[("Content-Type", "application/octet-stream"), ("Content-Length", &n.to_string())], b"")));
             }
             if let Some(code) = target.strip_prefix("/status/").and_then(|n| n.parse::<u16>().ok()).filter(|c| (200..600).contains(c)) {
                 return out.write_all(format!("HTTP/1.1 {code} Status {code}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").as_bytes());
@@ -73,6 +65,48 @@ fn hand_answer(target: &str, out: &mut impl std::io::Write) -> std::io::Result<(
             out.write_all(&closing(&response("404 Not Found", &[("Content-Length", "13")], b"no such page\n")))
         }
     }
+}
+
+/// `/bytes/N`'s body: N bytes of noise, a 256 KiB pattern over and over,
+/// sent from a file (written for the request, and unlinked) with
+/// `platform::send_file`, `sendfile` on Linux: the bytes go from the page
+/// cache to the socket without a copy through this program, as from a fast
+/// web server, so that a benchmark measures the client, not this server.
+fn send_noise(n: u64, stream: &TcpStream) -> std::io::Result<()> {
+    use std::io::Write;
+    let (mut noise, mut pattern) = (Noise::new(1), vec![0u8; 256 << 10]);
+    noise.fill(&mut pattern);
+    let path = std::env::temp_dir().join(format!(
+        "checker-http-noise-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let mut file = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)?;
+    // Gone once closed (where an open file can be unlinked).
+    let _ = std::fs::remove_file(&path);
+    file.write_all(&pattern)?;
+    let mut left = n;
+    while left > 0 {
+        let sent = platform::send_file(&file, stream, left.min(pattern.len() as u64))?;
+        if sent == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        left -= sent;
+    }
+    Ok(())
+}
+
+/// `/bytes/N`, N up to 16 GiB: N, if `target` asks for it.
+fn bytes_asked(target: &str) -> Option<u64> {
+    target
+        .strip_prefix("/bytes/")
+        .and_then(|n| n.parse::<u64>().ok())
+        .filter(|n| *n <= 16 << 30)
 }
 
 /// `cargo grade peer http`: the stages' responses, for a person to try
@@ -139,7 +173,12 @@ pub(super) fn serve_by_hand() -> std::io::Result<()> {
                 .unwrap_or_default();
             let mut out = std::io::BufWriter::new(stream);
             hand_answer(&target, &mut out)?;
-            out.flush()
+            out.flush()?;
+            // A body to benchmark with follows its head, sent from a file.
+            match bytes_asked(&target) {
+                Some(n) => send_noise(n, out.get_ref()),
+                None => Ok(()),
+            }
         });
     }
     Ok(())

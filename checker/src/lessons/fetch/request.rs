@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use crate::verdict::{Failure, Outcome};
 use crate::wire;
 
-use super::http::{check_host, http_peer, http_peer_at, ok};
+use super::http::{check_host, http_peer, http_peer_once, ok, served_request};
 use super::program::{HELLO, expect_refused, fetch, hold_after_length, length_hint, one_get};
 
 pub(super) fn get(ctx: &mut Ctx) -> Outcome {
@@ -22,13 +22,13 @@ pub(super) fn get(ctx: &mut Ctx) -> Outcome {
 }
 
 pub(super) fn request(ctx: &mut Ctx) -> Outcome {
-    let peer = http_peer(ctx, |conn, _, _| conn.send(&ok(HELLO)))?;
+    let (peer, served) = http_peer_once(ctx, "127.0.0.1:0", |conn, _, _| conn.send(&ok(HELLO)))?;
     let host = peer.addr().to_string();
     // The request alone is judged: a client that sends it right and then
     // stops at a todo!() (reading the response comes next) has its points.
     ctx.judge_one_step();
     let _ = fetch(ctx, &format!("http://{host}/request#not-sent"), &[]);
-    let request = peer.finish_one("client")?;
+    let request = served_request(peer, &served)?;
     check_host(&request, "/request", &host)?;
     let shown = request.shown();
     let missing = |what: &str, why: &str| {
@@ -122,9 +122,7 @@ pub(super) fn ipv6(ctx: &mut Ctx) -> Outcome {
     if !wire::has_ipv6_loopback() {
         return Err(Failure::skipped("this machine has no IPv6 loopback (::1)"));
     }
-    let peer = http_peer_at(ctx, "[::1]:0", "the checker's HTTP server", |conn, _, _| {
-        conn.send(&ok(HELLO))
-    })?;
+    let (peer, served) = http_peer_once(ctx, "[::1]:0", |conn, _, _| conn.send(&ok(HELLO)))?;
     let host = format!("[::1]:{}", peer.addr().port());
     let url = format!("http://{host}/v6");
     let parts = fetch(ctx, &url, &["--parts"])?;
@@ -139,7 +137,7 @@ pub(super) fn ipv6(ctx: &mut Ctx) -> Outcome {
         })?;
     ctx.judge_one_step();
     let _ = fetch(ctx, &url, &[]);
-    let request = peer.finish_one("client")?;
+    let request = served_request(peer, &served)?;
     check_host(&request, "/v6", &host)
 }
 
@@ -187,16 +185,11 @@ pub(super) fn localhost(ctx: &mut Ctx) -> Outcome {
             at.ip()
         )
     });
-    let peer = http_peer_at(
-        ctx,
-        &at.to_string(),
-        "the checker's HTTP server",
-        |conn, _, _| conn.send(&ok(HELLO)),
-    )?;
+    let (peer, served) = http_peer_once(ctx, &at.to_string(), |conn, _, _| conn.send(&ok(HELLO)))?;
     let host = format!("localhost:{}", at.port());
     ctx.judge_one_step();
     let _ = fetch(ctx, &format!("http://{host}/local"), &[]);
-    let request = peer.finish_one("client").map_err(|f| {
+    let request = served_request(peer, &served).map_err(|f| {
         f.hint(if names.len() < 2 {
             "the host is a name, not an address: resolve it with to_socket_addrs() and connect to what it gives".to_string()
         } else {
