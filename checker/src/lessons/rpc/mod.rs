@@ -262,7 +262,7 @@ const STAGES: &[Stage] = &[
         id: "registers",
         title: "The object server registers its objects",
         points: 5,
-        hint: "After bind, call ns.register(\"calculator\", \"rpc://ADDR/calculator\") and the same for counter, ADDR being the address you listen on; then print `listening on ADDR`.",
+        hint: "After bind, call ns.register(\"calculator\", \"rpc://ADDR/calculator\", true) and the same for counter, ADDR being the address you listen on (true: replace what a server that died left there); then print `listening on ADDR`.",
         deadline: secs(30),
         roles: SERVER,
         run: server::registers,

@@ -3,8 +3,9 @@
 //! Usage: `rpc-server --ns NS_ADDRESS [--max-clients N] [--idle-timeout
 //! SECS] [ADDRESS]` (default `127.0.0.1:0`, 64 clients, 60 seconds).
 //!
-//! It binds, prints `listening on ADDRESS`, registers `calculator` and
-//! `counter` on the name server as `rpc://ADDRESS/NAME`, and serves them.
+//! It binds, registers `calculator` and `counter` on the name server as
+//! `rpc://ADDRESS/NAME`, prints `listening on ADDRESS` (so a client
+//! started after that line finds them), and serves them.
 //! On SIGTERM or Ctrl-C it unregisters them, then exits: a name server
 //! must not send clients to a server that is gone.
 #![warn(missing_docs)]
