@@ -353,6 +353,16 @@ const STAGES: &[Stage] = &[
 /// The wrong solutions in checker/fixtures that the stages must catch.
 const MISTAKES: &[Mistake] = &[
     Mistake {
+        what: "Answering blank lines (a person pressing Enter in nc) with -32700",
+        fixture: "rpc-ns-answers-blank-lines",
+        role: "ns",
+        passes: Some("ids"),
+        fails: "parse-errors",
+        verdict: Verdict::Failed,
+        says: "more replies than the lines that were messages",
+        golden: false,
+    },
+    Mistake {
         what: "Keeping the id as a number, so a string id comes back null",
         fixture: "rpc-ns-numeric-ids",
         role: "ns",

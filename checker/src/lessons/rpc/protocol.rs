@@ -61,14 +61,27 @@ pub(super) fn parse_errors(ctx: &mut Ctx) -> Outcome {
     ctx.judge_one_step();
     c.note("lines that are UTF-8 but not JSON: each gets -32700 with id null, and the connection goes on");
     let hint = "serde_json::from_str the line: when it fails, answer -32700 with id null (jsonrpc::failure), and go on reading";
+    // A blank line before each (nc, a person pressing Enter) is no message.
     for (line, what) in [
         ("{\"jsonrpc\": \"2.0\", \"method\": ", "a message cut short"),
         ("{oops", "{oops"),
         ("[1, 2,", "an array cut short"),
         ("calculator.add 2 3", "words, not JSON"),
     ] {
-        c.send(format!("{line}\n").as_bytes())?;
+        c.send(format!("\r\n{line}\n").as_bytes())?;
         null_id_error(&mut c, what, -32700, hint)?;
+    }
+    // Four replies for four lines: any more answered a blank line.
+    c.note("the checker closes its sending side: nothing more may come");
+    c.shutdown_write()?;
+    let more = c.read_to_end(64 << 10)?;
+    if !more.is_empty() {
+        return Err(Failure::failed(
+            "the server sent more replies than the lines that were messages",
+        )
+        .expected("4 replies, for 4 lines of garbage (each after a blank line), then the end of the stream")
+        .got(format!("{} more byte(s): {}", more.len(), String::from_utf8_lossy(&more).trim_end()))
+        .hint("a blank line (only spaces, \\r or \\n) is no message: skip it without a reply, as the chapter's contract says"));
     }
     Ok(())
 }
