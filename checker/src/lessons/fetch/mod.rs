@@ -298,6 +298,16 @@ const STAGES: &[Stage] = &[
 /// The wrong solutions in checker/fixtures that the stages must catch.
 const MISTAKES: &[Mistake] = &[
     Mistake {
+        what: "Reading the response head with no limit on its size",
+        fixture: "fetch-head-unbounded",
+        role: "client",
+        passes: Some("get"),
+        fails: "head",
+        verdict: Verdict::Failed,
+        says: "a head of 70 KiB: the client exited with code 0",
+        golden: false,
+    },
+    Mistake {
         what: "One `read()` for the whole response",
         fixture: "fetch-one-read",
         role: "client",
@@ -346,6 +356,16 @@ const MISTAKES: &[Mistake] = &[
         verdict: Verdict::Failed,
         says: "as if all went well",
         golden: false,
+    },
+    Mistake {
+        what: "Leaving `..` and `.` in a resolved Location",
+        fixture: "fetch-dot-segments",
+        role: "client",
+        passes: Some("get"),
+        fails: "join",
+        verdict: Verdict::Failed,
+        says: "climbs one folder",
+        golden: true,
     },
     Mistake {
         what: "Resolving a relative redirect against the host's root",
