@@ -143,12 +143,7 @@ pub(super) fn join(ctx: &mut Ctx) -> Outcome {
         ),
     ];
     for (reference, want, rule) in cases {
-        let finished = ctx.run_client(
-            "client",
-            &["--join", BASE, reference],
-            Input::Nothing,
-            secs(10),
-        )?;
+        let finished = run_join(ctx, reference)?;
         let what = format!("fetch --join {BASE} {reference:?}");
         finished
             .expect_exit(&what, 0, format!("{want}\n").as_bytes())
@@ -167,12 +162,7 @@ pub(super) fn join(ctx: &mut Ctx) -> Outcome {
             "a CR on the request line would add a header",
         ),
     ] {
-        let finished = ctx.run_client(
-            "client",
-            &["--join", BASE, reference],
-            Input::Nothing,
-            secs(10),
-        )?;
+        let finished = run_join(ctx, reference)?;
         expect_refused(&finished, &format!("fetch --join {BASE} {reference:?}")).map_err(|f| {
             f.hint(format!(
                 "refuse it with a UrlError: {why}. A reference is absolute only when it starts with a scheme and a `:` before any `/`, `?` or `#`"
@@ -180,4 +170,14 @@ pub(super) fn join(ctx: &mut Ctx) -> Outcome {
         })?;
     }
     Ok(())
+}
+
+/// Runs `fetch --join BASE REFERENCE`.
+fn run_join(ctx: &Ctx, reference: &str) -> Result<Finished, Failure> {
+    ctx.run_client(
+        "client",
+        &["--join", BASE, reference],
+        Input::Nothing,
+        secs(10),
+    )
 }

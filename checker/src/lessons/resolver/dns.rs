@@ -11,7 +11,7 @@ use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use crate::ctx::Ctx;
 use crate::peer::{Datagram, TcpPeer, UdpPeer};
 use crate::verdict::{Failure, Outcome};
-use crate::wire::{self, Udp};
+use crate::wire::{self, Conn, Udp};
 
 /// What the checker's zone holds for a question.
 enum Answer {
@@ -243,6 +243,16 @@ fn dns_udp_at(
     )
 }
 
+/// One query over TCP: its 2-byte length, then the query.
+pub(super) fn recv_tcp_query(conn: &mut Conn) -> Result<Vec<u8>, Failure> {
+    let length = conn
+        .recv_exact(2, "the 2-byte length before the query")?
+        .ok_or_else(|| Failure::failed("the resolver connected over TCP and sent nothing"))?;
+    let length = u16::from_be_bytes([length[0], length[1]]) as usize;
+    conn.recv_exact(length, "the query")?
+        .ok_or_else(|| Failure::failed("the query never came after its length"))
+}
+
 /// A DNS server on TCP at `port` (beside a UDP one), answering from the zone.
 fn dns_tcp(ctx: &Ctx, port: u16) -> Result<TcpPeer<Message>, Failure> {
     ctx.tcp_peer_at(
@@ -250,15 +260,7 @@ fn dns_tcp(ctx: &Ctx, port: u16) -> Result<TcpPeer<Message>, Failure> {
         "the checker's DNS server (TCP)",
         None,
         |conn, _| {
-            let length = conn
-                .recv_exact(2, "the 2-byte length before the query")?
-                .ok_or_else(|| {
-                    Failure::failed("the resolver connected over TCP and sent nothing")
-                })?;
-            let length = u16::from_be_bytes([length[0], length[1]]) as usize;
-            let bytes = conn
-                .recv_exact(length, "the query")?
-                .ok_or_else(|| Failure::failed("the query never came after its length"))?;
+            let bytes = recv_tcp_query(conn)?;
             if let Some(line) = decode(&bytes) {
                 conn.note(format!("the checker's DNS server (TCP) ← {line}"));
             }

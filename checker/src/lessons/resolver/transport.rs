@@ -15,7 +15,7 @@ use crate::time::{ms, scaled, secs};
 use crate::verdict::{Failure, Outcome};
 use crate::wire::{self, Udp};
 
-use super::dns::{dns_udp, record, udp_and_tcp, zone_reply};
+use super::dns::{dns_udp, record, recv_tcp_query, udp_and_tcp, zone_reply};
 use super::program::{expect, expect_error, query, query_within};
 
 pub(super) fn retry(ctx: &mut Ctx) -> Outcome {
@@ -170,13 +170,7 @@ fn trickled(ctx: &Ctx) -> Outcome {
         "the checker's slow DNS server (TCP)",
         None,
         |conn, _| {
-            let length = conn
-                .recv_exact(2, "the 2-byte length before the query")?
-                .ok_or_else(|| {
-                    Failure::failed("the resolver connected over TCP and sent nothing")
-                })?;
-            let length = u16::from_be_bytes([length[0], length[1]]) as usize;
-            conn.recv_exact(length, "the query")?;
+            recv_tcp_query(conn)?;
             conn.note("the checker's slow DNS server sends its reply one byte every 0.5 s");
             // A length of 256, then a byte at a time, until the resolver
             // gives up (a send fails) or 20 s pass.
