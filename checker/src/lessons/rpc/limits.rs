@@ -118,7 +118,10 @@ pub(super) fn slow_reader(ctx: &mut Ctx) -> Outcome {
         sent as f64 / f64::from(1 << 20)
     ));
     let start = Instant::now();
-    let deadline = start + time::scaled(idle) + time::patience();
+    // The server may still be answering the batches it read before A's
+    // writes stalled: on a busy machine that takes a while, so the place
+    // must come free within the idle timeout and twice the usual patience.
+    let deadline = start + time::scaled(idle) + 2 * time::patience();
     let mut last = String::new();
     while Instant::now() < deadline {
         match try_call(server.addr) {
