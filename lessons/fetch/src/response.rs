@@ -109,7 +109,9 @@ impl std::error::Error for ProtocolError {}
 /// than [`MAX_HEAD`] bytes in all (`take` bounds a read). The status line
 /// is `HTTP/1.x CODE REASON`, the reason optional; each header is
 /// `Name: value`, the value trimmed. Broken input is an `InvalidData`
-/// error; the connection closing before the empty line, an error too.
+/// error; the connection closing before the empty line, an error too. A
+/// head over the limit is an error whose message says it is "longer than"
+/// the limit (the tests look for those words).
 pub fn read_head(r: &mut impl BufRead) -> io::Result<Head> {
     todo!(
         "read a status line and headers from {}, within {MAX_HEAD} bytes, skipping 1xx heads",

@@ -52,14 +52,13 @@ pub const LESSON: Lesson = Lesson {
         run: peer::serve_by_hand,
     }),
     reading: &[
-        ("What a URL says", &["parse"]),
+        ("What a URL says", &["parse", "bad-urls"]),
         (
             "The request and the response, on the wire",
             &[
                 "request",
                 "ipv6",
                 "localhost",
-                "bad-urls",
                 "head",
                 "get",
                 "status",
@@ -150,6 +149,15 @@ const STAGES: &[Stage] = &[
         run: offline::head,
     },
     Stage {
+        id: "split-head",
+        title: "A split head, header names in any case",
+        points: 4,
+        hint: "A piece may end in the middle of a line, or between \\r and \\n: let BufReader put the pieces together (read_until(b'\\n')), then drop the \\r before the \\n. Keep header names as they came (compare them with eq_ignore_ascii_case), trim values; -i prints the head with \\r\\n line ends.",
+        deadline: secs(30),
+        roles: CLIENT,
+        run: body::split_head,
+    },
+    Stage {
         id: "get",
         title: "A GET, and the body printed byte for byte",
         points: 5,
@@ -168,15 +176,6 @@ const STAGES: &[Stage] = &[
         run: body::byte_at_a_time,
     },
     Stage {
-        id: "split-head",
-        title: "A split head, header names in any case",
-        points: 4,
-        hint: "A piece may end in the middle of a line, or between \\r and \\n: let BufReader put the pieces together (read_until(b'\\n')), then drop the \\r before the \\n. Keep header names as they came (compare them with eq_ignore_ascii_case), trim values; -i prints the head with \\r\\n line ends.",
-        deadline: secs(30),
-        roles: CLIENT,
-        run: body::split_head,
-    },
-    Stage {
         id: "status",
         title: "404 exits 22 with its body; 204, 100 and -i",
         points: 5,
@@ -193,6 +192,15 @@ const STAGES: &[Stage] = &[
         deadline: secs(60),
         roles: CLIENT,
         run: body::binary_body,
+    },
+    Stage {
+        id: "silent-server",
+        title: "A server that goes silent: exit 1 after --timeout",
+        points: 5,
+        hint: "set_read_timeout(Some(timeout)) on the stream before the first read: every read then ends within --timeout, with an error to report.",
+        deadline: secs(30),
+        roles: CLIENT,
+        run: status::silent_server,
     },
     Stage {
         id: "close-delimited",
@@ -240,13 +248,13 @@ const STAGES: &[Stage] = &[
         run: status::cut_body,
     },
     Stage {
-        id: "silent-server",
-        title: "A server that goes silent: exit 1 after --timeout",
+        id: "real-server",
+        title: "Files from a real HTTP server (tiny_http)",
         points: 5,
-        hint: "set_read_timeout(Some(timeout)) on the stream before the first read: every read then ends within --timeout, with an error to report.",
+        hint: "A real server sends what the RFC allows, not what a script chose: Date and Server headers, chunked bodies for unknown lengths. Follow the RFC, not one server's habits.",
         deadline: secs(30),
         roles: CLIENT,
-        run: status::silent_server,
+        run: real::real_server,
     },
     Stage {
         id: "join",
@@ -283,15 +291,6 @@ const STAGES: &[Stage] = &[
         deadline: secs(30),
         roles: CLIENT,
         run: references::redirect_references,
-    },
-    Stage {
-        id: "real-server",
-        title: "Files from a real HTTP server (tiny_http)",
-        points: 5,
-        hint: "A real server sends what the RFC allows, not what a script chose: Date and Server headers, chunked bodies for unknown lengths. Follow the RFC, not one server's habits.",
-        deadline: secs(30),
-        roles: CLIENT,
-        run: real::real_server,
     },
 ];
 

@@ -62,7 +62,7 @@ pub(super) fn redirect_references(ctx: &mut Ctx) -> Outcome {
         if requests.len() > 1 {
             let sent = match requests.get(1) {
                 Some(Ok(request)) => request.shown(),
-                Some(Err(f)) => format!("a second request, which {}", f.summary),
+                Some(Err(f)) => format!("a second request, garbled ({})", f.summary),
                 None => "a second connection".to_string(),
             };
             return Err(Failure::failed(format!(

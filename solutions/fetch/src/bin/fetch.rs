@@ -13,8 +13,8 @@
 //! one step alone: `--parts URL` prints what `Url::parse` and
 //! `Url::host_header` make of a URL (step 1); `--head` reads a response
 //! from stdin and prints the head `response::read_head` makes of it, as
-//! `-i` prints it (step 3); `--join BASE REF` prints the URL that
-//! `Url::join` resolves a redirect's `Location` to (step 8).
+//! `-i` prints it (step 4); `--join BASE REF` prints the URL that
+//! `Url::join` resolves a redirect's `Location` to (step 9).
 #![warn(missing_docs)]
 
 use std::ffi::OsString;
