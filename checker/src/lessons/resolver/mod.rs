@@ -410,6 +410,16 @@ const MISTAKES: &[Mistake] = &[
         golden: false,
     },
     Mistake {
+        what: "A UDP read timeout per recv, not a deadline for the attempt",
+        fixture: "resolver-udp-per-recv",
+        role: "cli",
+        passes: Some("retry"),
+        fails: "silent-server",
+        verdict: Verdict::TimedOut,
+        says: "was still running after",
+        golden: false,
+    },
+    Mistake {
         what: "A TCP read timeout per read, not a deadline for the attempt",
         fixture: "resolver-tcp-per-read",
         role: "cli",

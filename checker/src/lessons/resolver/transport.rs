@@ -11,6 +11,7 @@ use hickory_proto::rr::{Name, RData};
 
 use crate::ctx::Ctx;
 
+use crate::flag::Flag;
 use crate::time::{ms, scaled, secs};
 use crate::verdict::{Failure, Outcome};
 use crate::wire::{self, Udp};
@@ -230,6 +231,52 @@ pub(super) fn silent_server(ctx: &mut Ctx) -> Outcome {
             queries(seen.len())
         )));
     }
+    chatty_stranger(ctx)
+}
+
+/// A server that answers the first query only with replies of another id,
+/// one every 0.1 s: none is ours, and none may keep the attempt waiting
+/// past its deadline (a read timeout set once per `recv` would wait for
+/// ever).
+fn chatty_stranger(ctx: &Ctx) -> Outcome {
+    let done = Flag::default();
+    let stop = done.clone();
+    let peer = dns_udp(ctx, move |sock, d, q| {
+        if stop.is_set() {
+            return Ok(()); // a retry: silence
+        }
+        let mut wrong = zone_reply(q);
+        wrong[0] ^= 0x5a; // another id
+        sock.note("the checker's DNS server sends replies with another id, one every 0.1 s, until the resolver gives up");
+        for _ in 0..50 {
+            sock.send_quietly(&wrong, d.from)?;
+            if stop.wait(scaled(ms(100))) {
+                break;
+            }
+        }
+        stop.set();
+        Ok(())
+    })?;
+    let timeout = ms(300);
+    let started = Instant::now();
+    // Three attempts of 0.3 s: past 2 s the resolver is waiting on the
+    // stranger's datagrams, not on its deadlines.
+    let finished = query_within(ctx, peer.addr(), &["www.example.test"], timeout, secs(2));
+    let took = started.elapsed();
+    done.set();
+    let _ = peer.finish();
+    let finished = finished.map_err(|f| {
+        f.hint("each attempt has one deadline: before each recv, set the read timeout to what is left of it, so datagrams that are not ours cannot keep the attempt waiting")
+    })?;
+    expect_error(
+        &finished,
+        "query --timeout 0.3 --retries 2 to a server sending only replies of another id",
+        1,
+    )?;
+    ctx.note(format!(
+        "the resolver gave up after {:.1} s",
+        took.as_secs_f64()
+    ));
     Ok(())
 }
 
