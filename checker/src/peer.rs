@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use crate::ctx::Ctx;
 use crate::flag::Flag;
+use crate::time;
 use crate::verdict::{Failure, Outcome};
 use crate::wire::{Conn, Decoder, Transcript, Udp};
 
@@ -242,38 +243,82 @@ where
     T: Send + 'static,
     F: Fn(&mut Conn, usize) -> Result<T, Failure> + Send + Sync + 'static,
 {
+    let accepted = Accepted {
+        name,
+        log,
+        decoder,
+        results,
+        script,
+    };
     let mut handles = Vec::new();
     while !stop.is_set() {
-        let (stream, from) = match listener.accept() {
-            Ok(accepted) => accepted,
+        match listener.accept() {
+            Ok((stream, from)) => handles.push(accepted.serve(stream, from, stop.clone())),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 stop.wait(Duration::from_millis(5));
-                continue;
             }
             Err(e) => {
                 log.note(format!("{name} could not accept: {e}"));
                 stop.wait(Duration::from_millis(20));
-                continue;
             }
-        };
+        }
+    }
+    // A program that connected and exited before the loop above came round
+    // (a busy machine) is still in the listen queue: it did connect. Those
+    // connections are served too, with a stop flag of their own, set after
+    // the usual patience.
+    let late = Flag::default();
+    let mut any = false;
+    while let Ok((stream, from)) = listener.accept() {
+        handles.push(accepted.serve(stream, from, late.clone()));
+        any = true;
+    }
+    if any {
+        let late = late.clone();
+        thread::spawn(move || {
+            thread::sleep(time::patience());
+            late.set();
+        });
+    }
+    handles
+}
+
+/// What serving one accepted connection needs.
+struct Accepted<'a, T, F> {
+    name: &'a str,
+    log: &'a Transcript,
+    decoder: Option<Decoder>,
+    results: &'a Results<T>,
+    script: Arc<F>,
+}
+
+impl<T, F> Accepted<'_, T, F>
+where
+    T: Send + 'static,
+    F: Fn(&mut Conn, usize) -> Result<T, Failure> + Send + Sync + 'static,
+{
+    /// Runs the script on `stream` on a thread of its own, its result kept
+    /// in accept order.
+    fn serve(&self, stream: std::net::TcpStream, from: SocketAddr, stop: Flag) -> JoinHandle<()> {
         let number = {
-            let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
+            let mut r = self.results.lock().unwrap_or_else(|e| e.into_inner());
             r.push(None);
             r.len()
         };
         let conn_name = if number == 1 {
-            name.to_string()
+            self.name.to_string()
         } else {
-            format!("{name} (connection {number})")
+            format!("{} (connection {number})", self.name)
         };
-        log.note(format!("{conn_name} accepted a connection from {from}"));
-        let (log, stop, results, script) = (
-            log.clone(),
-            stop.clone(),
-            Arc::clone(results),
-            Arc::clone(&script),
+        self.log
+            .note(format!("{conn_name} accepted a connection from {from}"));
+        let (log, results, script, decoder) = (
+            self.log.clone(),
+            Arc::clone(self.results),
+            Arc::clone(&self.script),
+            self.decoder,
         );
-        handles.push(thread::spawn(move || {
+        thread::spawn(move || {
             let outcome = stream
                 .set_nonblocking(false)
                 .map_err(|e| Failure::checker_error(e.to_string()))
@@ -285,7 +330,6 @@ where
                     script(&mut conn, number)
                 });
             results.lock().unwrap_or_else(|e| e.into_inner())[number - 1] = Some(outcome);
-        }));
+        })
     }
-    handles
 }
