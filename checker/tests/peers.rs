@@ -31,14 +31,20 @@ impl Drop for Peer {
 
 impl Peer {
     fn start(kind: &str) -> Peer {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin!("grade"))
+        let child = Command::new(assert_cmd::cargo::cargo_bin!("grade"))
             .args(["peer", kind])
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("cargo grade peer");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        // Owned from here: a failed assertion below still stops it.
+        let mut peer = Peer {
+            child,
+            addrs: Vec::new(),
+        };
+        let stdout = peer.child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
         let first = lines
             .by_ref()
             .map_while(Result::ok)
@@ -47,13 +53,13 @@ impl Peer {
         // The peer prints every message: keep reading, or it would block on
         // a full pipe and the test would measure the pipe.
         thread::spawn(move || lines.for_each(drop));
-        let addrs = first
+        peer.addrs = first
             .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
             .map(|w| w.trim_start_matches("http://").trim_end_matches('/'))
             .filter_map(|w| w.parse().ok())
-            .collect::<Vec<SocketAddr>>();
-        assert!(!addrs.is_empty(), "no address in {first:?}");
-        Peer { child, addrs }
+            .collect();
+        assert!(!peer.addrs.is_empty(), "no address in {first:?}");
+        peer
     }
 
     fn peak_kib(&self) -> u64 {

@@ -28,6 +28,7 @@ pub mod term;
 pub mod watch;
 
 use std::fmt::Display;
+use std::io::Write;
 
 pub use exit::Exit;
 pub use term::Term;
@@ -79,7 +80,12 @@ pub struct StopAllOnExit(());
 pub fn stop_everything_at_the_end() -> StopAllOnExit {
     let _ = ctrlc::set_handler(|| {
         process::kill_everything();
-        eprintln!("\ninterrupted: every program the checker started has been stopped");
+        // Not eprintln!: with stderr gone (`cargo grade peer dns 2>&1 | head`)
+        // it would panic here, and the checker would never exit.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\ninterrupted: every program the checker started has been stopped"
+        );
         std::process::exit(Exit::Interrupted.code().into());
     });
     StopAllOnExit(())
