@@ -290,9 +290,17 @@ pub(super) fn udp_and_tcp(
             continue;
         };
         drop((udp_probe, tcp_probe));
-        let udp = dns_udp_at(ctx, &addr.to_string(), answer.clone())?;
-        let tcp = dns_tcp(ctx, addr.port())?;
-        return Ok((udp, tcp));
+        // Another program (a test running beside) may take the port between
+        // the probe and here: then try another.
+        let Ok(udp) = dns_udp_at(ctx, &addr.to_string(), answer.clone()) else {
+            continue;
+        };
+        match dns_tcp(ctx, addr.port()) {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(_) => {
+                let _ = udp.finish();
+            }
+        }
     }
     Err(Failure::checker_error("no port free for UDP and TCP both"))
 }
