@@ -261,7 +261,7 @@ mod tests {
     }
 
     /// Step 2: the request alone, as a server reads it, whatever `urlopen`
-    /// does after sending it (a `todo!()` there is fine).
+    /// does after sending it (a step still to write there is fine).
     #[test]
     fn step_02_the_request_goes_out_whole() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -275,7 +275,7 @@ mod tests {
             let finished = client.is_finished();
             match listener.accept() {
                 Ok((conn, _)) => break conn,
-                // Gone without connecting: its panic (a todo!()) says why.
+                // Gone without connecting: its panic (a step still to write) says why.
                 Err(_) if finished => match client.join() {
                     Err(panic) => std::panic::resume_unwind(panic),
                     Ok(()) => panic!("urlopen returned without connecting"),
